@@ -1,0 +1,335 @@
+//! The entry point: argv[1] to an action, the environment to typed data, the action to an
+//! exit code, and a panic to OCF_ERR_GENERIC with a logged reason.
+
+use crate::action::Action;
+use crate::agent::{Agent, Context};
+use crate::deadline::Deadline;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::metadata::Metadata;
+use crate::params::Params;
+use crate::status::Status;
+use std::io::Write;
+use std::panic::{self, AssertUnwindSafe};
+use std::process::ExitCode;
+
+/// The prefix Pacemaker looks for on stderr (`OCF_EXIT_REASON_PREFIX`).
+pub const EXIT_REASON_PREFIX: &str = "ocf-exit-reason:";
+
+/// Run agent `A` as Pacemaker invokes it. Its `main` is `ocf::run::<A>()`.
+pub fn run<A: Agent>() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let status = run_with::<A>(
+        &args,
+        Env::from_process,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr(),
+    );
+    status.into()
+}
+
+fn usage<A: Agent>(out: &mut dyn Write) {
+    let _ = writeln!(
+        out,
+        "usage: {} {{start|stop|monitor|status|promote|demote|notify|reload-agent|meta-data|validate-all}}\n\
+         Parameters come from OCF_RESKEY_* environment variables; see `{} meta-data`.",
+        A::NAME,
+        A::NAME
+    );
+}
+
+/// Run with explicit arguments, environment and streams (for tests). `err` receives the usage
+/// text and the exit reason; log records go to the process's stderr and syslog.
+pub fn run_with<A: Agent>(
+    args: &[String],
+    env: impl FnOnce() -> Result<Env>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Status {
+    let Some(word) = args.get(1) else {
+        usage::<A>(err);
+        return Status::ErrArgs;
+    };
+    let action = match word.parse::<Action>() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = writeln!(err, "{e}");
+            usage::<A>(err);
+            return Status::ErrUnimplemented;
+        }
+    };
+    match action {
+        // meta-data needs nothing from the environment and runs as any user.
+        Action::MetaData => {
+            return match out.write_all(A::METADATA.as_bytes()) {
+                Ok(()) => Status::Success,
+                Err(_) => Status::ErrGeneric,
+            };
+        }
+        Action::Usage => {
+            usage::<A>(out);
+            return Status::Success;
+        }
+        _ => {}
+    }
+
+    let outcome = catch_panics(|| {
+        let env = env()?;
+        crate::log::init(A::NAME, &env);
+        dispatch::<A>(action, env)
+    });
+    match outcome {
+        Ok(status) => status,
+        Err(e) => {
+            log::error!("{} failed: {}", action, e.reason());
+            let _ = writeln!(err, "{EXIT_REASON_PREFIX}{}", one_line(e.reason()));
+            e.status()
+        }
+    }
+}
+
+/// An exit reason ends at the first newline (Pacemaker reads to end of line).
+fn one_line(reason: &str) -> String {
+    reason.replace(['\n', '\r'], " ")
+}
+
+/// Run `f`, turning a panic into OCF_ERR_GENERIC with the panic's message as the reason. The
+/// default hook's "thread 'main' panicked" text is replaced by a log record.
+fn catch_panics(f: impl FnOnce() -> Result<Status>) -> Result<Status> {
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(|info| {
+        log::error!("internal error: {info}");
+    }));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    panic::set_hook(previous);
+    result.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Err(Error::generic(format!("internal error (panic): {what}")))
+    })
+}
+
+fn dispatch<A: Agent>(action: Action, env: Env) -> Result<Status> {
+    let metadata = Metadata::parse(A::METADATA)?;
+    let deadline = Deadline::for_timeout(env.meta.timeout);
+    let params = Params::new(metadata, &env);
+    let ctx = Context {
+        action,
+        env,
+        params,
+        deadline,
+    };
+    for name in ctx.params.unknown() {
+        log::warn!("ignoring parameter {name}: {} does not have it", A::NAME);
+    }
+    log::debug!("{action} begins; deadline in {:?}", deadline.remaining());
+    let agent = match A::from_context(&ctx) {
+        Ok(a) => a,
+        Err(e) => return A::config_error(action, &ctx, e),
+    };
+    let status = match action {
+        Action::Start => agent.start(&ctx),
+        Action::Stop => agent.stop(&ctx),
+        Action::Monitor => agent.monitor(&ctx),
+        Action::Promote => agent.promote(&ctx),
+        Action::Demote => agent.demote(&ctx),
+        Action::Notify => agent.notify(&ctx),
+        Action::ReloadAgent => agent.reload_agent(&ctx),
+        Action::Reload => agent.reload(&ctx),
+        Action::MigrateTo => agent.migrate_to(&ctx),
+        Action::MigrateFrom => agent.migrate_from(&ctx),
+        Action::ValidateAll => agent.validate(&ctx).map(|()| Status::Success),
+        Action::MetaData | Action::Usage => Ok(Status::Success),
+    }?;
+    log::debug!("{action} ends: {status}");
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XML: &str = r#"<?xml version="1.0"?>
+<resource-agent name="dummy"><version>1.1</version>
+<parameters>
+ <parameter name="state" required="1"><content type="string"/></parameter>
+ <parameter name="fail"><content type="string" default=""/></parameter>
+</parameters><actions><action name="start" timeout="20s"/></actions></resource-agent>
+"#;
+
+    struct Dummy {
+        fail: Option<String>,
+    }
+
+    impl Agent for Dummy {
+        const NAME: &'static str = "dummy";
+        const METADATA: &'static str = XML;
+
+        fn from_context(ctx: &Context) -> Result<Dummy> {
+            ctx.params.required("state")?;
+            Ok(Dummy {
+                fail: ctx.params.string("fail"),
+            })
+        }
+
+        fn config_error(action: Action, _ctx: &Context, err: Error) -> Result<Status> {
+            match action {
+                Action::Stop => Ok(Status::Success),
+                _ => Err(err),
+            }
+        }
+
+        fn start(&self, _ctx: &Context) -> Result<Status> {
+            match self.fail.as_deref() {
+                Some("panic") => panic!("boom"),
+                Some(code) => Err(Error::new(
+                    Status::from_code(code.parse().unwrap()).unwrap(),
+                    "asked\nto fail",
+                )),
+                None => Ok(Status::Success),
+            }
+        }
+        fn stop(&self, _ctx: &Context) -> Result<Status> {
+            Ok(Status::Success)
+        }
+        fn monitor(&self, ctx: &Context) -> Result<Status> {
+            Ok(if ctx.is_probe() {
+                Status::NotRunning
+            } else {
+                Status::Success
+            })
+        }
+    }
+
+    fn run(args: &[&str], vars: &[(&str, &str)]) -> (Status, String, String) {
+        let args: Vec<String> = std::iter::once("dummy")
+            .chain(args.iter().copied())
+            .map(str::to_owned)
+            .collect();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = run_with::<Dummy>(&args, || Env::from_vars(vars), &mut out, &mut err);
+        (
+            status,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn missing_action_is_usage_and_2() {
+        let (status, _, err) = run(&[], &[]);
+        assert_eq!(status, Status::ErrArgs);
+        assert!(err.contains("usage: dummy"));
+    }
+
+    #[test]
+    fn unknown_action_is_3() {
+        let (status, _, err) = run(&["explode"], &[]);
+        assert_eq!(status, Status::ErrUnimplemented);
+        assert!(err.contains("unknown action \"explode\""), "{err}");
+    }
+
+    #[test]
+    fn meta_data_needs_no_environment() {
+        let (status, out, _) = run(&["meta-data"], &[]);
+        assert_eq!(status, Status::Success);
+        assert_eq!(out, XML);
+    }
+
+    #[test]
+    fn usage_goes_to_stdout() {
+        let (status, out, _) = run(&["usage"], &[]);
+        assert_eq!(status, Status::Success);
+        assert!(out.contains("meta-data"));
+    }
+
+    #[test]
+    fn missing_required_parameter_is_6_with_reason() {
+        let (status, _, err) = run(&["start"], &[]);
+        assert_eq!(status, Status::ErrConfigured);
+        assert!(
+            err.contains("ocf-exit-reason:required parameter state is not set"),
+            "{err}"
+        );
+        let (status, _, err) = run(&["validate-all"], &[]);
+        assert_eq!(status, Status::ErrConfigured);
+        assert!(err.contains("state"));
+    }
+
+    #[test]
+    fn config_error_can_be_remapped() {
+        let (status, _, err) = run(&["stop"], &[]);
+        assert_eq!(status, Status::Success);
+        assert!(err.is_empty());
+    }
+
+    #[test]
+    fn every_error_code_passes_through_with_one_line_reason() {
+        for status in Status::ALL.into_iter().filter(|s| *s != Status::Success) {
+            let code = status.code().to_string();
+            let (got, _, err) = run(
+                &["start"],
+                &[("OCF_RESKEY_state", "x"), ("OCF_RESKEY_fail", &code)],
+            );
+            assert_eq!(got, status);
+            assert_eq!(err, "ocf-exit-reason:asked to fail\n");
+        }
+    }
+
+    #[test]
+    fn success_and_probe() {
+        let ok = [("OCF_RESKEY_state", "x")];
+        assert_eq!(run(&["start"], &ok).0, Status::Success);
+        assert_eq!(run(&["monitor"], &ok).0, Status::NotRunning);
+        assert_eq!(run(&["status"], &ok).0, Status::NotRunning);
+        let recurring = [
+            ("OCF_RESKEY_state", "x"),
+            ("OCF_RESKEY_CRM_meta_interval", "10000"),
+        ];
+        assert_eq!(run(&["monitor"], &recurring).0, Status::Success);
+        assert_eq!(run(&["validate-all"], &ok).0, Status::Success);
+    }
+
+    #[test]
+    fn unimplemented_actions_are_3() {
+        let ok = [("OCF_RESKEY_state", "x")];
+        for action in ["promote", "demote", "notify", "reload-agent", "migrate_to"] {
+            let (status, _, err) = run(&[action], &ok);
+            assert_eq!(status, Status::ErrUnimplemented, "{action}");
+            assert!(err.contains("not implemented"), "{err}");
+        }
+    }
+
+    #[test]
+    fn panic_becomes_generic_error_with_reason() {
+        let (status, _, err) = run(
+            &["start"],
+            &[("OCF_RESKEY_state", "x"), ("OCF_RESKEY_fail", "panic")],
+        );
+        assert_eq!(status, Status::ErrGeneric);
+        assert!(
+            err.contains("ocf-exit-reason:internal error (panic): boom"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_environment_is_reported() {
+        let (status, _, err) = run(
+            &["start"],
+            &[
+                ("OCF_RESKEY_state", "x"),
+                ("OCF_RESKEY_CRM_meta_timeout", "never"),
+            ],
+        );
+        assert_eq!(status, Status::ErrConfigured);
+        assert!(err.contains("CRM_meta_timeout"), "{err}");
+    }
+}
