@@ -1,0 +1,1 @@
+//! apache-clone (not written yet).

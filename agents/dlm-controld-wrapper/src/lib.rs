@@ -1,0 +1,1 @@
+//! dlm-controld-wrapper (not written yet).

@@ -1,0 +1,1 @@
+//! drbd-dualprimary (not written yet).

@@ -1,0 +1,1 @@
+//! gfs2-fs (not written yet).

@@ -1,0 +1,1 @@
+//! ipaddr2 (not written yet).
