@@ -1,0 +1,231 @@
+//! Parameter parsing and configuration-error handling, without privileges.
+
+use super::IpAddr2;
+use crate::config::{Broadcast, Config};
+use ocf::{Action, Agent, Status, testing};
+use std::net::IpAddr;
+use std::time::Duration;
+
+fn config(params: &[(&str, &str)]) -> Result<Config, ocf::Error> {
+    let ctx = testing::context::<IpAddr2>(Action::ValidateAll, params, &[]);
+    Config::from_context(&ctx)
+}
+
+#[test]
+fn params_match_metadata() {
+    testing::assert_params_match_metadata::<IpAddr2>(&[("ip", "192.0.2.10"), ("arp_bg", "true")]);
+}
+
+#[test]
+fn defaults_follow_ipaddr2() {
+    let c = config(&[("ip", "192.0.2.10")]).unwrap();
+    assert_eq!(c.ip, "192.0.2.10".parse::<IpAddr>().unwrap());
+    assert_eq!(
+        (c.nic.clone(), c.prefix, c.broadcast),
+        (None, None, Broadcast::Auto)
+    );
+    assert_eq!(c.arp_count, 5);
+    assert_eq!(c.arp_interval, Duration::from_millis(200));
+    assert_eq!(c.arp_count_refresh, 0);
+    assert!(c.arp_bg, "arp_bg defaults to true for IPv4");
+    assert!(c.check_link_status);
+    assert!(!c.lvs_support && !c.run_arping && !c.nodad && !c.flush_routes);
+    assert_eq!(c.preferred_lft, None);
+    let c6 = config(&[("ip", "2001:db8::1")]).unwrap();
+    assert!(!c6.arp_bg, "arp_bg defaults to false for IPv6");
+}
+
+#[test]
+fn accepted_spellings() {
+    let c = config(&[
+        ("ip", "10.0.0.5"),
+        ("nic", "eth0:vip"),
+        ("netmask", "255.255.255.0"),
+        ("broadcast", "+"),
+        ("proto", "kernel"),
+        ("preferred_lft", "0"),
+        ("arp_sender", "iputils_arping"),
+        ("send_arp_opts", "-A -c 3"),
+        ("arp_bg", "no"),
+    ])
+    .unwrap();
+    assert_eq!(c.nic.as_deref(), Some("eth0"));
+    assert_eq!(c.label("eth0").as_deref(), Some("eth0:vip"));
+    assert_eq!(c.prefix, Some(24));
+    assert_eq!(c.broadcast, Broadcast::Plus);
+    assert_eq!(c.proto, Some(2));
+    assert_eq!(c.preferred_lft, Some(0));
+    assert!(c.arp_reply && !c.arp_bg);
+    let c = config(&[("ip", "10.0.0.5"), ("cidr_netmask", "16"), ("netmask", "8")]).unwrap();
+    assert_eq!(c.prefix, Some(16), "cidr_netmask wins over the alias");
+    let c = config(&[
+        ("ip", "2001:DB8:0:0::1"),
+        ("cidr_netmask", "64"),
+        ("proto", "186"),
+    ])
+    .unwrap();
+    assert_eq!(c.ip.to_string(), "2001:db8::1", "RFC 5952 form");
+    assert_eq!(c.proto, Some(186));
+}
+
+/// Parameters, then the name and value the reason must show.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
+/// Every bad value of every parameter: OCF_ERR_CONFIGURED, with the parameter and the
+/// value in the reason.
+#[test]
+fn every_bad_value_is_6_naming_the_parameter() {
+    let v4 = ("ip", "192.0.2.10");
+    let v6 = ("ip", "2001:db8::1");
+    let cases: &[Case] = &[
+        (&[("ip", "192.0.2.300")], "ip", "192.0.2.300"),
+        (&[("ip", "eth0")], "ip", "eth0"),
+        (&[("ip", "0.0.0.0")], "ip", "0.0.0.0"),
+        (&[("ip", "224.0.0.1")], "ip", "224.0.0.1"),
+        (&[("ip", "ff02::1")], "ip", "ff02::1"),
+        (&[v4, ("nic", "a/b")], "nic", "a/b"),
+        (
+            &[v4, ("nic", "averyveryverylongname")],
+            "nic",
+            "averyveryverylongname",
+        ),
+        (&[v4, ("nic", "eth 0")], "nic", "eth 0"),
+        (&[v4, ("cidr_netmask", "33")], "cidr_netmask", "33"),
+        (&[v4, ("cidr_netmask", "0")], "cidr_netmask", "0"),
+        (
+            &[v4, ("cidr_netmask", "255.0.255.0")],
+            "cidr_netmask",
+            "255.0.255.0",
+        ),
+        (&[v4, ("cidr_netmask", "x")], "cidr_netmask", "x"),
+        (&[v6, ("cidr_netmask", "129")], "cidr_netmask", "129"),
+        (
+            &[v6, ("cidr_netmask", "255.255.0.0")],
+            "cidr_netmask",
+            "255.255.0.0",
+        ),
+        (&[v4, ("netmask", "40")], "netmask", "40"),
+        (&[v4, ("broadcast", "10.0.0")], "broadcast", "10.0.0"),
+        (&[v4, ("iflabel", "has space")], "iflabel", "has space"),
+        (
+            &[v4, ("nic", "eth0"), ("iflabel", "toolonglabel")],
+            "iflabel",
+            "toolonglabel",
+        ),
+        (&[v4, ("proto", "nosuchproto")], "proto", "nosuchproto"),
+        (&[v4, ("proto", "300")], "proto", "300"),
+        (&[v4, ("lvs_support", "maybe")], "lvs_support", "maybe"),
+        (&[v6, ("lvs_support", "true")], "lvs_support", "true"),
+        (&[v4, ("arp_interval", "0")], "arp_interval", "0"),
+        (&[v4, ("arp_interval", "fast")], "arp_interval", "fast"),
+        (&[v4, ("arp_count", "0")], "arp_count", "0"),
+        (&[v4, ("arp_count", "-1")], "arp_count", "-1"),
+        (&[v4, ("arp_count_refresh", "x")], "arp_count_refresh", "x"),
+        (&[v4, ("arp_bg", "sometimes")], "arp_bg", "sometimes"),
+        (&[v4, ("arp_sender", "nc")], "arp_sender", "nc"),
+        (&[v4, ("flush_routes", "2")], "flush_routes", "2"),
+        (
+            &[v4, ("run_arping", "yesplease")],
+            "run_arping",
+            "yesplease",
+        ),
+        (&[v4, ("nodad", "x")], "nodad", "x"),
+        (&[v4, ("noprefixroute", "x")], "noprefixroute", "x"),
+        (&[v4, ("preferred_lft", "later")], "preferred_lft", "later"),
+        (&[v4, ("preferred_lft", "-5")], "preferred_lft", "-5"),
+        (
+            &[v4, ("network_namespace", "../etc")],
+            "network_namespace",
+            "../etc",
+        ),
+        (
+            &[v4, ("network_namespace", "..")],
+            "network_namespace",
+            "..",
+        ),
+        (&[v4, ("check_link_status", "x")], "check_link_status", "x"),
+    ];
+    for (params, name, value) in cases {
+        let e = config(params).expect_err(&format!("{params:?} must be rejected"));
+        assert_eq!(e.status(), Status::ErrConfigured, "{params:?}: {e}");
+        assert!(
+            e.reason().contains(&format!("{name}=\"{value}\"")),
+            "{params:?}: reason {:?} must name {name} and {value}",
+            e.reason()
+        );
+    }
+    let e = config(&[]).unwrap_err();
+    assert_eq!(e.status(), Status::ErrConfigured);
+    assert!(e.reason().contains("ip"), "{e}");
+}
+
+#[test]
+fn load_sharing_parameters_are_out_of_scope() {
+    let v4 = ("ip", "192.0.2.10");
+    for (name, value) in [
+        ("mac", "01:00:5e:00:00:01"),
+        ("clusterip_hash", "sourceip"),
+        ("clusterip_firewall", "nft"),
+        ("clusterip_hash_seed", "42"),
+        ("clusterip_table", "mangle"),
+        ("clusterip_chain", "PREROUTING"),
+        ("unique_clone_address", "true"),
+        ("clusterip_mac_mangle", "yes"),
+        ("lvs_ipv6_addrlabel", "true"),
+    ] {
+        let e = config(&[v4, (name, value)]).unwrap_err();
+        assert_eq!(e.status(), Status::ErrConfigured, "{name}");
+        assert!(e.reason().contains(name), "{e}");
+        assert!(e.reason().contains("out of scope"), "{e}");
+    }
+    assert!(config(&[v4, ("unique_clone_address", "false")]).is_ok());
+    let ctx = testing::context::<IpAddr2>(
+        Action::Start,
+        &[v4],
+        &[
+            ("OCF_RESKEY_CRM_meta_clone_max", "2"),
+            ("OCF_RESKEY_CRM_meta_globally_unique", "true"),
+        ],
+    );
+    let e = Config::from_context(&ctx).unwrap_err();
+    assert!(e.reason().contains("out of scope"), "{e}");
+}
+
+#[test]
+fn probe_of_misconfigured_resource_is_7_and_start_is_6() {
+    let bad = [("ip", "192.0.2.10"), ("arp_count", "many")];
+    let probe = testing::context::<IpAddr2>(Action::Monitor, &bad, &[]);
+    let e = IpAddr2::from_context(&probe).unwrap_err();
+    assert_eq!(
+        IpAddr2::config_error(Action::Monitor, &probe, e),
+        Ok(Status::NotRunning)
+    );
+    let recurring = testing::context::<IpAddr2>(
+        Action::Monitor,
+        &bad,
+        &[("OCF_RESKEY_CRM_meta_interval", "10000")],
+    );
+    let e = IpAddr2::from_context(&recurring).unwrap_err();
+    assert_eq!(
+        IpAddr2::config_error(Action::Monitor, &recurring, e)
+            .unwrap_err()
+            .status(),
+        Status::ErrConfigured
+    );
+    let start = testing::context::<IpAddr2>(Action::Start, &bad, &[]);
+    let e = IpAddr2::from_context(&start).unwrap_err();
+    assert_eq!(
+        IpAddr2::config_error(Action::Start, &start, e)
+            .unwrap_err()
+            .status(),
+        Status::ErrConfigured
+    );
+    // A stop whose ip cannot be read has nothing of ours to remove.
+    let unreadable = [("ip", "not-an-ip")];
+    let stop = testing::context::<IpAddr2>(Action::Stop, &unreadable, &[]);
+    let e = IpAddr2::from_context(&stop).unwrap_err();
+    assert_eq!(
+        IpAddr2::config_error(Action::Stop, &stop, e),
+        Ok(Status::Success)
+    );
+}

@@ -1,0 +1,555 @@
+//! The real binary in throw-away network namespaces joined by veth pairs (root only).
+//! The kernel's view is read with `ip -j addr` and with our own netlink dump; announcements
+//! are captured on the peer end of the veth.
+
+// The helpers below are test code too: a failed setup step should panic with its cause.
+#![allow(clippy::unwrap_used)]
+
+use arp_announce::{ETH_P_ARP, ETH_P_IPV6, PacketSocket, packet};
+use netlink_addr::{Family, Netlink};
+use ocf::Status;
+use ocf_testkit::{AgentCmd, Netns, require_root};
+use std::net::IpAddr;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ipaddr2");
+
+/// A namespace `ns` with `v0` (192.0.2.1/24, 2001:db8::1/64) linked to `v0p` in `peer`.
+struct Lab {
+    ns: Netns,
+    peer: Netns,
+}
+
+impl Lab {
+    fn new(tag: &str) -> Lab {
+        let ns = Netns::new(tag);
+        let peer = Netns::new(&format!("{tag}p"));
+        ns.veth_to("v0", &peer, "v0p");
+        ns.ip(&["addr", "add", "192.0.2.1/24", "dev", "v0"]);
+        ns.ip(&["addr", "add", "2001:db8::1/64", "dev", "v0", "nodad"]);
+        Lab { ns, peer }
+    }
+
+    fn agent(&self, action: &str, params: &[(&str, &str)]) -> AgentCmd {
+        let mut cmd = AgentCmd::new(BIN)
+            .action(action)
+            .param("network_namespace", self.ns.name())
+            .env("HA_RSCTMP", &self.rsctmp());
+        for (k, v) in params {
+            cmd = cmd.param(k, v);
+        }
+        cmd
+    }
+
+    /// The pid-file directory of this lab's agent runs (HA_RSCTMP), removed on drop.
+    fn rsctmp(&self) -> String {
+        format!("/run/ipaddr2-test-{}", self.ns.name())
+    }
+
+    fn run(&self, action: &str, params: &[(&str, &str)]) -> ocf_testkit::AgentResult {
+        self.agent(action, params).run()
+    }
+
+    /// `ip -j addr show` in the namespace.
+    fn ip_json(&self) -> String {
+        self.ns.ip(&["-j", "addr", "show"])
+    }
+
+    fn mac(&self, dev: &str) -> [u8; 6] {
+        let out = self.ns.ip(&["-j", "link", "show", "dev", dev]);
+        let at = out.find("\"address\":\"").unwrap() + 11;
+        let mut mac = [0u8; 6];
+        for (i, part) in out[at..at + 17].split(':').enumerate() {
+            mac[i] = u8::from_str_radix(part, 16).unwrap();
+        }
+        mac
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.rsctmp());
+    }
+}
+
+/// True when `ip -j addr` lists `ip/prefix` (on `dev`, when given).
+fn listed(json: &str, ip: &str, prefix: u8, dev: Option<&str>) -> bool {
+    json.split("{\"ifindex\"").any(|iface| {
+        dev.is_none_or(|d| iface.contains(&format!("\"ifname\":\"{d}\"")))
+            && iface.contains(&format!("\"local\":\"{ip}\",\"prefixlen\":{prefix}"))
+    })
+}
+
+fn in_netns<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> JoinHandle<T> {
+    let path = format!("/run/netns/{name}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(path).unwrap();
+        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        f()
+    })
+}
+
+/// Our own netlink dump: (interface index, prefix, flags) of `ip` in namespace `name`.
+fn dump(name: &str, ip: &str) -> Vec<(u32, u8, u32)> {
+    let ip: IpAddr = ip.parse().unwrap();
+    in_netns(name, move || {
+        let mut nl = Netlink::open(Duration::from_secs(2)).unwrap();
+        nl.addresses(Family::of(ip), None)
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.ip == ip)
+            .map(|a| (a.index, a.prefix_len, a.flags.0))
+            .collect()
+    })
+    .join()
+    .unwrap()
+}
+
+/// Capture frames of `ethertype` arriving on `dev` in namespace `name` for `window`.
+fn capture(
+    name: &str,
+    dev: &str,
+    ethertype: u16,
+    window: Duration,
+) -> JoinHandle<Vec<(Instant, Vec<u8>)>> {
+    let dev = dev.to_owned();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let handle = in_netns(name, move || {
+        let index = nix::net::if_::if_nametoindex(dev.as_str()).unwrap();
+        let socket = PacketSocket::open(index, ethertype).unwrap();
+        ready_tx.send(()).unwrap();
+        let end = Instant::now() + window;
+        let mut frames = Vec::new();
+        let mut buf = [0u8; 2048];
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            if let Some(n) = socket.recv(&mut buf, left).unwrap() {
+                frames.push((Instant::now(), buf[..n].to_vec()));
+            }
+        }
+        frames
+    });
+    ready_rx.recv().unwrap();
+    handle
+}
+
+fn assert_spacing(times: &[Instant], at_least: Duration) {
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= at_least,
+            "announcements {gap:?} apart, expected >= {at_least:?}"
+        );
+    }
+}
+
+#[test]
+fn ipv4_start_monitor_stop_and_gratuitous_arp() {
+    if !require_root("ipv4_start_monitor_stop_and_gratuitous_arp") {
+        return;
+    }
+    let lab = Lab::new("v4");
+    let ip = "192.0.2.10";
+    let p = [("ip", ip), ("arp_count", "3"), ("arp_interval", "150")];
+    lab.run("monitor", &p).assert_status(Status::NotRunning);
+    let arps = capture(
+        lab.peer.name(),
+        "v0p",
+        ETH_P_ARP,
+        Duration::from_millis(1200),
+    );
+    lab.run("start", &p).assert_status(Status::Success);
+    assert!(
+        listed(&lab.ip_json(), ip, 24, Some("v0")),
+        "{}",
+        lab.ip_json()
+    );
+    assert_eq!(dump(lab.ns.name(), ip).len(), 1);
+    lab.agent("monitor", &p)
+        .recurring()
+        .run()
+        .assert_status(Status::Success);
+    lab.run("start", &p).assert_status(Status::Success);
+    assert_eq!(
+        dump(lab.ns.name(), ip).len(),
+        1,
+        "a second start adds nothing"
+    );
+
+    let mac = lab.mac("v0");
+    let frames: Vec<(Instant, packet::Arp)> = arps
+        .join()
+        .unwrap()
+        .into_iter()
+        .filter_map(|(t, f)| packet::parse_arp(&f).map(|a| (t, a)))
+        .filter(|(_, a)| a.spa.to_string() == ip)
+        .collect();
+    assert_eq!(frames.len(), 3, "arp_count=3 gratuitous ARPs: {frames:?}");
+    for (_, a) in &frames {
+        assert_eq!(a.op, 1, "requests");
+        assert_eq!(a.sha, mac, "sender hardware address is v0's");
+        assert_eq!(a.eth_src, mac);
+        assert_eq!(a.eth_dst, [0xff; 6], "broadcast");
+        assert_eq!(a.tpa, a.spa, "gratuitous: target IP = sender IP");
+    }
+    let times: Vec<Instant> = frames.iter().map(|(t, _)| *t).collect();
+    assert_spacing(&times, Duration::from_millis(120));
+
+    lab.run("stop", &p).assert_status(Status::Success);
+    assert!(!lab.ip_json().contains(ip));
+    assert!(dump(lab.ns.name(), ip).is_empty());
+    lab.run("stop", &p).assert_status(Status::Success);
+    lab.run("monitor", &p).assert_status(Status::NotRunning);
+    assert!(
+        listed(&lab.ip_json(), "192.0.2.1", 24, Some("v0")),
+        "stop left other addresses alone"
+    );
+}
+
+#[test]
+fn ipv6_waits_for_dad_then_advertises() {
+    if !require_root("ipv6_waits_for_dad_then_advertises") {
+        return;
+    }
+    let lab = Lab::new("v6");
+    let ip = "2001:db8::10";
+    let p = [
+        ("ip", ip),
+        ("nic", "v0"),
+        ("cidr_netmask", "64"),
+        ("arp_count", "2"),
+        ("arp_interval", "150"),
+    ];
+    let nas = capture(lab.peer.name(), "v0p", ETH_P_IPV6, Duration::from_secs(4));
+    lab.run("start", &p).assert_status(Status::Success);
+    let flags = dump(lab.ns.name(), ip);
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0].1, 64);
+    assert_eq!(
+        flags[0].2 & 0x48,
+        0,
+        "neither tentative nor dadfailed when start returns"
+    );
+    assert!(listed(&lab.ip_json(), ip, 64, Some("v0")));
+    lab.agent("monitor", &p)
+        .recurring()
+        .run()
+        .assert_status(Status::Success);
+
+    let mac = lab.mac("v0");
+    let ours: Vec<(Instant, packet::NeighbourAdvert)> = nas
+        .join()
+        .unwrap()
+        .into_iter()
+        .filter_map(|(t, f)| packet::parse_na(&f).map(|n| (t, n)))
+        .filter(|(_, n)| n.target.to_string() == ip)
+        .collect();
+    assert_eq!(ours.len(), 2, "arp_count=2 advertisements: {ours:?}");
+    for (_, n) in &ours {
+        assert_eq!(n.src.to_string(), ip);
+        assert_eq!(n.dst.to_string(), "ff02::1");
+        assert_eq!(n.hop_limit, 255);
+        assert_eq!(n.flags, packet::NA_OVERRIDE);
+        assert_eq!(n.target_mac, Some(mac));
+        assert_eq!(n.eth_src, mac);
+        assert!(n.checksum_ok);
+    }
+    assert_spacing(
+        &ours.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        Duration::from_millis(120),
+    );
+    lab.run("stop", &p).assert_status(Status::Success);
+    assert!(dump(lab.ns.name(), ip).is_empty());
+}
+
+#[test]
+fn ipv6_dadfailed_removes_the_address_and_fails() {
+    if !require_root("ipv6_dadfailed_removes_the_address_and_fails") {
+        return;
+    }
+    let lab = Lab::new("dad");
+    lab.peer
+        .ip(&["addr", "add", "2001:db8::20/64", "dev", "v0p", "nodad"]);
+    let p = [
+        ("ip", "2001:db8::20"),
+        ("nic", "v0"),
+        ("cidr_netmask", "64"),
+    ];
+    let r = lab.run("start", &p);
+    r.assert_status(Status::ErrGeneric)
+        .assert_reason_contains("duplicate address detection");
+    assert!(
+        dump(lab.ns.name(), "2001:db8::20").is_empty(),
+        "a dadfailed address is removed"
+    );
+}
+
+#[test]
+fn findif_picks_most_specific_lowest_metric_route() {
+    if !require_root("findif_picks_most_specific_lowest_metric_route") {
+        return;
+    }
+    let lab = Lab::new("fi");
+    lab.ns.veth_to("v1", &lab.peer, "v1p");
+    let ns = &lab.ns;
+    ns.ip(&["route", "add", "10.10.0.0/16", "dev", "v0", "metric", "100"]);
+    ns.ip(&["route", "add", "10.10.0.0/16", "dev", "v1", "metric", "50"]);
+    ns.ip(&[
+        "route",
+        "add",
+        "10.10.5.0/24",
+        "dev",
+        "v0",
+        "proto",
+        "static",
+    ]);
+    ns.ip(&["route", "add", "default", "dev", "v0"]);
+    ns.ip(&["route", "add", "blackhole", "10.20.0.0/16"]);
+    ns.ip(&["route", "add", "unreachable", "10.30.0.0/16"]);
+
+    let a = [("ip", "10.10.9.9")];
+    lab.run("start", &a).assert_status(Status::Success);
+    assert!(
+        listed(&lab.ip_json(), "10.10.9.9", 16, Some("v1")),
+        "{}",
+        lab.ip_json()
+    );
+    lab.run("stop", &a).assert_status(Status::Success);
+
+    let b = [("ip", "10.10.5.5")];
+    lab.run("start", &b).assert_status(Status::Success);
+    assert!(listed(&lab.ip_json(), "10.10.5.5", 24, Some("v0")));
+    lab.run("stop", &b).assert_status(Status::Success);
+
+    // proto narrows the choice: only the static /24 qualifies; `ip route add` makes
+    // proto boot routes, and only 192.0.2.0/24 is proto kernel.
+    let c = [("ip", "10.10.5.6"), ("proto", "static")];
+    lab.run("start", &c).assert_status(Status::Success);
+    assert!(listed(&lab.ip_json(), "10.10.5.6", 24, Some("v0")));
+    lab.run("stop", &c).assert_status(Status::Success);
+    lab.run("start", &[("ip", "10.10.9.8"), ("proto", "kernel")])
+        .assert_status(Status::ErrInstalled);
+
+    // Default, blackhole and unreachable routes never count: no usable interface is 5.
+    for ip in ["10.20.1.1", "10.30.1.1", "198.51.100.1"] {
+        lab.run("start", &[("ip", ip)])
+            .assert_status(Status::ErrInstalled)
+            .assert_reason_contains("no interface");
+        lab.run("monitor", &[("ip", ip)])
+            .assert_status(Status::NotRunning);
+    }
+    // nic and cidr_netmask together need no route.
+    let d = [
+        ("ip", "198.51.100.7"),
+        ("nic", "v1"),
+        ("cidr_netmask", "28"),
+    ];
+    lab.run("start", &d).assert_status(Status::Success);
+    assert!(listed(&lab.ip_json(), "198.51.100.7", 28, Some("v1")));
+    lab.run("stop", &d).assert_status(Status::Success);
+    lab.run("start", &[("ip", "192.0.2.50"), ("nic", "nosuch0")])
+        .assert_status(Status::ErrInstalled);
+}
+
+#[test]
+fn link_down_is_not_running_and_start_brings_it_up() {
+    if !require_root("link_down_is_not_running_and_start_brings_it_up") {
+        return;
+    }
+    let lab = Lab::new("ld");
+    let p = [("ip", "192.0.2.11"), ("nic", "v0")];
+    lab.run("start", &p).assert_status(Status::Success);
+    lab.peer.ip(&["link", "set", "v0p", "down"]); // v0 becomes LOWERLAYERDOWN
+    lab.agent("monitor", &p)
+        .recurring()
+        .run()
+        .assert_status(Status::NotRunning);
+    lab.agent(
+        "monitor",
+        &[
+            ("ip", "192.0.2.11"),
+            ("nic", "v0"),
+            ("check_link_status", "false"),
+        ],
+    )
+    .recurring()
+    .run()
+    .assert_status(Status::Success);
+    lab.peer.ip(&["link", "set", "v0p", "up"]);
+    lab.run("stop", &p).assert_status(Status::Success);
+
+    lab.ns.ip(&["link", "set", "v0", "down"]);
+    let q = [("ip", "192.0.2.12"), ("nic", "v0"), ("cidr_netmask", "24")];
+    lab.run("start", &q).assert_status(Status::Success);
+    assert!(
+        lab.ns
+            .ip(&["-j", "link", "show", "dev", "v0"])
+            .contains("\"UP\""),
+        "start set v0 up"
+    );
+    lab.agent("monitor", &q)
+        .recurring()
+        .run()
+        .assert_status(Status::Success);
+    lab.run("stop", &q).assert_status(Status::Success);
+}
+
+#[test]
+fn wrong_prefix_is_replaced_and_foreign_owner_refused() {
+    if !require_root("wrong_prefix_is_replaced_and_foreign_owner_refused") {
+        return;
+    }
+    let lab = Lab::new("wp");
+    lab.ns.ip(&["addr", "add", "192.0.2.13/25", "dev", "v0"]);
+    let p = [
+        ("ip", "192.0.2.13"),
+        ("cidr_netmask", "24"),
+        ("iflabel", "vip"),
+    ];
+    lab.agent("monitor", &p)
+        .run()
+        .assert_status(Status::ErrGeneric);
+    lab.run("start", &p).assert_status(Status::Success);
+    let json = lab.ip_json();
+    assert!(listed(&json, "192.0.2.13", 24, Some("v0")), "{json}");
+    assert!(
+        !listed(&json, "192.0.2.13", 25, None),
+        "the /25 is gone: {json}"
+    );
+    assert!(json.contains("\"label\":\"v0:vip\""), "{json}");
+    lab.agent("monitor", &p)
+        .recurring()
+        .run()
+        .assert_status(Status::Success);
+    lab.run("stop", &p).assert_status(Status::Success);
+
+    // An address on another interface is not taken over.
+    lab.ns.veth_to("v1", &lab.peer, "v1p");
+    lab.ns.ip(&["addr", "add", "192.0.2.14/24", "dev", "v1"]);
+    let q = [("ip", "192.0.2.14"), ("nic", "v0")];
+    lab.run("start", &q)
+        .assert_status(Status::ErrGeneric)
+        .assert_reason_contains("already configured on interface v1");
+    assert!(listed(&lab.ip_json(), "192.0.2.14", 24, Some("v1")));
+    assert!(!listed(&lab.ip_json(), "192.0.2.14", 24, Some("v0")));
+}
+
+#[test]
+fn misconfigured_probe_is_7_and_start_is_6() {
+    if !require_root("misconfigured_probe_is_7_and_start_is_6") {
+        return;
+    }
+    let lab = Lab::new("mc");
+    let bad = [("ip", "192.0.2.15"), ("cidr_netmask", "99")];
+    lab.run("monitor", &bad).assert_status(Status::NotRunning);
+    lab.run("start", &bad)
+        .assert_status(Status::ErrConfigured)
+        .assert_reason_contains("cidr_netmask=\"99\"");
+    lab.run("validate-all", &bad)
+        .assert_status(Status::ErrConfigured);
+    lab.run(
+        "start",
+        &[("ip", "192.0.2.15"), ("mac", "01:00:5e:01:02:03")],
+    )
+    .assert_status(Status::ErrConfigured)
+    .assert_reason_contains("out of scope");
+    let missing_ns = AgentCmd::new(BIN)
+        .action("start")
+        .param("ip", "192.0.2.15")
+        .param("network_namespace", "oa-no-such-ns");
+    missing_ns.clone().run().assert_status(Status::ErrInstalled);
+    missing_ns
+        .action("monitor")
+        .run()
+        .assert_status(Status::NotRunning);
+}
+
+#[test]
+fn run_arping_detects_a_collision() {
+    if !require_root("run_arping_detects_a_collision") {
+        return;
+    }
+    let lab = Lab::new("ar");
+    lab.peer.ip(&["addr", "add", "192.0.2.16/24", "dev", "v0p"]);
+    let p = [("ip", "192.0.2.16"), ("run_arping", "true")];
+    lab.run("start", &p)
+        .assert_status(Status::ErrGeneric)
+        .assert_reason_contains("collision");
+    assert!(dump(lab.ns.name(), "192.0.2.16").is_empty());
+    let q = [
+        ("ip", "192.0.2.17"),
+        ("run_arping", "true"),
+        ("arp_bg", "false"),
+        ("arp_count", "1"),
+    ];
+    lab.run("start", &q).assert_status(Status::Success);
+    lab.run("stop", &q).assert_status(Status::Success);
+}
+
+#[test]
+fn lvs_support_parks_on_lo_and_flush_routes() {
+    if !require_root("lvs_support_parks_on_lo_and_flush_routes") {
+        return;
+    }
+    let lab = Lab::new("lvs");
+    let p = [
+        ("ip", "192.0.2.18"),
+        ("lvs_support", "true"),
+        ("flush_routes", "true"),
+    ];
+    lab.run("start", &p).assert_status(Status::Success);
+    lab.run("stop", &p).assert_status(Status::Success);
+    assert!(
+        listed(&lab.ip_json(), "192.0.2.18", 32, Some("lo")),
+        "{}",
+        lab.ip_json()
+    );
+    assert!(!listed(&lab.ip_json(), "192.0.2.18", 24, Some("v0")));
+    lab.run("monitor", &p).assert_status(Status::NotRunning);
+    lab.run("start", &p).assert_status(Status::Success);
+    assert!(
+        !listed(&lab.ip_json(), "192.0.2.18", 32, Some("lo")),
+        "taken back from lo"
+    );
+    assert!(listed(&lab.ip_json(), "192.0.2.18", 24, Some("v0")));
+    lab.run("stop", &p).assert_status(Status::Success);
+}
+
+#[test]
+fn stop_ends_the_background_announcer() {
+    if !require_root("stop_ends_the_background_announcer") {
+        return;
+    }
+    let lab = Lab::new("bg");
+    let p = [
+        ("ip", "192.0.2.19"),
+        ("arp_count", "50"),
+        ("arp_interval", "100"),
+    ];
+    let start = Instant::now();
+    lab.run("start", &p).assert_status(Status::Success);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "arp_bg: start does not wait for 50 ARPs"
+    );
+    let pid_file = format!(
+        "{}/ipaddr2-announce-{}-192.0.2.19.pid",
+        lab.rsctmp(),
+        lab.ns.name()
+    );
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    lab.run("stop", &p).assert_status(Status::Success);
+    std::thread::sleep(Duration::from_millis(100));
+    let alive =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+    assert!(!alive, "the announcer is gone after stop");
+    assert!(!std::path::Path::new(&pid_file).exists());
+}
