@@ -1,0 +1,542 @@
+//! The actions, written against [`DrbdCtl`] so that they run the same on a real host and
+//! in tests.
+
+use crate::checks::{self, Ladder};
+use crate::ctl::DrbdCtl;
+use crate::score::{self, PeerPrimaryPolicy, Score, ScoreCache};
+use drbd_genl::{DiskState, ResourceStatus, api};
+use ocf::{Context, Error, NotifyType, Result, ResultExt, Status};
+use std::time::{Duration, Instant};
+
+/// A refused promotion is reported no sooner than this after the promote began, so that
+/// Pacemaker's recovery cannot spin promote attempts in a tight loop (drbd.ocf does the same).
+pub const REFUSED_PROMOTE_MIN: Duration = Duration::from_secs(15);
+/// Pause between two role-change attempts (doubling up to 4 s).
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(4);
+/// How often a wait re-reads the status.
+const POLL: Duration = Duration::from_millis(200);
+
+/// The parameters, parsed and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub resource: String,
+    pub conf: String,
+    pub ladder: Ladder,
+    pub stop_outdates_secondary: bool,
+    pub ignore_missing_notifications: bool,
+    /// None: do not wait for the peer on start.
+    pub wfc_timeout: Option<Duration>,
+    pub peer_primary: PeerPrimaryPolicy,
+    pub fail_promote_early_if_peer_primary: bool,
+    pub unfence_if_all_uptodate: bool,
+    pub unfence_extra_args: String,
+    pub version_ge: Vec<u32>,
+    pub version_lt: Vec<u32>,
+    pub connect_only_after_promote: bool,
+}
+
+impl Settings {
+    pub fn from_context(ctx: &Context) -> Result<Settings> {
+        let p = &ctx.params;
+        let resource = p.required("drbd_resource")?;
+        checks::check_resource_name(&resource)?;
+        let conf = p.string("drbdconf").unwrap_or_default();
+        if conf.is_empty() || !conf.starts_with('/') {
+            return Err(Error::bad_param(
+                "drbdconf",
+                &conf,
+                "must be an absolute path",
+            ));
+        }
+        let ladder = checks::parse_ladder(&p.string("adjust_master_score").unwrap_or_default())?;
+        // LINBIT: "empty or non-digits means don't wait".
+        let wfc_timeout = p
+            .string("wfc_timeout")
+            .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs);
+        let peer_primary = match p
+            .string("remove_master_score_if_peer_primary")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "unexpected" => PeerPrimaryPolicy::Unexpected,
+            v => match ocf::params::parse_bool(v) {
+                Some(true) => PeerPrimaryPolicy::Always,
+                Some(false) => PeerPrimaryPolicy::Never,
+                None => {
+                    return Err(Error::bad_param(
+                        "remove_master_score_if_peer_primary",
+                        v,
+                        "expected false, true or unexpected",
+                    ));
+                }
+            },
+        };
+        let version = |name: &str| checks::parse_version(name, &p.string(name).unwrap_or_default());
+        Ok(Settings {
+            conf,
+            ladder,
+            stop_outdates_secondary: p.bool("stop_outdates_secondary")?,
+            ignore_missing_notifications: p.bool("ignore_missing_notifications")?,
+            wfc_timeout,
+            peer_primary,
+            fail_promote_early_if_peer_primary: p.bool("fail_promote_early_if_peer_primary")?,
+            unfence_if_all_uptodate: p.bool("unfence_if_all_uptodate")?,
+            unfence_extra_args: p.string("unfence_extra_args").unwrap_or_default(),
+            version_ge: version("require_drbd_module_version_ge")?,
+            version_lt: version("require_drbd_module_version_lt")?,
+            connect_only_after_promote: p.bool("connect_only_after_promote")?,
+            resource,
+        })
+    }
+}
+
+/// The agent's logic over a host `C`.
+pub struct Logic<C: DrbdCtl> {
+    pub settings: Settings,
+    pub ctl: C,
+    pub cache: ScoreCache,
+    /// [`REFUSED_PROMOTE_MIN`] (shorter in tests).
+    pub refused_promote_min: Duration,
+}
+
+fn end(ctx: &Context) -> Instant {
+    ctx.deadline.end()
+}
+
+impl<C: DrbdCtl> Logic<C> {
+    fn res(&self) -> &str {
+        &self.settings.resource
+    }
+
+    fn status(&self, ctx: &Context) -> Result<Option<ResourceStatus>> {
+        self.ctl
+            .status(self.res(), end(ctx))
+            .or_generic(|| format!("reading the status of DRBD resource {}", self.res()))
+    }
+
+    fn drbdadm(&self, ctx: &Context, args: &[&str]) -> Result<child::Output> {
+        let out = self
+            .ctl
+            .drbdadm(&self.settings.conf, args, &[], end(ctx))
+            .or_status(Status::ErrInstalled, || {
+                format!("running drbdadm {}", args.join(" "))
+            })?;
+        if out.success() {
+            Ok(out)
+        } else {
+            Err(Error::generic(format!(
+                "drbdadm {} failed (exit {:?}): {}",
+                args.join(" "),
+                out.code(),
+                out.message()
+            )))
+        }
+    }
+
+    /// Meta checks for the actions that change something (and validate-all).
+    fn meta(&self, ctx: &Context) -> Result<u32> {
+        checks::check_meta(&ctx.env.meta, self.settings.ignore_missing_notifications)
+    }
+
+    fn promoted_max(ctx: &Context) -> u32 {
+        ctx.env.meta.promoted_max.unwrap_or(1)
+    }
+
+    /// The loaded module's version within the configured bounds (5 otherwise).
+    fn check_module_version(&self) -> Result<()> {
+        let Some(v) = self.ctl.module_version() else {
+            return Ok(());
+        };
+        let have = checks::parse_version("drbd module version", &v)
+            .map_err(|e| Error::installed(e.reason().to_owned()))?;
+        if have < self.settings.version_ge || have >= self.settings.version_lt {
+            return Err(Error::installed(format!(
+                "drbd module version {v} is outside require_drbd_module_version_ge..lt ({:?}..{:?})",
+                self.settings.version_ge, self.settings.version_lt
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self, ctx: &Context) -> Result<()> {
+        let promoted_max = self.meta(ctx)?;
+        self.check_module_version()?;
+        if !std::path::Path::new(&self.settings.conf).exists() {
+            return Err(Error::installed(format!(
+                "DRBD configuration {} does not exist",
+                self.settings.conf
+            )));
+        }
+        // validate-all forks nothing: the running net options are read over netlink when
+        // the resource is up (DRBD 8.4 reports them); start and promote read drbdadm dump.
+        if promoted_max == 2
+            && let Some(st) = self.status(ctx)?
+            && st.two_primaries == Some(false)
+        {
+            return Err(self.two_primaries_error());
+        }
+        Ok(())
+    }
+
+    fn two_primaries_error(&self) -> Error {
+        Error::configured(format!(
+            "promoted-max=2 but DRBD resource {} does not allow two primaries: add \
+             \"allow-two-primaries yes;\" to its net section",
+            self.res()
+        ))
+    }
+
+    /// With promoted-max=2 the configuration must allow two primaries (`drbdadm dump`).
+    fn check_dump(&self, ctx: &Context, promoted_max: u32) -> Result<()> {
+        let out = self
+            .ctl
+            .drbdadm(&self.settings.conf, &["dump", self.res()], &[], end(ctx))
+            .or_status(Status::ErrInstalled, || "running drbdadm dump")?;
+        if !out.success() {
+            return Err(Error::installed(format!(
+                "DRBD resource {} is not in {}: {}",
+                self.res(),
+                self.settings.conf,
+                out.message()
+            )));
+        }
+        if promoted_max == 2 && !checks::dump_allows_two_primaries(&out.stdout) {
+            return Err(self.two_primaries_error());
+        }
+        Ok(())
+    }
+
+    pub fn start(&self, ctx: &Context) -> Result<Status> {
+        let promoted_max = self.meta(ctx)?;
+        if self.ctl.module_version().is_none() {
+            self.ctl
+                .load_module(&self.settings.conf, end(ctx))
+                .or_status(Status::ErrInstalled, || "loading the drbd module")?;
+        }
+        self.check_module_version()?;
+        self.check_dump(ctx, promoted_max)?;
+        let res = self.res().to_owned();
+        let skip_net = self.settings.connect_only_after_promote;
+        let up = self.status(ctx)?.is_some();
+        let args: &[&str] = match (up, skip_net) {
+            (_, true) => &["adjust", "--skip-net", &res],
+            (false, false) => &["up", &res],
+            (true, false) => &["adjust", &res],
+        };
+        self.drbdadm(ctx, args)?;
+        let st = ctx
+            .deadline
+            .poll(POLL, || self.status(ctx).ok().flatten())
+            .ok_or_else(|| Error::generic(format!("DRBD resource {res} did not come up")))?;
+        if st.is_primary() {
+            self.change_role(ctx, false)?;
+        }
+        let st = self.wait_for_peer(ctx, st);
+        log::info!("started: {}", st.summary());
+        self.update_score(ctx, &st, promoted_max, true);
+        Ok(Status::Success)
+    }
+
+    /// Wait up to wfc_timeout (within the deadline) for a peer connection.
+    fn wait_for_peer(&self, ctx: &Context, st: ResourceStatus) -> ResourceStatus {
+        let Some(wfc) = self.settings.wfc_timeout else {
+            return st;
+        };
+        if self.settings.connect_only_after_promote || st.any_peer_connected() {
+            return st;
+        }
+        let until = ctx.deadline.within(wfc);
+        until
+            .poll(POLL, || {
+                self.status(ctx)
+                    .ok()
+                    .flatten()
+                    .filter(ResourceStatus::any_peer_connected)
+            })
+            .unwrap_or_else(|| {
+                log::warn!(
+                    "peer of {} not connected after {wfc:?}; going on",
+                    self.res()
+                );
+                self.status(ctx).ok().flatten().unwrap_or(st)
+            })
+    }
+
+    /// Primary or Secondary over netlink, retried within the deadline while the kernel's
+    /// refusal may pass. Returns the last refusal when it cannot.
+    fn change_role(&self, ctx: &Context, primary: bool) -> Result<()> {
+        let word = if primary { "promote" } else { "demote" };
+        let mut nap = RETRY_FIRST;
+        let mut attempt = 0;
+        let mut accepted = false;
+        loop {
+            attempt += 1;
+            if accepted {
+                // The kernel said yes; give the state a moment to show it before asking again.
+                ctx.deadline.sleep(POLL);
+            }
+            if ctx.deadline.expired() {
+                return Err(Error::generic(format!(
+                    "cannot {word} {}: still not done at the deadline",
+                    self.res()
+                )));
+            }
+            let st = self.status(ctx)?.ok_or_else(|| {
+                Error::not_running(format!("DRBD resource {} is not up", self.res()))
+            })?;
+            if st.is_primary() == primary {
+                return Ok(());
+            }
+            let err = match self
+                .ctl
+                .set_role(self.res(), primary, &st.minors(), end(ctx))
+            {
+                Ok(()) => {
+                    accepted = true;
+                    continue;
+                }
+                Err(e) => e,
+            };
+            accepted = false;
+            let transient = err.refusal_code().is_none_or(api::state_rv_transient);
+            let give_up = !transient
+                || (primary
+                    && self.settings.fail_promote_early_if_peer_primary
+                    && Self::promoted_max(ctx) <= 1
+                    && st.any_peer_primary()
+                    && attempt >= 2);
+            log::warn!("{word} attempt {attempt} of {}: {err}", self.res());
+            if give_up || ctx.deadline.remaining() <= nap {
+                return Err(Error::generic(format!(
+                    "cannot {word} {}: {err}",
+                    self.res()
+                )));
+            }
+            ctx.deadline.sleep(nap);
+            nap = (nap * 2).min(RETRY_MAX);
+        }
+    }
+
+    pub fn promote(&self, ctx: &Context) -> Result<Status> {
+        let began = Instant::now();
+        let promoted_max = self.meta(ctx)?;
+        self.check_dump(ctx, promoted_max)?;
+        if let Err(e) = self.change_role(ctx, true) {
+            if e.status() == Status::NotRunning {
+                return Err(e.with_status(Status::ErrGeneric));
+            }
+            // Never a tight loop: a refused promote is reported no sooner than 15 s after
+            // it began (bounded by the deadline).
+            let wait = self.refused_promote_min.saturating_sub(began.elapsed());
+            ctx.deadline.sleep(wait);
+            if let Ok(Some(st)) = self.ctl.status(self.res(), end(ctx)) {
+                self.update_score(ctx, &st, promoted_max, false);
+            }
+            return Err(e);
+        }
+        if self.settings.connect_only_after_promote {
+            self.drbdadm(ctx, &["adjust", self.res()])?;
+        }
+        let st = self
+            .status(ctx)?
+            .ok_or_else(|| Error::generic("resource went down after promote"))?;
+        log::info!("promoted: {}", st.summary());
+        self.update_score(ctx, &st, promoted_max, false);
+        Ok(Status::Success)
+    }
+
+    pub fn demote(&self, ctx: &Context) -> Result<Status> {
+        let promoted_max = self.meta(ctx)?;
+        if self.status(ctx)?.is_none() {
+            return Ok(Status::NotRunning);
+        }
+        self.change_role(ctx, false)?;
+        if let Some(st) = self.status(ctx)? {
+            log::info!("demoted: {}", st.summary());
+            self.update_score(ctx, &st, promoted_max, false);
+        }
+        Ok(Status::Success)
+    }
+
+    pub fn monitor(&self, ctx: &Context) -> Result<Status> {
+        let Some(st) = self.status(ctx)? else {
+            return Ok(Status::NotRunning);
+        };
+        // A probe always writes the score: Pacemaker may have restarted since the cache.
+        self.update_score(ctx, &st, Self::promoted_max(ctx), ctx.is_probe());
+        Ok(if st.is_primary() {
+            Status::RunningPromoted
+        } else {
+            Status::Success
+        })
+    }
+
+    pub fn notify(&self, ctx: &Context) -> Result<Status> {
+        let promoted_max = self.meta(ctx)?;
+        let Some(n) = ctx.env.notify.as_ref() else {
+            log::warn!("notify without notification variables; nothing to do");
+            return Ok(Status::Success);
+        };
+        // Notify must not fail (Pacemaker ignores it anyway): problems are logged.
+        if n.operation == "start" && !self.settings.connect_only_after_promote {
+            match self.ctl.status(self.res(), end(ctx)) {
+                Ok(Some(st)) if !st.any_peer_connected() => {
+                    if let Err(e) = self.drbdadm(ctx, &["adjust", self.res()]) {
+                        log::warn!("reconnecting {} after a peer start: {e}", self.res());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if n.kind == NotifyType::Post {
+            let Ok(Some(st)) = self.ctl.status(self.res(), end(ctx)) else {
+                return Ok(Status::Success);
+            };
+            let me = ctx.env.meta.raw.get("on_node").cloned().unwrap_or_default();
+            let others: Vec<&str> = n
+                .promoted
+                .iter()
+                .chain(&n.promote)
+                .map(|p| p.uname.as_str())
+                .filter(|u| !u.is_empty() && *u != me)
+                .collect();
+            let peer_unknown = st
+                .peers
+                .iter()
+                .all(|p| p.volumes.iter().all(|v| v.disk == DiskState::DUnknown));
+            if st.is_primary() && !st.any_peer_connected() && !others.is_empty() {
+                log::error!(
+                    "SPLIT BRAIN: {} is Primary here and on {} but the replication link is down; \
+                     resolve it by hand (drbdadm connect --discard-my-data on the victim)",
+                    self.res(),
+                    others.join(" ")
+                );
+            } else if !st.is_primary()
+                && peer_unknown
+                && !others.is_empty()
+                && self.settings.stop_outdates_secondary
+            {
+                log::warn!(
+                    "outdating {}: Pacemaker reports {} promoted while the peer's disk is unknown",
+                    self.res(),
+                    others.join(" ")
+                );
+                if let Err(e) = self.drbdadm(ctx, &["outdate", self.res()]) {
+                    log::warn!("outdating {}: {e}", self.res());
+                }
+            }
+            let st = self
+                .ctl
+                .status(self.res(), end(ctx))
+                .ok()
+                .flatten()
+                .unwrap_or(st);
+            self.update_score(ctx, &st, promoted_max, false);
+        }
+        Ok(Status::Success)
+    }
+
+    pub fn reload(&self, ctx: &Context) -> Result<Status> {
+        if self.status(ctx)?.is_some() {
+            self.drbdadm(ctx, &["adjust", self.res()])?;
+            if let Some(st) = self.status(ctx)? {
+                self.update_score(ctx, &st, Self::promoted_max(ctx), true);
+            }
+        }
+        Ok(Status::Success)
+    }
+
+    pub fn stop(&self, ctx: &Context) -> Result<Status> {
+        let instance = ctx.env.instance.clone();
+        if self.status(ctx)?.is_some() {
+            self.change_role(ctx, false).or_else(|e| {
+                if e.status() == Status::NotRunning {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })?;
+            self.drbdadm(ctx, &["down", self.res()])?;
+            if ctx
+                .deadline
+                .poll(POLL, || self.status(ctx).ok().filter(Option::is_none))
+                .is_none()
+            {
+                return Err(Error::generic(format!(
+                    "DRBD resource {} is still configured after drbdadm down",
+                    self.res()
+                )));
+            }
+        }
+        // Remove the score unless this agent knows it already did.
+        if self.cache.get(&instance) != Some(Score::Remove)
+            && let Err(e) = self.ctl.delete_score(&instance, end(ctx))
+        {
+            log::warn!("removing the promotion score of {instance}: {e}");
+        }
+        self.cache.clear(&instance);
+        Ok(Status::Success)
+    }
+
+    /// Set the score the status deserves, forking crm_attribute only when it differs from
+    /// the one this agent last wrote (or `force`). Failures are logged: a score that could
+    /// not be written must not fail the monitor.
+    fn update_score(&self, ctx: &Context, st: &ResourceStatus, promoted_max: u32, force: bool) {
+        let want = score::decide(
+            st,
+            &self.settings.ladder,
+            self.settings.peer_primary,
+            promoted_max,
+        );
+        if want == Score::Keep {
+            return;
+        }
+        let instance = ctx.env.instance.as_str();
+        if !force && self.cache.get(instance) == Some(want) {
+            return;
+        }
+        let written = match want {
+            Score::Set(n) => self.ctl.set_score(instance, n, end(ctx)),
+            _ => self.ctl.delete_score(instance, end(ctx)),
+        };
+        match written {
+            Ok(()) => {
+                log::info!("promotion score of {instance}: {want:?} ({})", st.summary());
+                if let Err(e) = self.cache.put(instance, want) {
+                    log::warn!(
+                        "caching the promotion score in {}: {e}",
+                        self.cache.dir().display()
+                    );
+                }
+            }
+            Err(e) => log::warn!("setting the promotion score of {instance} to {want:?}: {e}"),
+        }
+        // Reached only when the score was (re)written: unfencing runs once per change.
+        if self.settings.unfence_if_all_uptodate
+            && st.is_primary()
+            && st.all_disks(DiskState::UpToDate)
+            && st
+                .peers
+                .iter()
+                .all(|p| p.volumes.iter().all(|v| v.disk == DiskState::UpToDate))
+        {
+            let env = [(
+                "OCF_RESKEY_unfence_extra_args",
+                self.settings.unfence_extra_args.as_str(),
+            )];
+            if let Err(e) = self.ctl.drbdadm(
+                &self.settings.conf,
+                &["unfence-peer", self.res()],
+                &env,
+                end(ctx),
+            ) {
+                log::warn!("unfence-peer {}: {e}", self.res());
+            }
+        }
+    }
+}
