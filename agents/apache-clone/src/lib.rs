@@ -1,1 +1,502 @@
-//! apache-clone (not written yet).
+//! # apache-clone: Apache httpd on every node, a drop-in for ocf:heartbeat:apache
+//!
+//! Same parameters as the shell agent; the differences are in how it works: the httpd
+//! configuration and the envfiles are read natively ([`conf`], [`envfile`]), processes are
+//! identified through /proc ([`procs`]), the status page is fetched by a built-in client
+//! bounded by the deadline ([`http_probe`]), and monitor, probe, validate-all and meta-data
+//! start no process. The server itself (start and stop) lives in [`server`].
+
+pub mod conf;
+pub mod envfile;
+pub mod glob;
+pub mod server;
+pub mod testconf;
+
+use http_probe::Url;
+use ocf::{Action, Context, Error, Result, ResultExt, Status};
+use regex::{Regex, RegexBuilder};
+use server::Server;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where httpd lives when `httpd` is not set, in the order the shell agent looks.
+const HTTPD_CANDIDATES: [&str; 5] = [
+    "/usr/sbin/apache2",
+    "/usr/sbin/httpd",
+    "/usr/sbin/httpd2",
+    "/sbin/httpd2",
+    "/sbin/httpd",
+];
+
+/// The parameters, checked.
+#[derive(Debug)]
+pub struct Agent {
+    server: Server,
+    checks: Checks,
+}
+
+/// What monitor checks.
+#[derive(Debug)]
+struct Checks {
+    statusurl: Option<Url>,
+    port: Option<u16>,
+    testregex: Regex,
+    testurl: Option<String>,
+    testregex10: Option<Regex>,
+    testconffile: Option<PathBuf>,
+    testname: Option<String>,
+    use_ipv6: bool,
+    /// No monitoring parameter set at all: the shell agent then also accepts any answer
+    /// from the index page when the status page fails.
+    defaults_only: bool,
+}
+
+/// A case-insensitive extended regular expression, as `grep -Ei` reads it (`^` and `$`
+/// match at line boundaries, as grep matches line by line).
+pub fn compile_regex(name: &str, pattern: &str) -> Result<Regex> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .multi_line(true)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| {
+            let why = e.to_string().replace('\n', " ");
+            Error::bad_param(
+                name,
+                pattern,
+                format!("not a valid regular expression: {why}"),
+            )
+        })
+}
+
+/// Split `options` into words: white space separates, '...' and "..." group. No expansion.
+pub fn split_options(options: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = options.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        q if q == c => break,
+                        ch => cur.push(ch),
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Some(words)
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+impl Server {
+    /// The parameters that identify the server (enough to find and stop it).
+    fn from_context(ctx: &Context) -> Result<Server> {
+        let configfile = ctx.params.required("configfile")?;
+        if !configfile.starts_with('/') {
+            return Err(Error::bad_param(
+                "configfile",
+                &configfile,
+                "must be an absolute path",
+            ));
+        }
+        let httpd = match ctx.params.string("httpd") {
+            Some(h) if !h.starts_with('/') => {
+                return Err(Error::bad_param("httpd", &h, "must be an absolute path"));
+            }
+            Some(h) => PathBuf::from(h),
+            None => HTTPD_CANDIDATES
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| is_executable(p))
+                .unwrap_or_else(|| PathBuf::from(HTTPD_CANDIDATES[0])),
+        };
+        let options_raw = ctx.params.string("options").unwrap_or_default();
+        let options = split_options(&options_raw)
+            .ok_or_else(|| Error::bad_param("options", &options_raw, "unbalanced quote"))?;
+        // Set but empty means "read none" (the shell agent's `${envfiles=default}`), where
+        // Params would fall back to the default.
+        let envfiles = ctx.params.string("envfiles").unwrap_or_default();
+        let envfiles = if ctx.env.params.get("envfiles").is_some_and(String::is_empty) {
+            String::new()
+        } else {
+            envfiles
+        };
+        let envfiles = envfiles.split_whitespace().map(PathBuf::from).collect();
+        let state_dir = ctx
+            .env
+            .var("HA_RSCTMP")
+            .filter(|d| d.starts_with('/'))
+            .unwrap_or("/run/resource-agents");
+        Ok(Server::new(
+            PathBuf::from(configfile),
+            httpd,
+            options,
+            envfiles,
+            Path::new(state_dir),
+            &ctx.env.instance,
+        ))
+    }
+}
+
+impl Checks {
+    fn from_context(ctx: &Context) -> Result<Checks> {
+        let p = &ctx.params;
+        let monitor_params = [
+            "statusurl",
+            "testregex",
+            "testurl",
+            "testregex10",
+            "testconffile",
+        ];
+        let defaults_only = !monitor_params.iter().any(|n| p.is_set(n));
+        let statusurl = p
+            .string("statusurl")
+            .map(|u| {
+                u.parse::<Url>()
+                    .map_err(|e| Error::bad_param("statusurl", &u, e))
+            })
+            .transpose()?;
+        let port = p.int_opt("port", 1u16, u16::MAX)?;
+        let testregex = compile_regex("testregex", &p.string("testregex").unwrap_or_default())?;
+        let testurl = p.string("testurl");
+        if let Some(u) = &testurl {
+            if u.trim().is_empty() {
+                return Err(Error::bad_param("testurl", u, "only white space"));
+            }
+            if u.starts_with("http") {
+                u.parse::<Url>()
+                    .map_err(|e| Error::bad_param("testurl", u, e))?;
+            } else if !u.starts_with('/') {
+                return Err(Error::bad_param(
+                    "testurl",
+                    u,
+                    "neither an http:// URL nor a path starting with /",
+                ));
+            }
+        }
+        let testregex10 = p
+            .string("testregex10")
+            .map(|r| compile_regex("testregex10", &r))
+            .transpose()?;
+        let client = p.string("client");
+        if let Some(c) = client.filter(|c| !matches!(c.as_str(), "curl" | "wget")) {
+            log::debug!("client={c} ignored: the built-in HTTP client is used");
+        }
+        Ok(Checks {
+            statusurl,
+            port,
+            testregex,
+            testurl,
+            testregex10,
+            testconffile: p.string("testconffile").map(PathBuf::from),
+            testname: p.string("testname"),
+            use_ipv6: p.bool("use_ipv6")?,
+            defaults_only,
+        })
+    }
+}
+
+/// One check's outcome.
+enum Probe {
+    Matched,
+    /// The server answered, but not as expected (reason).
+    Mismatch(String),
+    /// No answer (reason); `refused` when nothing listens.
+    NoAnswer {
+        reason: String,
+        refused: bool,
+    },
+}
+
+impl Agent {
+    /// The status URL: the parameter, or built from the configuration.
+    fn status_url(&self, config: Option<&conf::Config>) -> Url {
+        if let Some(u) = &self.checks.statusurl {
+            return u.clone();
+        }
+        let path = config
+            .and_then(|c| c.status_location.clone())
+            .unwrap_or_else(|| "/server-status".to_owned());
+        let mut base = self.base_url(config);
+        base.path = path;
+        base
+    }
+
+    /// `http://<first Listen>/`, the port parameter overriding the port.
+    fn base_url(&self, config: Option<&conf::Config>) -> Url {
+        let (host, port) = config
+            .and_then(conf::Config::first_listen)
+            .unwrap_or_else(|| ("localhost".to_owned(), 80));
+        Url {
+            host,
+            port: self.checks.port.unwrap_or(port),
+            path: "/".to_owned(),
+        }
+    }
+
+    fn localize(&self, mut url: Url) -> Url {
+        if url.host.eq_ignore_ascii_case("localhost") {
+            let loopback = if self.checks.use_ipv6 {
+                "::1"
+            } else {
+                "127.0.0.1"
+            };
+            loopback.clone_into(&mut url.host);
+        }
+        url
+    }
+
+    /// GET `url` and match `regex`, within `end`.
+    fn probe(
+        &self,
+        url: Url,
+        regex: &Regex,
+        auth: Option<(String, String)>,
+        end: Instant,
+    ) -> Probe {
+        let url = self.localize(url);
+        let mut request = http_probe::Request::new(url.clone(), end);
+        request.basic_auth = auth;
+        match request.get() {
+            Ok(r) if regex.is_match(&r.text()) => {
+                if r.head.status >= 400 {
+                    log::warn!("{url} answered HTTP {} (its body matches)", r.head.status);
+                }
+                Probe::Matched
+            }
+            Ok(r) => Probe::Mismatch(format!(
+                "{url} answered HTTP {} {} and its body does not match {:?}",
+                r.head.status,
+                r.head.reason,
+                regex.as_str()
+            )),
+            Err(e) => Probe::NoAnswer {
+                refused: e.is_refused(),
+                reason: format!("{url}: {e}"),
+            },
+        }
+    }
+
+    /// The level-0 check: status URL and testregex (with the shell agent's fallback to any
+    /// answer from the index page when nothing about monitoring is configured).
+    fn check_status(&self, config: Option<&conf::Config>, end: Instant) -> Probe {
+        let result = self.probe(self.status_url(config), &self.checks.testregex, None, end);
+        if !matches!(result, Probe::Matched) && self.checks.defaults_only {
+            let index = self.localize(self.base_url(config));
+            if http_probe::Request::new(index.clone(), end).get().is_ok() {
+                log::debug!("status page failed; {index} answers, which is enough by default");
+                return Probe::Matched;
+            }
+        }
+        result
+    }
+
+    /// The level-10 check: testconffile's test, or testurl and testregex10.
+    fn check_level10(&self, config: Option<&conf::Config>, end: Instant) -> Result<Probe> {
+        let (url, regex, auth) = if let Some(file) = &self.checks.testconffile {
+            let text = std::fs::read_to_string(file).or_status(Status::ErrInstalled, || {
+                format!("cannot read testconffile {}", file.display())
+            })?;
+            let def = testconf::find(&text, self.checks.testname.as_deref()).map_err(|why| {
+                Error::bad_param("testconffile", &file.display().to_string(), why)
+            })?;
+            let regex = compile_regex("testconffile match", &def.regex)?;
+            let auth = (!def.user.is_empty()).then(|| (def.user.clone(), def.password.clone()));
+            (def.url, regex, auth)
+        } else {
+            match (&self.checks.testurl, &self.checks.testregex10) {
+                (Some(u), Some(r)) => (u.clone(), r.clone(), None),
+                _ => {
+                    return Err(Error::configured(
+                        "OCF_CHECK_LEVEL=10 needs testurl and testregex10, or testconffile",
+                    ));
+                }
+            }
+        };
+        let url = if url.starts_with("http") {
+            url.parse::<Url>()
+                .map_err(|e| Error::bad_param("testurl", &url, e))?
+        } else {
+            let mut base = self.base_url(config);
+            base.path = url;
+            base
+        };
+        Ok(self.probe(url, &regex, auth, end))
+    }
+
+    fn monitor_running(&self, ctx: &Context, config: Option<&conf::Config>) -> Result<Status> {
+        let end = ctx.deadline.end();
+        let probe = if ctx.env.check_level >= 10 {
+            self.check_level10(config, end)?
+        } else {
+            self.check_status(config, end)
+        };
+        match probe {
+            Probe::Matched => Ok(Status::Success),
+            Probe::Mismatch(reason) | Probe::NoAnswer { reason, .. } => Err(Error::generic(
+                format!("httpd runs but fails its check: {reason}"),
+            )),
+        }
+    }
+
+    fn start_server(&self, ctx: &Context) -> Result<Status> {
+        if let Some(main) = self.server.find_main(None) {
+            log::info!("httpd already running (pid {})", main.pid);
+            return Ok(Status::Success);
+        }
+        let setup = self.server.read_setup()?;
+        let mut launched = self.server.launch(&setup, ctx)?;
+        let url = self.status_url(Some(&setup.config));
+        let mut launcher_done = false;
+        let mut last = String::from("no answer yet");
+        loop {
+            if !launcher_done {
+                match launched.wait_exit(Instant::now()) {
+                    Ok(Some((status, _))) if status.success() => launcher_done = true,
+                    Ok(Some((status, stderr))) => {
+                        let stderr = stderr.trim().replace('\n', "; ");
+                        return Err(Error::generic(format!(
+                            "{} failed ({status}): {stderr}",
+                            self.server.httpd().display()
+                        )));
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(Error::generic(e.to_string())),
+                }
+            }
+            if self.server.find_main(Some(&setup)).is_some() {
+                match self.check_status(Some(&setup.config), ctx.deadline.end()) {
+                    Probe::Matched => {
+                        log::info!("httpd started; {url} answers");
+                        return Ok(Status::Success);
+                    }
+                    Probe::Mismatch(reason) => {
+                        let _ = self.server.stop(ctx);
+                        return Err(Error::generic(format!(
+                            "httpd started but fails its check (stopped again): {reason}"
+                        )));
+                    }
+                    Probe::NoAnswer { reason, refused } => {
+                        last = reason;
+                        if !refused {
+                            log::debug!("waiting for {url}: {last}");
+                        }
+                    }
+                }
+            } else if launcher_done {
+                "httpd exited right after starting (see its error log)".clone_into(&mut last);
+            }
+            if !ctx.deadline.sleep(std::time::Duration::from_millis(20)) {
+                return Err(Error::generic(format!(
+                    "httpd did not answer at {url} before the start timeout: {last}"
+                )));
+            }
+        }
+    }
+}
+
+impl ocf::Agent for Agent {
+    const NAME: &'static str = "apache-clone";
+    const METADATA: &'static str = include_str!("../../../xml-metadata/apache-clone.xml");
+
+    fn from_context(ctx: &Context) -> Result<Agent> {
+        Ok(Agent {
+            server: Server::from_context(ctx)?,
+            checks: Checks::from_context(ctx)?,
+        })
+    }
+
+    /// As the shell agent: a stop still stops what it can find, a probe of a stopped server
+    /// is 7, whatever the monitoring parameters say.
+    fn config_error(action: Action, ctx: &Context, err: Error) -> Result<Status> {
+        match (action, Server::from_context(ctx)) {
+            (Action::Stop, Ok(server)) => server.stop(ctx),
+            (Action::Stop, Err(_)) => {
+                log::warn!("stop with invalid parameters: nothing to stop ({err})");
+                Ok(Status::Success)
+            }
+            (Action::Monitor, Ok(server)) if server.find_main(None).is_none() => {
+                Ok(Status::NotRunning)
+            }
+            _ => Err(err),
+        }
+    }
+
+    fn validate(&self, _ctx: &Context) -> Result<()> {
+        self.server.check_installed()?;
+        if let Some(file) = &self.checks.testconffile {
+            let text = std::fs::read_to_string(file).or_status(Status::ErrInstalled, || {
+                format!("cannot read testconffile {}", file.display())
+            })?;
+            testconf::find(&text, self.checks.testname.as_deref()).map_err(|why| {
+                Error::bad_param("testconffile", &file.display().to_string(), why)
+            })?;
+        }
+        let setup = self.server.read_setup()?;
+        for w in &setup.config.warnings {
+            log::warn!("{w}");
+        }
+        Ok(())
+    }
+
+    fn start(&self, ctx: &Context) -> Result<Status> {
+        self.server.check_installed()?;
+        self.start_server(ctx)
+    }
+
+    fn stop(&self, ctx: &Context) -> Result<Status> {
+        self.server.stop(ctx)
+    }
+
+    fn monitor(&self, ctx: &Context) -> Result<Status> {
+        // Finding the process needs no configuration beyond its pid file; a missing
+        // configuration or binary then still reports a stopped server as stopped.
+        let setup = self.server.read_setup();
+        if self
+            .server
+            .main_from_pid_files(setup.as_ref().ok())
+            .is_none()
+        {
+            let (main, orphans) = self.server.scan();
+            if main.is_some() {
+                log::warn!("httpd runs, but its pid file does not name it");
+            }
+            if orphans.is_empty() {
+                return Ok(Status::NotRunning);
+            }
+            if main.is_none() {
+                return Err(Error::generic(format!(
+                    "the main httpd process is gone but {} of its processes remain (pid {})",
+                    orphans.len(),
+                    orphans[0].pid
+                )));
+            }
+        }
+        self.server.check_installed()?;
+        self.monitor_running(ctx, Some(&setup?.config))
+    }
+}
+
+#[cfg(test)]
+mod tests;
