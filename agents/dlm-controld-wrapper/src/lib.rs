@@ -1,1 +1,331 @@
-//! dlm-controld-wrapper (not written yet).
+//! dlm-controld-wrapper: the OCF agent that runs dlm_controld, the DLM daemon GFS2 needs on
+//! every node. A drop-in for `ocf:pacemaker:controld` (same parameters), which it improves on:
+//! every wait is bounded by the deadline, monitor asks the daemon over its query socket
+//! instead of forking dlm_tool, stop refuses at once while lockspaces are in use, and with
+//! fencing disabled (and allowed) the daemon's own fencing is turned off so that a lost node
+//! does not block GFS2 forever.
+
+pub mod args;
+pub mod health;
+pub mod process;
+
+use dlm_control::{Client, Kernel};
+use health::Verdict;
+use ocf::{Context, Error, Result, ResultExt, Status};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The longest one query to the daemon may take within an action.
+const QUERY_BOUND: Duration = Duration::from_secs(5);
+
+/// The agent and its parameters.
+#[derive(Debug)]
+pub struct DlmControld {
+    /// `args` split into words.
+    pub args: Vec<String>,
+    /// `daemon` as given.
+    pub daemon: String,
+    /// allow_fencing_disabled, or its deprecated name allow_stonith_disabled.
+    pub allow_fencing_disabled: bool,
+    pub kernel: Kernel,
+    pub proc_root: PathBuf,
+    pub client: Client,
+}
+
+impl ocf::Agent for DlmControld {
+    const NAME: &'static str = "dlm-controld-wrapper";
+    const METADATA: &'static str = include_str!("../../../xml-metadata/dlm-controld-wrapper.xml");
+
+    fn from_context(ctx: &Context) -> Result<Self> {
+        let p = &ctx.params;
+        let raw_args = p.string("args").unwrap_or_default();
+        let args = args::split(&raw_args).map_err(|e| Error::bad_param("args", &raw_args, e))?;
+        let daemon = p.required("daemon")?;
+        let allow_new = p.bool("allow_fencing_disabled")?;
+        let allow_old = p.bool("allow_stonith_disabled")?;
+        if p.is_set("allow_stonith_disabled") {
+            log::warn!(
+                "parameter allow_stonith_disabled is deprecated: use allow_fencing_disabled instead"
+            );
+        }
+        Ok(DlmControld {
+            args,
+            daemon,
+            allow_fencing_disabled: allow_new || allow_old,
+            kernel: Kernel::system(),
+            proc_root: PathBuf::from("/proc"),
+            client: Client::new(),
+        })
+    }
+
+    fn validate(&self, ctx: &Context) -> Result<()> {
+        if ctx.env.meta.globally_unique == Some(true) {
+            return Err(Error::configured(
+                "globally-unique=true is not supported: run dlm-controld-wrapper as an anonymous \
+                 clone (globally-unique=false)",
+            ));
+        }
+        self.binary().map(drop)
+    }
+
+    fn start(&self, ctx: &Context) -> Result<Status> {
+        self.validate(ctx)?;
+        let program = self.binary()?;
+        let o = self.observe(ctx);
+        match health::assess(&o) {
+            Verdict::Running => {
+                log::info!("dlm_controld already runs (pid {:?})", o.pids);
+                return Ok(Status::Success);
+            }
+            Verdict::NotRunning => {}
+            Verdict::Failed(why) | Verdict::Uncontrolled(why) => {
+                return Err(Error::generic(format!("cannot start: {why}")));
+            }
+        }
+        self.ensure_configfs(ctx)?;
+        self.ensure_dlm_module(ctx)?;
+        let argv = self.argv_for_fencing(ctx)?;
+        log::info!("starting {} {}", program.display(), argv.join(" "));
+        let launch = process::launch(
+            &program,
+            &argv,
+            ctx.deadline.within(Duration::from_secs(30)),
+        )
+        .or_generic(|| "starting dlm_controld")?;
+        let ready = ctx.deadline.poll(Duration::from_millis(250), || {
+            let o = self.observe(ctx);
+            if health::ready(&o, self.kernel.comms_ready().unwrap_or(false)) {
+                return Some(Ok(o.pids));
+            }
+            if o.pids.is_empty() && matches!(launch, process::Launch::Detached) {
+                return Some(Err(()));
+            }
+            None
+        });
+        match ready {
+            Some(Ok(pids)) => {
+                log::info!("dlm_controld is ready (pid {pids:?})");
+                Ok(Status::Success)
+            }
+            Some(Err(())) => Err(Error::generic(
+                "dlm_controld exited right after starting; see its log (journalctl -t \
+                 dlm_controld, /var/log/dlm_controld)",
+            )),
+            None => Err(Error::generic(format!(
+                "dlm_controld was not ready before the start timeout (comms in {} configured: \
+                 {}; query socket answering: {})",
+                self.kernel.configfs_dlm().display(),
+                self.kernel.comms_ready().unwrap_or(false),
+                self.client
+                    .status(ctx.deadline.within(QUERY_BOUND).end())
+                    .is_ok(),
+            ))),
+        }
+    }
+
+    fn stop(&self, ctx: &Context) -> Result<Status> {
+        let lockspaces = self
+            .kernel
+            .lockspaces()
+            .or_generic(|| format!("reading {}", self.kernel.sysfs_dlm().display()))?;
+        if !lockspaces.is_empty() {
+            return Err(Error::generic(format!(
+                "refusing to stop dlm_controld: DLM lockspaces {} are still in use (a mounted \
+                 GFS2?); stop their users first",
+                lockspaces.join(", ")
+            )));
+        }
+        let pids = process::find(&self.proc_root, &self.daemon);
+        if pids.is_empty() {
+            return Ok(Status::Success);
+        }
+        log::info!("stopping dlm_controld (pid {pids:?})");
+        let gone = process::terminate_and_wait(&pids, ctx.deadline)
+            .or_generic(|| format!("signalling dlm_controld (pid {pids:?})"))?;
+        if gone {
+            Ok(Status::Success)
+        } else {
+            Err(Error::generic(format!(
+                "dlm_controld (pid {pids:?}) did not exit before the stop timeout"
+            )))
+        }
+    }
+
+    fn monitor(&self, ctx: &Context) -> Result<Status> {
+        match health::assess(&self.observe(ctx)) {
+            Verdict::NotRunning => Ok(Status::NotRunning),
+            Verdict::Running => Ok(Status::Success),
+            Verdict::Failed(why) => Err(Error::generic(why)),
+            Verdict::Uncontrolled(why) => Err(Self::uncontrolled(ctx, &why)),
+        }
+    }
+}
+
+impl DlmControld {
+    fn binary(&self) -> Result<PathBuf> {
+        process::resolve(&self.daemon).ok_or_else(|| {
+            Error::installed(format!(
+                "daemon {} not found (or not executable) on PATH, /usr/sbin or /sbin; install \
+                 dlm-controld",
+                ocf::error::printable(&self.daemon)
+            ))
+        })
+    }
+
+    fn observe(&self, ctx: &Context) -> health::Observation {
+        let end = ctx.deadline.within(QUERY_BOUND).end();
+        health::observe(
+            &self.proc_root,
+            &self.daemon,
+            &self.kernel,
+            &self.client,
+            end,
+        )
+    }
+
+    /// configfs at /sys/kernel/config, mounted only when it is not.
+    fn ensure_configfs(&self, ctx: &Context) -> Result<()> {
+        let target = dlm_control::kernel::CONFIGFS_MOUNTPOINT;
+        if self
+            .kernel
+            .configfs_mounted()
+            .or_generic(|| "reading /proc/self/mounts")?
+        {
+            return Ok(());
+        }
+        if !self.kernel.configfs_known() {
+            modprobe("configfs", ctx)?;
+        }
+        log::info!("mounting configfs on {target}");
+        // mount(2), as `mount -t configfs none /sys/kernel/config`.
+        nix::mount::mount(
+            Some("configfs"),
+            target,
+            Some("configfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .or_generic(|| format!("mounting configfs on {target}"))
+    }
+
+    /// The dlm module, loaded only when /sys/kernel/config/dlm is absent.
+    fn ensure_dlm_module(&self, ctx: &Context) -> Result<()> {
+        let dir = self.kernel.configfs_dlm();
+        if dir.exists() {
+            return Ok(());
+        }
+        modprobe("dlm", ctx)?;
+        ctx.deadline
+            .poll(Duration::from_millis(100), || dir.exists().then_some(()))
+            .ok_or_else(|| {
+                Error::generic(format!(
+                    "{} did not appear after modprobe dlm",
+                    dir.display()
+                ))
+            })
+    }
+
+    /// The daemon's argv after the fencing check: refuse when fencing is off and not allowed;
+    /// when allowed, turn the daemon's own fencing off unless `args` decide.
+    fn argv_for_fencing(&self, ctx: &Context) -> Result<Vec<String>> {
+        let options =
+            pacemaker_cli::cluster_options(ctx.deadline.within(Duration::from_secs(30)).end())
+                .or_generic(|| "reading the cluster's fencing setting")?;
+        self.argv_for_options(&options)
+    }
+
+    /// [`Self::argv_for_fencing`] for options already read.
+    pub fn argv_for_options(&self, options: &pacemaker_cli::ClusterOptions) -> Result<Vec<String>> {
+        if options.no_quorum_policy() != "freeze" {
+            log::warn!(
+                "no-quorum-policy is {}, not freeze: a node that loses quorum stops its \
+                 resources, and GFS2 can hang on the way",
+                options.no_quorum_policy()
+            );
+        }
+        let mut argv = self.args.clone();
+        if options.fencing_enabled() {
+            return Ok(argv);
+        }
+        if !self.allow_fencing_disabled {
+            return Err(Error::configured(
+                "fencing is disabled in the cluster (stonith-enabled/fencing-enabled=false): DLM \
+                 needs fencing; enable it, or set allow_fencing_disabled=true to accept the risk",
+            ));
+        }
+        if args::sets_enable_fencing(&argv) {
+            log::warn!(
+                "fencing is disabled in the cluster; args set dlm_controld's enable_fencing \
+                 themselves, so the agent leaves it as given"
+            );
+        } else {
+            argv.extend(args::FENCING_OFF.map(str::to_owned));
+            log::warn!(
+                "fencing is disabled in the cluster and allow_fencing_disabled is set: starting \
+                 dlm_controld with --enable_fencing 0. A node that is lost is TRUSTED TO BE DEAD \
+                 and its locks are recovered at once; if it is alive behind a split network, \
+                 both nodes may write the shared file system and corrupt it"
+            );
+        }
+        Ok(argv)
+    }
+
+    /// Lockspaces without a healthy daemon: ask Pacemaker to fence this node when fencing is
+    /// enabled (as ocf:pacemaker:controld does); otherwise say so loudly. Either way a failure.
+    fn uncontrolled(ctx: &Context, why: &str) -> Error {
+        let end = ctx.deadline.end();
+        let fencing = pacemaker_cli::cluster_options(end).map_or_else(
+            |e| {
+                log::warn!("cannot read the fencing setting ({e}); assuming fencing is enabled");
+                true
+            },
+            |o| o.fencing_enabled(),
+        );
+        if !fencing {
+            log::error!(
+                "UNCONTROLLED DLM LOCKSPACES: {why}. Fencing is disabled, so this node cannot be \
+                 recovered automatically: unmount the GFS2 file systems or reboot this node"
+            );
+            return Error::generic(format!(
+                "{why}; fencing is disabled: unmount the file systems or reboot this node"
+            ));
+        }
+        let request = pacemaker_cli::local_node_name(end).and_then(|node| {
+            pacemaker_cli::fence_node(&node, "dlm-controld-wrapper", end).map(|()| node)
+        });
+        match request {
+            Ok(node) => {
+                log::error!("{why}: requested fencing of this node ({node})");
+                Error::generic(format!("{why}: requested fencing of this node ({node})"))
+            }
+            Err(e) => {
+                log::error!("{why}: requesting fencing of this node failed: {e}");
+                Error::generic(format!(
+                    "{why}; requesting fencing of this node failed: {e}"
+                ))
+            }
+        }
+    }
+}
+
+fn modprobe(module: &str, ctx: &Context) -> Result<()> {
+    let out = child::run(
+        "modprobe",
+        &[module],
+        ctx.deadline.within(Duration::from_secs(30)).end(),
+    )
+    .or_status(Status::ErrInstalled, || {
+        format!("loading kernel module {module}")
+    })?;
+    if out.success() {
+        Ok(())
+    } else {
+        Err(Error::installed(format!(
+            "modprobe {module} failed: {}",
+            out.message()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests;

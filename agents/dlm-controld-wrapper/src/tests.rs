@@ -1,0 +1,178 @@
+//! Unit tests of parameter parsing and the fencing decision.
+
+use super::*;
+use ocf::Action;
+use ocf::testing::{assert_params_match_metadata, context};
+use pacemaker_cli::ClusterOptions;
+
+fn agent(params: &[(&str, &str)]) -> Result<DlmControld> {
+    <DlmControld as ocf::Agent>::from_context(&context::<DlmControld>(Action::Start, params, &[]))
+}
+
+#[test]
+fn params_match_metadata() {
+    assert_params_match_metadata::<DlmControld>(&[
+        ("args", "-s 0"),
+        ("daemon", "dlm_controld"),
+        ("allow_fencing_disabled", "true"),
+        ("allow_stonith_disabled", "false"),
+    ]);
+}
+
+#[test]
+fn defaults_are_controlds() {
+    let a = agent(&[]).unwrap();
+    assert_eq!(a.args, ["-s", "0"]);
+    assert_eq!(a.daemon, "dlm_controld");
+    assert!(!a.allow_fencing_disabled);
+}
+
+#[test]
+fn args_are_split_without_a_shell_and_bad_quoting_is_a_config_error() {
+    let a = agent(&[("args", r#"-s 0 --debug_logfile "x y""#)]).unwrap();
+    assert_eq!(a.args, ["-s", "0", "--debug_logfile", "x y"]);
+    let e = agent(&[("args", "-s '0")]).unwrap_err();
+    assert_eq!(e.status(), Status::ErrConfigured);
+    assert!(
+        e.reason().contains("args=") && e.reason().contains("unterminated"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_deprecated_switch_still_allows() {
+    assert!(
+        agent(&[("allow_stonith_disabled", "true")])
+            .unwrap()
+            .allow_fencing_disabled
+    );
+    assert!(
+        agent(&[("allow_fencing_disabled", "yes")])
+            .unwrap()
+            .allow_fencing_disabled
+    );
+    let e = agent(&[("allow_fencing_disabled", "maybe")]).unwrap_err();
+    assert_eq!(e.status(), Status::ErrConfigured);
+}
+
+/// `cibadmin --query --scope crm_config` of the tutorial's cluster on Pacemaker 2.1.
+const PCMK_21_NO_FENCING: &str = r#"<crm_config>
+  <cluster_property_set id="cib-bootstrap-options">
+    <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
+    <nvpair id="cib-bootstrap-options-no-quorum-policy" name="no-quorum-policy" value="freeze"/>
+  </cluster_property_set>
+</crm_config>"#;
+
+/// Pacemaker 3's name for the option.
+const PCMK_3_NO_FENCING: &str = r#"<crm_config>
+  <cluster_property_set id="cib-bootstrap-options">
+    <nvpair id="o-fe" name="fencing-enabled" value="false"/>
+  </cluster_property_set>
+</crm_config>"#;
+
+const FENCING_ON: &str = r#"<crm_config>
+  <cluster_property_set id="cib-bootstrap-options">
+    <nvpair id="o-se" name="stonith-enabled" value="true"/>
+  </cluster_property_set>
+</crm_config>"#;
+
+fn options(xml: &str) -> ClusterOptions {
+    ClusterOptions::parse(xml).unwrap()
+}
+
+#[test]
+fn fencing_off_and_not_allowed_is_refused_with_the_reason() {
+    let a = agent(&[]).unwrap();
+    for xml in [PCMK_21_NO_FENCING, PCMK_3_NO_FENCING] {
+        let e = a.argv_for_options(&options(xml)).unwrap_err();
+        assert_eq!(e.status(), Status::ErrConfigured);
+        assert!(e.reason().contains("fencing is disabled"), "{e}");
+        assert!(e.reason().contains("allow_fencing_disabled"), "{e}");
+    }
+}
+
+#[test]
+fn fencing_off_and_allowed_turns_the_daemons_fencing_off() {
+    let a = agent(&[("allow_fencing_disabled", "true")]).unwrap();
+    for xml in [PCMK_21_NO_FENCING, PCMK_3_NO_FENCING] {
+        assert_eq!(
+            a.argv_for_options(&options(xml)).unwrap(),
+            ["-s", "0", "--enable_fencing", "0"]
+        );
+    }
+    let own = agent(&[("allow_fencing_disabled", "true"), ("args", "-s 0 -f 1")]).unwrap();
+    assert_eq!(
+        own.argv_for_options(&options(PCMK_21_NO_FENCING)).unwrap(),
+        ["-s", "0", "-f", "1"],
+        "the administrator's enable_fencing wins"
+    );
+}
+
+#[test]
+fn fencing_on_keeps_args_as_given() {
+    let a = agent(&[("allow_fencing_disabled", "true")]).unwrap();
+    assert_eq!(
+        a.argv_for_options(&options(FENCING_ON)).unwrap(),
+        ["-s", "0"]
+    );
+    assert_eq!(
+        agent(&[])
+            .unwrap()
+            .argv_for_options(&options("<crm_config/>"))
+            .unwrap(),
+        ["-s", "0"],
+        "unset means Pacemaker's default: fencing on"
+    );
+}
+
+#[test]
+fn validate_refuses_unique_clones_and_missing_daemons() {
+    let unique = context::<DlmControld>(
+        Action::ValidateAll,
+        &[("daemon", "sh")],
+        &[("OCF_RESKEY_CRM_meta_globally_unique", "true")],
+    );
+    let a = <DlmControld as ocf::Agent>::from_context(&unique).unwrap();
+    let e = ocf::Agent::validate(&a, &unique).unwrap_err();
+    assert_eq!(e.status(), Status::ErrConfigured);
+    assert!(e.reason().contains("globally-unique"), "{e}");
+
+    let missing = context::<DlmControld>(
+        Action::ValidateAll,
+        &[("daemon", "no_such_dlm_controld")],
+        &[],
+    );
+    let a = <DlmControld as ocf::Agent>::from_context(&missing).unwrap();
+    let e = ocf::Agent::validate(&a, &missing).unwrap_err();
+    assert_eq!(e.status(), Status::ErrInstalled);
+    assert!(e.reason().contains("no_such_dlm_controld"), "{e}");
+
+    let fine = context::<DlmControld>(Action::ValidateAll, &[("daemon", "sh")], &[]);
+    let a = <DlmControld as ocf::Agent>::from_context(&fine).unwrap();
+    assert!(ocf::Agent::validate(&a, &fine).is_ok());
+}
+
+#[test]
+fn stop_is_refused_while_lockspaces_exist_and_clean_when_stopped() {
+    let root = std::env::temp_dir().join(format!("dlm-agent-stop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("proc")).unwrap();
+    let ctx = context::<DlmControld>(Action::Stop, &[], &[]);
+    let mut a = <DlmControld as ocf::Agent>::from_context(&ctx).unwrap();
+    a.kernel = Kernel::at(&root);
+    a.proc_root = root.join("proc");
+    assert_eq!(
+        ocf::Agent::stop(&a, &ctx),
+        Ok(Status::Success),
+        "nothing runs"
+    );
+    assert_eq!(ocf::Agent::monitor(&a, &ctx), Ok(Status::NotRunning));
+    std::fs::create_dir_all(root.join("sys/kernel/dlm/web")).unwrap();
+    let e = ocf::Agent::stop(&a, &ctx).unwrap_err();
+    assert_eq!(e.status(), Status::ErrGeneric);
+    assert!(
+        e.reason().contains("lockspaces web") && e.reason().contains("GFS2"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
