@@ -1,6 +1,6 @@
 //! The actions.
 
-use crate::announce::{self, Announcement};
+use crate::announce::{self, Announcement, BackgroundError};
 use crate::config::Config;
 use crate::findif;
 use netlink_addr::{AddRequest, Addr, Family, Link, Netlink};
@@ -252,22 +252,31 @@ impl IpAddr2 {
         let interval = self.cfg.arp_interval;
         let pid_path = self.pid_file();
         announce::stop_background(&pid_path, ctx.deadline.within(Duration::from_secs(1)).end());
-        let foreground = if self.cfg.arp_bg { 1 } else { count };
-        let sent = a
-            .send(foreground, interval, ctx.deadline.end())
-            .or_generic(|| format!("announcing {} on {}", self.cfg.ip, link.name))?;
-        if self.cfg.arp_bg && count > 1 {
-            announce::spawn_background(&a, count - 1, interval, &pid_path).or_generic(|| {
-                format!("starting the background announcer ({})", pid_path.display())
-            })?;
-        } else if sent < count {
+        let background = self.cfg.arp_bg && count > 1;
+        let sent = if background {
+            a.send_then_background(count - 1, interval, &pid_path)
+                .map_err(|e| match e {
+                    BackgroundError::Send(e) => {
+                        Error::generic(format!("announcing {} on {}: {e}", self.cfg.ip, link.name))
+                    }
+                    BackgroundError::Spawn(e) => Error::generic(format!(
+                        "starting the background announcer ({}): {e}",
+                        pid_path.display()
+                    )),
+                })?;
+            1
+        } else {
+            a.send(count, interval, ctx.deadline.end())
+                .or_generic(|| format!("announcing {} on {}", self.cfg.ip, link.name))?
+        };
+        if !background && sent < count {
             log::warn!("sent {sent} of {count} announcements before the deadline");
         }
         log::info!(
             "announced {} on {} ({sent} sent now{})",
             self.cfg.ip,
             link.name,
-            if self.cfg.arp_bg && count > 1 {
+            if background {
                 format!(", {} in the background", count - 1)
             } else {
                 String::new()

@@ -1,13 +1,20 @@
 //! Announcing the address: gratuitous ARP (IPv4) or unsolicited neighbour advertisements
 //! (IPv6). The first is sent before start returns; with `arp_bg` the rest come from a
-//! background copy of this binary (`ipaddr2 --announce ...`, its own process group, stdio
-//! closed) whose pid is kept in a file that stop uses to end it.
+//! background copy of this binary (`ipaddr2 --announce ...`, its own process group, stdout and
+//! stderr closed) whose pid is kept in a file that stop uses to end it.
+//!
+//! Speed: the kernel waits for an RCU grace period whenever a packet socket is closed (see
+//! `arp_announce::PacketSocket`), 5 to 20 ms. So start sends its first frame on a send-only
+//! socket and hands that socket to the announcer as its stdin: the last close, and its wait,
+//! happen in the announcer. And stop waits for the announcer only until it has begun to exit
+//! (it can never send again from then on), not for its socket's release.
 
 use arp_announce::{ArpOp, ETH_P_ARP, ETH_P_IPV6, PacketSocket, packet};
 use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
 use std::net::IpAddr;
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -42,12 +49,15 @@ impl Announcement {
     }
 
     fn socket(&self) -> std::io::Result<PacketSocket> {
-        let ethertype = if self.ip.is_ipv4() {
+        PacketSocket::sender(self.ifindex, self.ethertype())
+    }
+
+    fn ethertype(&self) -> u16 {
+        if self.ip.is_ipv4() {
             ETH_P_ARP
         } else {
             ETH_P_IPV6
-        };
-        PacketSocket::open(self.ifindex, ethertype)
+        }
     }
 
     /// Send `count` frames `interval` apart in this process, never past `until`.
@@ -55,6 +65,28 @@ impl Announcement {
         let socket = self.socket()?;
         arp_announce::send_repeatedly(&socket, &self.frame(), count, interval, until)
     }
+
+    /// Send one frame now, then leave `count` more, `interval` apart, to a background
+    /// announcer that records its pid in `pid_path` and inherits the socket.
+    pub fn send_then_background(
+        &self,
+        count: u32,
+        interval: Duration,
+        pid_path: &Path,
+    ) -> Result<(), BackgroundError> {
+        let socket = self.socket().map_err(BackgroundError::Send)?;
+        socket.send(&self.frame()).map_err(BackgroundError::Send)?;
+        spawn_background(self, count, interval, pid_path, socket).map_err(BackgroundError::Spawn)
+    }
+}
+
+/// Why [`Announcement::send_then_background`] failed.
+#[derive(Debug)]
+pub enum BackgroundError {
+    /// The first frame could not be sent.
+    Send(std::io::Error),
+    /// It was sent, but the background announcer could not be started.
+    Spawn(std::io::Error),
 }
 
 /// The pid file of the background announcer of `ip` (in `namespace`): under $HA_RSCTMP, as
@@ -68,12 +100,13 @@ pub fn pid_file(ip: IpAddr, namespace: Option<&str>) -> PathBuf {
 }
 
 /// Start the background announcer for `count` more frames, the first one `interval` from
-/// now, and record its pid.
-pub fn spawn_background(
+/// now, sending on `socket` (its stdin), and record its pid.
+fn spawn_background(
     a: &Announcement,
     count: u32,
     interval: Duration,
     pid_path: &Path,
+    socket: PacketSocket,
 ) -> std::io::Result<()> {
     if let Some(dir) = pid_path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -89,7 +122,7 @@ pub fn spawn_background(
         .arg(interval.as_millis().to_string())
         .arg(if a.reply { "reply" } else { "request" })
         .arg(pid_path)
-        .stdin(Stdio::null())
+        .stdin(Stdio::from(socket.into_fd()))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
@@ -142,8 +175,35 @@ fn is_alive(pid: i32) -> bool {
     })
 }
 
-/// End the background announcer recorded in `pid_path`, if it still runs (waiting for it at
-/// most until `until`), and remove the pid file. Never signals a process that is not ours.
+/// PF_EXITING in the flags of /proc/PID/stat (include/linux/sched.h): the task is in
+/// do_exit() and will never run user code again.
+const PF_EXITING: u64 = 0x4;
+
+/// True while `pid` may still run user code: it exists, is not a zombie, and has not begun
+/// to exit. An exiting announcer may spend a few more milliseconds in the kernel releasing
+/// its packet socket (an RCU grace period), but it cannot send anything any more.
+fn may_still_send(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let zombie = fields.first().is_none_or(|s| s.starts_with(['Z', 'X']));
+        // Fields after the command: state ppid pgrp session tty_nr tpgid flags ...
+        let exiting = fields
+            .get(6)
+            .and_then(|f| f.parse::<u64>().ok())
+            .is_some_and(|flags| flags & PF_EXITING != 0);
+        !zombie && !exiting
+    })
+}
+
+/// How often stop looks whether the signalled announcer has begun to exit.
+const EXIT_POLL: Duration = Duration::from_micros(250);
+
+/// End the background announcer recorded in `pid_path`, if it still runs (waiting at most
+/// until `until` for it to be unable to send), and remove the pid file. Never signals a
+/// process that is not ours.
 pub fn stop_background(pid_path: &Path, until: Instant) {
     if let Some(pid) = read_pid(pid_path)
         && is_our_announcer(pid, pid_path)
@@ -151,8 +211,8 @@ pub fn stop_background(pid_path: &Path, until: Instant) {
         let pid = nix::unistd::Pid::from_raw(pid);
         if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).is_ok() {
             log::info!("stopped the background announcer (pid {pid})");
-            while is_alive(pid.as_raw()) && Instant::now() < until {
-                std::thread::sleep(Duration::from_millis(10));
+            while may_still_send(pid.as_raw()) && Instant::now() < until {
+                std::thread::sleep(EXIT_POLL);
             }
         }
     }
@@ -186,9 +246,17 @@ pub fn background_main(args: &[OsString]) -> ExitCode {
     let Some((a, count, interval, pid_path)) = parse_background_args(args) else {
         return ExitCode::from(2);
     };
+    // The socket start sent the first frame on, when start passed it (see the module doc).
+    let inherited = std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .and_then(|fd| PacketSocket::sender_from_fd(fd, a.ifindex, a.ethertype()));
     std::thread::sleep(interval);
     let until = Instant::now() + interval * count + Duration::from_secs(1);
-    let result = a.send(count, interval, until);
+    let result = match inherited {
+        Ok(socket) => arp_announce::send_repeatedly(&socket, &a.frame(), count, interval, until),
+        Err(_) => a.send(count, interval, until),
+    };
     if read_pid(&pid_path) == i32::try_from(std::process::id()).ok() {
         let _ = std::fs::remove_file(&pid_path);
     }
@@ -242,6 +310,13 @@ mod tests {
         assert_eq!(read_pid(&plain), Some(1234));
         assert!(!is_our_announcer(1, &plain), "pid 1 is not our announcer");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_running_process_may_still_send_a_missing_one_not() {
+        let me = i32::try_from(std::process::id()).unwrap();
+        assert!(may_still_send(me), "this test process is running");
+        assert!(!may_still_send(i32::MAX), "no such pid");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! # arp-announce: tell the link that an address has moved here
 //!
 //! What `send_arp`, `arping -U`/`-D` and `send_ua` do for IPaddr2, without forking them:
-//! build the frames byte by byte ([`packet`]) and send them on an AF_PACKET socket bound to
-//! one interface ([`PacketSocket`]).
+//! build the frames byte by byte ([`packet`]) and send them on an AF_PACKET socket on one
+//! interface ([`PacketSocket`]: bound to receive, or a send-only socket that makes the kernel
+//! wait for nothing until it is closed).
 //! - IPv4: gratuitous ARP requests (or replies), `count` of them `interval` apart, and the
 //!   RFC 5227 duplicate-address probe.
 //! - IPv6: unsolicited neighbour advertisements (RFC 4861 7.2.6) to all-nodes.
