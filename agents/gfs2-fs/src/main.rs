@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    ocf::run::<gfs2_fs::Agent>()
+}

@@ -1,0 +1,194 @@
+use super::*;
+use crate::config::{RunFsck, mount_point, signals};
+use nix::sys::signal::Signal;
+use ocf::Action;
+use ocf::testing::context;
+
+const BASE: [(&str, &str); 3] = [
+    ("device", "/dev/drbd1"),
+    ("directory", "/var/www/html"),
+    ("fstype", "ext4"),
+];
+
+fn parse(extra: &[(&str, &str)], vars: &[(&str, &str)]) -> Result<Config> {
+    let mut params: Vec<(&str, &str)> = BASE.to_vec();
+    params.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    params.extend_from_slice(extra);
+    let ctx = context::<Agent>(Action::ValidateAll, &params, vars);
+    Config::from_context(&ctx)
+}
+
+#[test]
+fn params_match_metadata() {
+    ocf::testing::assert_params_match_metadata::<Agent>(&BASE);
+}
+
+#[test]
+fn defaults_are_filesystems() {
+    let c = parse(&[("fstype", "")], &[]).unwrap();
+    assert_eq!(c.fstype, "gfs2");
+    assert_eq!(c.statusfile_prefix, ".Filesystem_status/");
+    assert_eq!(c.run_fsck, RunFsck::Auto);
+    assert_eq!(c.force_unmount, ForceUnmount::True);
+    assert_eq!(c.term_signals, [Signal::SIGTERM]);
+    assert_eq!(c.kill_signals, [Signal::SIGKILL]);
+    assert_eq!(c.signal_delay, Duration::from_secs(1));
+    assert!(!c.fast_stop && !c.force_clones);
+}
+
+#[test]
+fn bad_values_are_6_naming_the_parameter() {
+    for (name, value) in [
+        ("directory", "relative/dir"),
+        ("directory", "/"),
+        ("directory", "///"),
+        ("directory", "/srv/../etc"),
+        ("device", " /dev/sdb1"),
+        ("device", ""),
+        ("fstype", "ext4 xfs"),
+        ("force_unmount", "maybe"),
+        ("force_unmount", "safe,explode"),
+        ("term_signals", "TERM,NOPE"),
+        ("kill_signals", "99"),
+        ("kill_signals", ","),
+        ("signal_delay", "soon"),
+        ("signal_delay", "1h"),
+        ("run_fsck", "sometimes"),
+        ("fast_stop", "perhaps"),
+        ("force_clones", "2"),
+        ("statusfile_prefix", "/etc/"),
+        ("statusfile_prefix", "../x"),
+        ("options", "move"),
+    ] {
+        let e = parse(&[(name, value)], &[]).unwrap_err();
+        assert_eq!(e.status(), Status::ErrConfigured, "{name}={value}: {e}");
+        assert!(e.reason().contains(name), "{name}={value}: {e}");
+    }
+}
+
+#[test]
+fn accepted_spellings() {
+    let c = parse(
+        &[
+            ("force_unmount", "safe,nomove"),
+            ("term_signals", "SIGTERM, HUP 2"),
+            ("signal_delay", "500ms"),
+            ("run_fsck", "force"),
+            ("fast_stop", "yes"),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.force_unmount, ForceUnmount::Safe);
+    assert_eq!(
+        c.term_signals,
+        [Signal::SIGTERM, Signal::SIGHUP, Signal::SIGINT]
+    );
+    assert_eq!(c.signal_delay, Duration::from_millis(500));
+    assert_eq!(c.run_fsck, RunFsck::Force);
+    assert!(c.fast_stop);
+    assert_eq!(
+        parse(&[("force_unmount", "no")], &[])
+            .unwrap()
+            .force_unmount,
+        ForceUnmount::False
+    );
+    assert_eq!(signals("x", "kill").unwrap(), [Signal::SIGKILL]);
+}
+
+#[test]
+fn mount_point_is_normalised_by_text() {
+    assert_eq!(
+        mount_point("/nonexistent-dir//web/./html///").unwrap(),
+        PathBuf::from("/nonexistent-dir/web/html")
+    );
+    // The parent is canonicalised (symlinks resolved), the last component is not touched.
+    let tmp = std::env::temp_dir().canonicalize().unwrap();
+    assert_eq!(
+        mount_point(&format!("{}/x", tmp.display())).unwrap(),
+        tmp.join("x")
+    );
+}
+
+#[test]
+fn options_become_flags_and_data() {
+    let c = parse(&[("options", "noatime,nodev,errors=remount-ro")], &[]).unwrap();
+    assert!(c.options.flags.contains(nix::mount::MsFlags::MS_NOATIME));
+    assert_eq!(c.options.data, "errors=remount-ro");
+}
+
+#[test]
+fn clones_of_local_filesystems_are_refused() {
+    let clone = [("OCF_RESKEY_CRM_meta_clone_max", "2")];
+    let c = parse(&[], &clone).unwrap();
+    let e = checks::clone_safety(&c, true).unwrap_err();
+    assert_eq!(e.status(), Status::ErrConfigured);
+    assert!(e.reason().contains("ext4"), "{e}");
+    assert!(checks::clone_safety(&c, false).is_ok());
+    let forced = parse(&[("force_clones", "true")], &clone).unwrap();
+    assert!(checks::clone_safety(&forced, true).is_ok());
+    let ro = parse(&[("options", "ro")], &clone).unwrap();
+    assert!(checks::clone_safety(&ro, true).is_ok());
+    for fs in ["gfs2", "ocfs2", "nfs4"] {
+        let c = parse(&[("fstype", fs)], &clone).unwrap();
+        assert!(checks::clone_safety(&c, true).is_ok(), "{fs}");
+    }
+    for fs in ["xfs", "btrfs"] {
+        let c = parse(&[("fstype", fs)], &clone).unwrap();
+        assert!(checks::clone_safety(&c, true).is_err(), "{fs}");
+    }
+}
+
+fn sb(proto: &str, table: &str) -> gfs2_superblock::Superblock {
+    gfs2_superblock::Superblock {
+        fs_format: 1802,
+        block_size: 4096,
+        lock_proto: proto.into(),
+        lock_table: table.into(),
+        uuid: [0; 16],
+    }
+}
+
+#[test]
+fn gfs2_lock_table_must_name_this_cluster() {
+    let ok = sb("lock_dlm", "mycluster:web");
+    assert!(checks::check_superblock(&ok, Some("mycluster"), true, "/dev/drbd1").is_ok());
+    let e = checks::check_superblock(&ok, Some("other"), true, "/dev/drbd1").unwrap_err();
+    assert_eq!(e.status(), Status::ErrConfigured);
+    assert!(
+        e.reason().contains("mycluster:web") && e.reason().contains("other"),
+        "{e}"
+    );
+    let e = checks::check_superblock(&ok, None, false, "/dev/drbd1").unwrap_err();
+    assert!(e.reason().contains("cluster_name"), "{e}");
+    let nolock = sb("lock_nolock", "");
+    assert!(checks::check_superblock(&nolock, None, false, "/dev/drbd1").is_ok());
+    let e = checks::check_superblock(&nolock, Some("mycluster"), true, "/dev/drbd1").unwrap_err();
+    assert!(e.reason().contains("lock_dlm"), "{e}");
+}
+
+#[test]
+fn gfs2_superblock_from_mkfs_is_checked() {
+    if !ocf_testkit::require_program("gfs2_superblock_from_mkfs", "mkfs.gfs2") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("gfs2fs-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let img = dir.join("g.img");
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(300 << 20)
+        .unwrap();
+    let out = std::process::Command::new("mkfs.gfs2")
+        .args(["-O", "-p", "lock_dlm", "-t", "mycluster:web", "-j", "2"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let sb = gfs2_superblock::Superblock::read(&img).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let conf = "totem {\n cluster_name: mycluster\n}\n";
+    let cluster = corosync::cluster_name(conf);
+    assert!(checks::check_superblock(&sb, cluster.as_deref(), true, "img").is_ok());
+    assert!(checks::check_superblock(&sb, Some("webcluster"), true, "img").is_err());
+}
