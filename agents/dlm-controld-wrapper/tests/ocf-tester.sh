@@ -6,19 +6,24 @@
 #
 #   agents/dlm-controld-wrapper/tests/ocf-tester.sh /path/to/dlm-controld-wrapper
 #
-# Exits with ocf-tester's status (1 also when the node is not ready for the test).
+# Exits with ocf-tester's status (1 also when the node is not ready for the test, 77 on a
+# host without DLM).
 set -u
 
 agent=${1:?usage: $0 /path/to/dlm-controld-wrapper}
 name=dlm-controld-wrapper
 
 fail() { echo "ocf-tester.sh: $*" >&2; exit 1; }
+# Exit 77 tells tests/conformance/ocf-tester.sh "lab-only: not on this host".
+not_here() { echo "SKIP dlm-controld-wrapper ocf-tester: $* (run it on a lab node)" >&2; exit 77; }
 
 [ "$(id -u)" = 0 ] || fail "needs root (ocf-tester runs real actions)"
 [ -x "$agent" ] || fail "$agent is not an executable"
 command -v ocf-tester >/dev/null || fail "ocf-tester is missing (package resource-agents)"
+[ -d /sys/kernel/config/dlm ] || modprobe -q dlm 2>/dev/null ||
+    not_here "this kernel has no DLM"
 command -v dlm_controld >/dev/null || [ -x /usr/sbin/dlm_controld ] ||
-    fail "dlm_controld is missing (package dlm-controld)"
+    not_here "dlm_controld is missing (package dlm-controld)"
 cibadmin --query --scope crm_config >/dev/null 2>&1 ||
     fail "no running Pacemaker here: the agent reads the fencing setting from the CIB"
 if pgrep -x dlm_controld >/dev/null; then

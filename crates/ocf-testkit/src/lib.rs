@@ -1,7 +1,10 @@
 //! Test helpers for agents' end-to-end tests (the `uutests` of this project): run an agent
 //! binary the way Pacemaker does, decide whether a privileged test may run, and make
-//! throw-away network namespaces. For tests only; no agent links it.
+//! throw-away network namespaces and a one-node Pacemaker ([`pacemaker`]). For tests only; no
+//! agent links it.
 #![allow(clippy::missing_panics_doc)]
+
+pub mod pacemaker;
 
 use ocf::Status;
 use std::collections::BTreeMap;

@@ -1,0 +1,124 @@
+#!/bin/bash
+# Conformance of every agent's `meta-data`, run over a directory of agent binaries:
+#   bash tests/conformance/metadata.sh target/debug
+#   bash tests/conformance/metadata.sh /usr/lib/ocf/resource.d/native
+# For each agent of the workspace (tests/conformance/list-agents.sh) the binary DIR/<name> must
+# be world-executable, print its metadata as user nobody (Pacemaker does not run meta-data as
+# root), and that output must
+#   - validate against every schema in ../shared/schemas, resource-agents' metadata.rng and
+#     ra-api-1.dtd (the DTD ocf-tester uses),
+#   - declare <version>1.1</version> and name="<name>",
+#   - be byte for byte xml-metadata/<name>.xml (what packaging installs and man pages show).
+# And the agent's own tests must call ocf::testing::assert_params_match_metadata (the XML's
+# parameter list and the agent's parameter handling agree).
+# One PASS/FAIL line per agent, then "N passed, N failed"; exit 1 when any failed.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+dir=$(agent_dir "$@")
+ra_rng=/usr/share/resource-agents/metadata.rng
+ra_dtd=/usr/share/resource-agents/ra-api-1.dtd
+for need in "$ra_rng" "$ra_dtd"; do
+    [ -r "$need" ] || { echo "missing $need (Debian package resource-agents)" >&2; exit 1; }
+done
+command -v xmllint >/dev/null || { echo "missing xmllint (Debian package libxml2-utils)" >&2; exit 1; }
+schemas=$(shared_schemas) || {
+    echo "no *.rng in $repo/../shared/schemas nor /work/shared/schemas" >&2
+    exit 1
+}
+mapfile -t rngs < <(compgen -G "$schemas/*.rng" | sort)
+
+out="$repo/target/conformance/metadata"
+mkdir -p "$out"
+# A directory user nobody can reach, for a copy of a binary that sits in a private tree.
+copies=$(mktemp -d)
+trap 'rm -rf "$copies"' EXIT
+chmod 0755 "$copies"
+
+mapfile -t agents < <(bash "$repo/tests/conformance/list-agents.sh")
+echo "meta-data of ${#agents[@]} agent(s) in $dir; schemas: $schemas (${#rngs[@]}), $ra_rng, $ra_dtd"
+[ ${#agents[@]} -gt 0 ] || echo "(no agent builds its binary yet: agents/*/ are all placeholders)"
+
+# Run "$1 meta-data" as nobody; stdout to $2, stderr to $3. Prints who ran it.
+meta_data_as_nobody() {
+    local bin=$1 user=nobody
+    if [ "$(id -u)" -ne 0 ]; then
+        # Only root can switch users; outside CI run as ourselves and say so.
+        in_ci && { echo "not root: cannot run as nobody" >"$3"; return 1; }
+        user=$(id -un)
+        (cd / && timeout 10 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$bin" meta-data) >"$2" 2>"$3" || return 1
+    else
+        if ! runuser -u nobody -- test -x "$bin"; then
+            # e.g. target/ under a 0700 home: run a copy, the file's own mode still checked.
+            cp "$bin" "$copies/" && chmod 0755 "$copies/${bin##*/}"
+            bin="$copies/${bin##*/}"
+        fi
+        (cd / && timeout 10 runuser -u nobody -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+            "$bin" meta-data) >"$2" 2>"$3" || return 1
+    fi
+    echo "$user"
+}
+
+# xmllint's complaints without the noise: the DOCTYPE's relative "ra-api-1.dtd" is not beside
+# the output (the DTD is given with --dtdvalid) and " validates" lines.
+quiet() {
+    grep -v -e 'failed to load external entity ".*ra-api-1.dtd"' -e '^<!DOCTYPE' -e '^ *\^$' \
+        -e ' validates$' || true
+}
+
+for name in "${agents[@]}"; do
+    bin="$dir/$name"
+    xml="$out/$name.xml"
+    problems=()
+    details=()
+    if [ ! -f "$bin" ]; then
+        fail "$name: no binary $bin (build it first)"
+        continue
+    fi
+    mode=$(stat -L -c %A "$bin")
+    [ "${mode:9:1}" = x ] || problems+=("$bin is $mode, not world-executable")
+    if ! user=$(meta_data_as_nobody "$bin" "$xml" "$out/$name.stderr"); then
+        fail "$name: meta-data failed: $(head -c 300 "$out/$name.stderr" | tr '\n' ' ')"
+        continue
+    fi
+    if [ ! -s "$xml" ]; then
+        fail "$name: meta-data printed nothing"
+        continue
+    fi
+    for schema in "${rngs[@]}" "$ra_rng"; do
+        if ! err=$(xmllint --noout --relaxng "$schema" "$xml" 2>&1); then
+            problems+=("invalid against ${schema##*/}")
+            details+=("$(quiet <<<"$err" | head -n 5 || true)")
+        fi
+    done
+    if ! err=$(xmllint --noout --dtdvalid "$ra_dtd" "$xml" 2>&1); then
+        problems+=("invalid against ra-api-1.dtd")
+        details+=("$(quiet <<<"$err" | head -n 5 || true)")
+    fi
+    grep -q '^<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">' "$xml" ||
+        problems+=("no <!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\"> line (ocf-tester needs it)")
+    version=$(xmllint --xpath 'string(/resource-agent/version)' "$xml" 2>/dev/null || true)
+    [ "$version" = 1.1 ] || problems+=("declares <version>${version}</version>, not 1.1")
+    declared=$(xmllint --xpath 'string(/resource-agent/@name)' "$xml" 2>/dev/null || true)
+    [ "$declared" = "$name" ] || problems+=("resource-agent name=\"$declared\", not \"$name\"")
+    source_xml="$repo/xml-metadata/$name.xml"
+    if [ ! -f "$source_xml" ]; then
+        problems+=("no xml-metadata/$name.xml")
+    elif ! cmp -s "$xml" "$source_xml"; then
+        problems+=("output differs from xml-metadata/$name.xml")
+        details+=("$(diff "$source_xml" "$xml" | head -n 10 || true)")
+    fi
+    grep -rqs 'assert_params_match_metadata' "$repo/agents/$name/src" "$repo/agents/$name/tests" ||
+        problems+=("no test calls ocf::testing::assert_params_match_metadata")
+
+    if [ ${#problems[@]} -eq 0 ]; then
+        pass "$name: meta-data as $user; valid against ${#rngs[@]} shared schemas, metadata.rng and ra-api-1.dtd; version 1.1; same as xml-metadata/$name.xml"
+    else
+        fail "$name: $(IFS=';'; echo "${problems[*]}" | sed 's/;/; /g')"
+        for d in "${details[@]}"; do
+            [ -n "$d" ] && sed 's/^/    /' <<<"$d"
+        done
+        echo "    (output kept in $xml)"
+    fi
+done
+summary

@@ -1,0 +1,143 @@
+#!/bin/bash
+# Every test of native-agents: the README's test command and what CI runs (.ci/run).
+#   bash tests/run.sh
+# As root on a Debian 12 machine that has the Rust toolchain (cargo, rustfmt, clippy); it
+# installs the rest with apt-get. Runs with CI=true unless told otherwise, so a privileged test
+# that would skip fails instead. Each step prints a header; the first failure stops the run.
+# RUN_FROM=N starts at step N (after fixing what stopped an earlier run at step N).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$repo"
+source packaging/layout.env
+export CI=${CI:-true}
+
+# What the tests need from Debian. An agent adds its own in agents/<name>/tests/apt-packages
+# (one package a line, # comments allowed).
+APT_PACKAGES=(
+    resource-agents libxml2-utils pacemaker pacemaker-cli-utils corosync pcs apache2
+    iproute2 e2fsprogs xfsprogs gfs2-utils lintian rpm strace tcpdump iputils-arping psmisc
+    util-linux kmod fakeroot
+    # the harness itself: agent discovery, dpkg-shlibdeps, make install, pgrep, man pages
+    jq dpkg-dev make procps gzip man-db
+)
+
+# "title | command": a command is a function below or a plain command line.
+steps=(
+    "system packages | install_packages"
+    "cargo fmt --all --check | cargo fmt --all --check"
+    "cargo clippy (all targets, -D warnings) | cargo clippy --workspace --all-targets --locked -- -D warnings"
+    "cargo test (CI=$CI) | cargo test --workspace --locked"
+    "cargo build (debug agents for conformance) | cargo build --workspace --locked"
+    "conformance: meta-data of target/debug | bash tests/conformance/metadata.sh target/debug"
+    "conformance: ocf-tester of target/debug | bash tests/conformance/ocf-tester.sh target/debug"
+    "package: .deb build and lintian | build_deb"
+    "package: install the .deb | install_deb"
+    "conformance: meta-data of the installed agents | bash tests/conformance/metadata.sh $OCF_AGENT_DIR"
+    "Pacemaker sees the installed agents (crm_resource) | bash tests/pacemaker/installed-agents.sh"
+    "one-node Pacemaker: ocf:native:ipaddr2 in a netns | bash tests/pacemaker/ipaddr2.sh"
+    "make install DESTDIR installs what the .deb does | check_make_install"
+    "package: rpmbuild | build_rpm"
+)
+
+install_packages() {
+    local wanted=("${APT_PACKAGES[@]}") extra missing=() pkg
+    for extra in agents/*/tests/apt-packages; do
+        [ -f "$extra" ] || continue
+        mapfile -t -O "${#wanted[@]}" wanted < <(sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//; /^$/d' "$extra")
+    done
+    for pkg in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "all ${#wanted[@]} packages installed"
+    else
+        echo "installing: ${missing[*]}"
+        apt-get update
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+    fi
+    cargo fmt --version && cargo clippy --version
+}
+
+# Each step runs in its own subshell: the .deb's path passes through this file.
+deb_path_file=target/debian/built-by-run.sh
+build_deb() {
+    local deb report
+    deb=$(bash packaging/build-deb.sh | tail -n 1)
+    [ -f "$deb" ] || { echo "packaging/build-deb.sh did not end with a .deb path (got '$deb')"; return 1; }
+    echo "$deb" >"$deb_path_file"
+    echo "built $deb"
+    dpkg-deb --info "$deb"
+    dpkg-deb --contents "$deb"
+    # Any lintian error fails the step; warnings and infos are shown.
+    report=$(lintian --fail-on error --info "$deb" 2>&1) || { echo "$report"; return 1; }
+    grep -v '^running with root privileges' <<<"$report" || echo "lintian: no tags"
+}
+
+install_deb() {
+    local deb
+    deb=$(cat "$deb_path_file")
+    dpkg -i "$deb"
+    dpkg -s "$PACKAGE" | grep -q '^Status: install ok installed'
+    local name
+    for name in $(bash tests/conformance/list-agents.sh); do
+        [ -x "$OCF_AGENT_DIR/$name" ] || { echo "$OCF_AGENT_DIR/$name missing after install"; return 1; }
+        echo "installed $OCF_AGENT_DIR/$name"
+    done
+}
+
+check_make_install() {
+    local dest=target/make-install deb
+    deb=$(cat "$deb_path_file")
+    rm -rf "$dest"
+    make install DESTDIR="$dest"
+    diff -u <(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./||; s|/$||; /^$/d' | sort) \
+        <(cd "$dest" && find . -mindepth 1 | sed 's|^\./||' | sort) &&
+        echo "make install DESTDIR=$dest: the same $(find "$dest" -type f | wc -l) files as the .deb"
+}
+
+build_rpm() {
+    local rpm
+    rpm=$(bash packaging/build-rpm.sh | tail -n 1)
+    [ -f "$rpm" ] || { echo "packaging/build-rpm.sh did not end with an .rpm path (got '$rpm')"; return 1; }
+    rpm -qpil "$rpm"
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "tests/run.sh runs as root (apt-get, network namespaces, loop devices, Pacemaker)" >&2
+    exit 1
+fi
+total=${#steps[@]}
+n=0
+started=$SECONDS
+for step in "${steps[@]}"; do
+    n=$((n + 1))
+    title=${step%% | *}
+    command=${step#* | }
+    if [ "$n" -lt "${RUN_FROM:-1}" ]; then
+        printf '\n--- [%d/%d] %s: not run (RUN_FROM=%s)\n' "$n" "$total" "$title" "$RUN_FROM"
+        continue
+    fi
+    printf '\n==> [%d/%d] %s\n' "$n" "$total" "$title"
+    t=$SECONDS
+    # Not `( ... ) || rc=$?`: bash would then ignore set -e inside the step.
+    set +e
+    # shellcheck disable=SC2086 # a step's command is words, split on purpose
+    (
+        set -euo pipefail
+        $command
+    )
+    rc=$?
+    set -e
+    if [ "$rc" -ne 0 ]; then
+        printf '\nFAILED at step %d/%d, "%s" (exit %d, after %ds). Nothing after it ran.\n' \
+            "$n" "$total" "$title" "$rc" "$((SECONDS - t))" >&2
+        exit 1
+    fi
+    printf '<== [%d/%d] %s: ok (%ds)\n' "$n" "$total" "$title" "$((SECONDS - t))"
+done
+if [ "${RUN_FROM:-1}" -gt 1 ]; then
+    printf '\nSteps %d to %d passed in %ds (steps before %d not run).\n' "$RUN_FROM" "$total" \
+        "$((SECONDS - started))" "$RUN_FROM"
+else
+    printf '\nAll %d steps passed in %ds.\n' "$total" "$((SECONDS - started))"
+fi
