@@ -267,6 +267,20 @@ impl Server {
                 format!("creating {}", dir.display())
             })?;
         }
+        // httpd writes the pid file itself. Our own per-instance file lives in a state
+        // directory we vouch for: it must be root's, and whatever was planted at the name is
+        // removed. The administrator's PidFile stays where the configuration puts it, but a
+        // symlink there is removed rather than let httpd's write follow it.
+        if own {
+            procs::prepare_pid_path(&pid_file).or_status(Status::ErrPerm, || {
+                format!("unsafe pid file location {}", pid_file.display())
+            })?;
+        } else if std::fs::symlink_metadata(&pid_file).is_ok_and(|m| m.file_type().is_symlink()) {
+            log::warn!("removing the symlink at PidFile {}", pid_file.display());
+            std::fs::remove_file(&pid_file).or_status(Status::ErrPerm, || {
+                format!("removing the symlink at {}", pid_file.display())
+            })?;
+        }
         let mut daemon = Daemon::new(&self.httpd)
             .arg("-DSTATUS")
             .args(&self.options)

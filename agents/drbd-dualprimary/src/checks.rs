@@ -3,22 +3,37 @@
 
 use ocf::{Error, Meta, Result};
 
-/// The characters LINBIT's agent accepts in `drbd_resource`.
+/// The longest resource name DRBD takes: the kernel's generic-netlink attribute
+/// `ctx_resource_name` (`drbd_genl.h`, `__str_field(2, ..., ctx_resource_name, 128)`) holds
+/// 128 bytes with the terminating NUL, so 127 characters; a longer name can never exist.
+pub const MAX_RESOURCE_NAME: usize = 127;
+
+/// The characters LINBIT's agent accepts in `drbd_resource`, less `/`: a DRBD resource name
+/// is a single path component (drbdsetup's lock files, debugfs' `resources/<name>`), so a
+/// name with `/` (or `.`/`..`) names no resource and would only walk the file system.
 pub fn check_resource_name(name: &str) -> Result<()> {
-    let ok = |c: char| c.is_ascii_alphanumeric() || "-%+./:=@_".contains(c);
-    if name.is_empty() || !name.chars().all(ok) {
-        return Err(Error::bad_param(
-            "drbd_resource",
-            name,
-            "only A-Z a-z 0-9 and - % + . / : = @ _ are allowed",
+    let bad = |why: &str| Err(Error::bad_param("drbd_resource", name, why));
+    let ok = |c: char| c.is_ascii_alphanumeric() || "-%+.:=@_".contains(c);
+    if name.is_empty() {
+        return bad("must not be empty");
+    }
+    if name.len() > MAX_RESOURCE_NAME {
+        return bad(&format!(
+            "is {} characters long; DRBD resource names have at most {MAX_RESOURCE_NAME}",
+            name.len()
         ));
     }
+    if name.contains('/') {
+        return bad("a DRBD resource name never contains '/'");
+    }
+    if !name.chars().all(ok) {
+        return bad("only A-Z a-z 0-9 and - % + . : = @ _ are allowed");
+    }
     if name.starts_with('-') {
-        return Err(Error::bad_param(
-            "drbd_resource",
-            name,
-            "must not start with '-' (it would read as an option)",
-        ));
+        return bad("must not start with '-' (it would read as an option)");
+    }
+    if name == "." || name == ".." {
+        return bad("'.' and '..' name no resource");
     }
     Ok(())
 }
@@ -211,7 +226,8 @@ mod tests {
 
     #[test]
     fn resource_names() {
-        for ok in ["r0", "wwwdata", "a-b_c.d:e=f@g+h%i/j", "R9"] {
+        let longest = "r".repeat(MAX_RESOURCE_NAME);
+        for ok in ["r0", "wwwdata", "a-b_c.d:e=f@g+h%i", "R9", longest.as_str()] {
             assert!(check_resource_name(ok).is_ok(), "{ok}");
         }
         for bad in ["", "r 0", "r0;rm", "$(id)", "r\n0", "-c", "räu"] {
@@ -219,6 +235,27 @@ mod tests {
             assert_eq!(e.status(), Status::ErrConfigured, "{bad}");
             assert!(e.reason().contains("drbd_resource="), "{e}");
         }
+    }
+
+    #[test]
+    fn resource_names_with_a_slash_or_too_long_are_refused_by_name() {
+        for (bad, why) in [
+            ("../../etc/passwd", "never contains '/'"),
+            ("r0/extra", "never contains '/'"),
+            ("/r0", "never contains '/'"),
+            ("..", "name no resource"),
+            (".", "name no resource"),
+        ] {
+            let e = check_resource_name(bad).unwrap_err();
+            assert_eq!(e.status(), Status::ErrConfigured, "{bad}");
+            assert!(e.reason().contains("drbd_resource=\""), "{e}");
+            assert!(e.reason().contains(why), "{bad}: {e}");
+        }
+        let long = "a".repeat(10 * 1024);
+        let e = check_resource_name(&long).unwrap_err();
+        assert!(e.reason().contains("drbd_resource=\"aaa"), "{e}");
+        assert!(e.reason().contains("10240 characters long"), "{e}");
+        assert!(check_resource_name(&"r".repeat(MAX_RESOURCE_NAME + 1)).is_err());
     }
 
     #[test]

@@ -58,9 +58,9 @@ impl Config {
         }
         let directory = mount_point(&p.required("directory")?)?;
         let fstype = p.string("fstype").unwrap_or_else(|| "gfs2".to_owned());
-        if fstype.contains(|c: char| c.is_whitespace() || c == ',' || c == '/') {
-            return Err(Error::bad_param("fstype", &fstype, "not a filesystem type"));
-        }
+        crate::source::check_fstype(&fstype)?;
+        let spec = DeviceSpec::parse(&device);
+        crate::source::check_device(&device, &spec, &fstype)?;
         let options_text = p.string("options").unwrap_or_default();
         if options_text.contains(['\n', '\0']) {
             return Err(Error::bad_param(
@@ -110,8 +110,8 @@ impl Config {
             ));
         }
         Ok(Config {
-            spec: DeviceSpec::parse(&device),
             device,
+            spec,
             directory,
             fstype,
             options_text,

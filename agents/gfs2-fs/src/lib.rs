@@ -10,8 +10,10 @@
 mod checks;
 pub mod config;
 pub mod corosync;
+mod source;
 mod start;
 pub mod status;
+mod status_file;
 mod stop;
 
 use config::{Config, ForceUnmount};
@@ -65,7 +67,7 @@ impl ocf::Agent for Agent {
         if cfg.force_unmount == ForceUnmount::Safe {
             log::debug!("force_unmount=safe: leaving the status file in place");
         } else {
-            remove_status_file(self.status_file(ctx), deadline);
+            remove_status_file(cfg.directory.clone(), self.status_file(ctx), deadline);
         }
         stop::unmount_all(cfg, deadline)?;
         Ok(Status::Success)
@@ -136,16 +138,15 @@ impl Agent {
         }
     }
 
-    /// Depth 20: write the status file with O_DIRECT|O_SYNC and read it back.
+    /// Depth 20: write the status file with O_DIRECT|O_SYNC and read it back (nothing below
+    /// the mount point followed, see `status_file`).
     fn write_status_file(&self, ctx: &Context) -> Result<()> {
-        let file = self.status_file(ctx);
-        let shown = file.display().to_string();
+        let rel = self.status_file(ctx);
+        let mount = self.cfg.directory.clone();
+        let shown = mount.join(&rel).display().to_string();
         let content = format!("{}\n", ctx.env.instance).into_bytes();
         let res = bounded::run("status file", ctx.deadline.end(), move || {
-            if let Some(dir) = file.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            mounts::direct_io::write_and_verify(&file, &content)
+            status_file::write_and_verify(&mount, &rel, &content)
         });
         match res {
             Some(Ok(())) => Ok(()),
@@ -158,7 +159,8 @@ impl Agent {
         }
     }
 
-    /// `<directory>/<prefix><instance>[_<clone>]_<node>`, as Filesystem names it.
+    /// `<prefix><instance>[_<clone>]_<node>`, relative to the mount point, as Filesystem
+    /// names it.
     fn status_file(&self, ctx: &Context) -> PathBuf {
         let mut name = ctx.env.instance.replace('/', "_");
         if let Some(n) = ctx.env.meta.clone {
@@ -166,9 +168,7 @@ impl Agent {
         }
         name.push('_');
         name.push_str(&node_name(ctx).replace('/', "_"));
-        self.cfg
-            .directory
-            .join(format!("{}{name}", self.cfg.statusfile_prefix))
+        PathBuf::from(format!("{}{name}", self.cfg.statusfile_prefix))
     }
 }
 
@@ -189,14 +189,13 @@ fn node_name(ctx: &Context) -> String {
 
 /// Remove the depth-20 status file (it would otherwise be left on shared storage), on a
 /// worker thread with a short bound: a failure only warns.
-fn remove_status_file(file: PathBuf, deadline: ocf::Deadline) {
+fn remove_status_file(mount: PathBuf, rel: PathBuf, deadline: ocf::Deadline) {
     let bound = deadline.within(Duration::from_secs(2).max(deadline.remaining() / 10));
-    let shown = file.display().to_string();
+    let shown = mount.join(&rel).display().to_string();
     match bounded::run("remove status file", bound.end(), move || {
-        std::fs::remove_file(&file)
+        status_file::remove(&mount, &rel)
     }) {
-        Some(Ok(())) => log::debug!("removed {shown}"),
-        Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Some(Ok(())) => log::debug!("removed {shown} (if it was there)"),
         Some(Err(e)) => log::warn!("could not remove status file {shown}: {e}"),
         None => log::warn!("removing status file {shown} hangs; unmounting anyway"),
     }

@@ -1,6 +1,6 @@
 //! The actions.
 
-use crate::announce::{self, Announcement, BackgroundError};
+use crate::announce::{self, Announced, Announcement, BackgroundError};
 use crate::config::Config;
 use crate::findif;
 use netlink_addr::{AddRequest, Addr, Family, Link, Netlink};
@@ -252,9 +252,10 @@ impl IpAddr2 {
         let interval = self.cfg.arp_interval;
         let pid_path = self.pid_file();
         announce::stop_background(&pid_path, ctx.deadline.within(Duration::from_secs(1)).end());
-        let background = self.cfg.arp_bg && count > 1;
+        let mut background = self.cfg.arp_bg && count > 1;
         let sent = if background {
-            a.send_then_background(count - 1, interval, &pid_path)
+            let announced = a
+                .send_then_background(count - 1, interval, &pid_path, ctx.deadline.end())
                 .map_err(|e| match e {
                     BackgroundError::Send(e) => {
                         Error::generic(format!("announcing {} on {}: {e}", self.cfg.ip, link.name))
@@ -264,7 +265,17 @@ impl IpAddr2 {
                         pid_path.display()
                     )),
                 })?;
-            1
+            match announced {
+                Announced::Background => 1,
+                Announced::Foreground { sent, why } => {
+                    log::warn!(
+                        "arp_bg: cannot track a background announcer ({why}); sent the \
+                         announcements in the foreground instead"
+                    );
+                    background = false;
+                    sent
+                }
+            }
         } else {
             a.send(count, interval, ctx.deadline.end())
                 .or_generic(|| format!("announcing {} on {}", self.cfg.ip, link.name))?

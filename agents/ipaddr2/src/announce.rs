@@ -67,17 +67,86 @@ impl Announcement {
     }
 
     /// Send one frame now, then leave `count` more, `interval` apart, to a background
-    /// announcer that records its pid in `pid_path` and inherits the socket.
+    /// announcer that inherits the socket and whose pid is recorded in `pid_path`.
+    ///
+    /// The pid file is created first (see [`PidFile`]). When it cannot be, or the pid
+    /// cannot be written into it, no announcer is left running untracked (stop could never
+    /// end it): every announcement still due is sent here, in the foreground, never past
+    /// `until`; the address is up and only the announcements' timing changes, so that is
+    /// better than failing a start whose address works.
     pub fn send_then_background(
         &self,
         count: u32,
         interval: Duration,
         pid_path: &Path,
-    ) -> Result<(), BackgroundError> {
+        until: Instant,
+    ) -> Result<Announced, BackgroundError> {
+        let pid_file = match PidFile::create(pid_path) {
+            Ok(f) => f,
+            Err(why) => {
+                let sent = self.send(count + 1, interval, until);
+                return Ok(Announced::Foreground {
+                    sent: sent.map_err(BackgroundError::Send)?,
+                    why,
+                });
+            }
+        };
         let socket = self.socket().map_err(BackgroundError::Send)?;
-        socket.send(&self.frame()).map_err(BackgroundError::Send)?;
-        spawn_background(self, count, interval, pid_path, socket).map_err(BackgroundError::Spawn)
+        if let Err(e) = socket.send(&self.frame()) {
+            pid_file.remove();
+            return Err(BackgroundError::Send(e));
+        }
+        // The announcer gets a duplicate; ours is kept only until the pid is recorded.
+        let theirs = socket
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(BackgroundError::Spawn)?;
+        let mut child = match spawn_background(self, count, interval, pid_path, theirs) {
+            Ok(c) => c,
+            Err(e) => {
+                pid_file.remove();
+                return Err(BackgroundError::Spawn(e));
+            }
+        };
+        match pid_file.record(child.id()) {
+            Ok(()) => Ok(Announced::Background),
+            Err(why) => {
+                // It sleeps one interval before its first frame: end it before it sends.
+                let _ = child.kill();
+                let _ = child.wait();
+                let sent = send_rest(&socket, &self.frame(), count, interval, until);
+                Ok(Announced::Foreground {
+                    sent: 1 + sent.map_err(BackgroundError::Send)?,
+                    why,
+                })
+            }
+        }
     }
+}
+
+/// `count` more frames on `socket` after the one just sent: the first `interval` from now,
+/// none past `until`.
+fn send_rest(
+    socket: &PacketSocket,
+    frame: &[u8],
+    count: u32,
+    interval: Duration,
+    until: Instant,
+) -> std::io::Result<u32> {
+    if count == 0 || Instant::now() + interval > until {
+        return Ok(0);
+    }
+    std::thread::sleep(interval);
+    arp_announce::send_repeatedly(socket, frame, count, interval, until)
+}
+
+/// How [`Announcement::send_then_background`] went.
+#[derive(Debug)]
+pub enum Announced {
+    /// The first frame was sent; the rest come from a tracked background announcer.
+    Background,
+    /// No announcer could be tracked (`why`): `sent` frames were sent in the foreground.
+    Foreground { sent: u32, why: String },
 }
 
 /// Why [`Announcement::send_then_background`] failed.
@@ -99,20 +168,59 @@ pub fn pid_file(ip: IpAddr, namespace: Option<&str>) -> PathBuf {
     dir.join(format!("ipaddr2-announce-{ns}{ip}.pid"))
 }
 
+/// The announcer's pid file while it is being created: its directory is opened without
+/// following symlinks and must be root's and not writable by others
+/// ([`procs::StateDir`]); whatever was at the name is unlinked, and the file is created
+/// `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0644, before the announcer starts.
+struct PidFile {
+    dir: procs::StateDir,
+    name: OsString,
+    file: std::fs::File,
+}
+
+impl PidFile {
+    fn create(path: &Path) -> Result<PidFile, String> {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(format!("{} is not a file path", path.display()));
+        };
+        let dir = procs::StateDir::open(dir).map_err(|e| e.to_string())?;
+        let file = dir
+            .create_file(name, 0o644, nix::fcntl::OFlag::empty())
+            .map_err(|e| e.to_string())?;
+        Ok(PidFile {
+            dir,
+            name: name.to_owned(),
+            file,
+        })
+    }
+
+    fn record(mut self, pid: u32) -> Result<(), String> {
+        let written = writeln!(self.file, "{pid}").and_then(|()| self.file.flush());
+        written.map_err(|e| {
+            self.remove();
+            format!(
+                "writing {}: {e}",
+                self.dir.path().join(&self.name).display()
+            )
+        })
+    }
+
+    fn remove(&self) {
+        let _ = self.dir.remove(&self.name);
+    }
+}
+
 /// Start the background announcer for `count` more frames, the first one `interval` from
-/// now, sending on `socket` (its stdin), and record its pid.
+/// now, sending on `socket` (its stdin).
 fn spawn_background(
     a: &Announcement,
     count: u32,
     interval: Duration,
     pid_path: &Path,
-    socket: PacketSocket,
-) -> std::io::Result<()> {
-    if let Some(dir) = pid_path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
+    socket: std::os::fd::OwnedFd,
+) -> std::io::Result<std::process::Child> {
     let mac = arp_announce::format_mac(&a.mac);
-    let child = Command::new("/proc/self/exe")
+    Command::new("/proc/self/exe")
         .arg0("ipaddr2")
         .arg(ANNOUNCE_ARG)
         .arg(a.ifindex.to_string())
@@ -122,24 +230,11 @@ fn spawn_background(
         .arg(interval.as_millis().to_string())
         .arg(if a.reply { "reply" } else { "request" })
         .arg(pid_path)
-        .stdin(Stdio::from(socket.into_fd()))
+        .stdin(Stdio::from(socket))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
-        .spawn()?;
-    write_pid(pid_path, child.id())
-}
-
-fn write_pid(path: &Path, pid: u32) -> std::io::Result<()> {
-    // O_NOFOLLOW: a symlink planted at the path is an error, never a write elsewhere.
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(path)?;
-    writeln!(f, "{pid}")
+        .spawn()
 }
 
 fn read_pid(path: &Path) -> Option<i32> {
@@ -270,6 +365,7 @@ pub fn background_main(args: &[OsString]) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     #[test]
     fn background_arguments_round_trip() {
@@ -294,21 +390,47 @@ mod tests {
         assert!(parse_background_args(&args[..6]).is_none());
     }
 
-    #[test]
-    fn pid_file_refuses_symlinks_and_round_trips() {
-        let dir = std::env::temp_dir().join(format!("ipaddr2-pid-{}", std::process::id()));
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ipaddr2-pid-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        dir
+    }
+
+    #[test]
+    fn pid_file_replaces_a_planted_symlink_and_round_trips() {
+        let dir = scratch("link");
         let target = dir.join("target");
+        std::fs::write(&target, "victim\n").unwrap();
         let link = dir.join("link.pid");
-        let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert!(write_pid(&link, 1234).is_err());
-        assert!(!target.exists(), "nothing written through the symlink");
-        assert_eq!(read_pid(&link), None);
-        let plain = dir.join("plain.pid");
-        write_pid(&plain, 1234).unwrap();
-        assert_eq!(read_pid(&plain), Some(1234));
-        assert!(!is_our_announcer(1, &plain), "pid 1 is not our announcer");
+        assert_eq!(read_pid(&link), None, "a symlink is never read");
+        PidFile::create(&link).unwrap().record(1234).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "victim\n");
+        let meta = std::fs::symlink_metadata(&link).unwrap();
+        assert!(meta.file_type().is_file(), "the symlink was unlinked");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+        assert_eq!(meta.uid(), nix::unistd::geteuid().as_raw());
+        assert_eq!(read_pid(&link), Some(1234));
+        assert!(!is_our_announcer(1, &link), "pid 1 is not our announcer");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn pid_file_refuses_an_unsafe_directory() {
+        let dir = scratch("unsafe");
+        let open = dir.join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let why = PidFile::create(&open.join("a.pid")).err().unwrap();
+        assert!(why.contains("writable by group or others"), "{why}");
+        std::fs::create_dir(dir.join("real")).unwrap();
+        std::os::unix::fs::symlink(dir.join("real"), dir.join("sym")).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let why = PidFile::create(&dir.join("sym/a.pid")).err().unwrap();
+        assert!(why.contains("symlink"), "{why}");
+        assert!(!dir.join("real/a.pid").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -9,6 +9,9 @@
 //! - [`all`], [`children`], [`descendants`]: walks of the process table.
 //! - [`Identity::signal`] and [`wait_gone`]: kill(2) only the process we identified, and poll
 //!   /proc until processes are gone, bounded by a deadline.
+//! - [`StateDir`]: a state directory (pid files, status files) opened without following
+//!   planted symlinks, root-owned and not writable by others, and files created in it with
+//!   `O_CREAT|O_EXCL|O_NOFOLLOW`; [`prepare_pid_path`] for a daemon that writes its own.
 //! - [`Daemon`]: start a daemon from an argv vector and an environment, in its own session
 //!   (setsid(2)), so Pacemaker's SIGKILL of the agent's process group does not reach it;
 //!   the launcher's exit status and stderr are collected for daemons that fork themselves.
@@ -18,10 +21,12 @@
 mod daemon;
 mod pidfile;
 mod process;
+mod statedir;
 
 pub use daemon::{Daemon, Launched};
 pub use pidfile::read_pid_file;
 pub use process::{Identity, Process, all, children, descendants, wait_gone};
+pub use statedir::{StateDir, prepare_pid_path};
 
 pub use nix::sys::signal::Signal;
 
@@ -39,6 +44,13 @@ pub enum Error {
     PidFileNotRegular { path: PathBuf },
     #[error("pid file {path} does not hold a pid: {content:?}")]
     PidFileGarbage { path: PathBuf, content: String },
+    #[error("state directory {path} is unsafe: {why}")]
+    UnsafeStateDir { path: PathBuf, why: String },
+    #[error("{path}: {source}")]
+    StateFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("reading {path}: {source}")]
     Proc {
         path: PathBuf,

@@ -1,65 +1,324 @@
-//! State files are never written through a planted symlink (root only): ipaddr2's announcer
-//! pid file, with the real binary in a throw-away namespace. (drbd-dualprimary's score cache
-//! and the pid-file reader of procs are covered by their own unit tests; see FAULTS.md.)
+//! State files are never written through a planted symlink (root only), with the real
+//! binaries: ipaddr2's announcer pid file (and the announcer stays tracked, so stop ends
+//! it), apache-clone's own pid file, and gfs2-fs's depth-20 status file. (drbd-dualprimary's
+//! score cache, procs' pid-file reader and `procs::StateDir` are covered by their own unit
+//! tests; see FAULTS.md.)
+#![allow(clippy::unwrap_used)] // test helpers: a failed setup step is a panic
 
-use bad_input_matrix::{Run, Scratch};
-use ocf_testkit::{Netns, require_root};
+use bad_input_matrix::{Outcome, Run, Scratch};
+use ocf_testkit::{Netns, require_program, require_root};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-#[test]
-fn ipaddr2_announcer_pid_file_is_not_written_through_a_symlink() {
-    if !require_root("state_files") {
-        return;
-    }
-    let ns = Netns::new("mx-state");
+const VICTIM: &str = "victim\n";
+const APACHE_VICTIM: &str = "4194000\n";
+
+/// A scratch directory as a state directory must be: root's, mode 0755.
+fn state_dir(tag: &str) -> Scratch {
+    let dir = Scratch::new(tag);
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// A regular file, root's, not writable by group or others.
+fn assert_safe_file(path: &Path) {
+    let meta = std::fs::symlink_metadata(path).unwrap();
+    assert!(
+        meta.file_type().is_file(),
+        "{} is not a regular file",
+        path.display()
+    );
+    assert_eq!(meta.uid(), 0, "{} not owned by root", path.display());
+    assert_eq!(
+        meta.mode() & 0o022,
+        0,
+        "{} writable by others",
+        path.display()
+    );
+}
+
+/// The pids whose command line mentions `needle` (as one argument), and are still running.
+fn running_with_arg(needle: &Path) -> Vec<i32> {
+    let needle = needle.as_os_str().as_encoded_bytes();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.split(|b| *b == 0).any(|a| a == needle))
+        })
+        .filter(|pid| alive(*pid))
+        .collect()
+}
+
+/// Exists, is not a zombie and has not begun to exit (PF_EXITING).
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let exiting = f
+            .get(6)
+            .and_then(|x| x.parse::<u64>().ok())
+            .is_some_and(|flags| flags & 0x4 != 0);
+        !f.first().is_none_or(|s| s.starts_with(['Z', 'X'])) && !exiting
+    })
+}
+
+fn ipaddr2_ns(tag: &str) -> Netns {
+    let ns = Netns::new(tag);
     ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v0p"]);
     ns.ip(&["addr", "add", "192.0.2.1/24", "dev", "v0"]);
     ns.ip(&["link", "set", "v0p", "up"]);
     ns.ip(&["link", "set", "v0", "up"]);
-    let dir = Scratch::new("state");
+    ns
+}
+
+fn ipaddr2(ns: &Netns, rsctmp: &str, action: &str, count: &str, interval: &str) -> Outcome {
+    Run::new("ipaddr2", action)
+        .netns(ns.name())
+        .env("HA_RSCTMP", rsctmp)
+        .params([
+            ("ip", "192.0.2.10"),
+            ("nic", "v0"),
+            ("cidr_netmask", "24"),
+            ("arp_bg", "true"),
+            ("arp_count", count),
+            ("arp_interval", interval),
+        ])
+        .run()
+}
+
+#[test]
+fn ipaddr2_announcer_pid_file_is_not_written_through_a_symlink_and_stays_tracked() {
+    if !require_root("state_files") {
+        return;
+    }
+    let ns = ipaddr2_ns("mx-state");
+    let dir = state_dir("state");
     let victim = dir.path("victim");
-    std::fs::write(&victim, "victim\n").unwrap();
+    std::fs::write(&victim, VICTIM).unwrap();
     let pid_file = dir.path("ipaddr2-announce-192.0.2.10.pid");
     std::os::unix::fs::symlink(&victim, &pid_file).unwrap();
-    let run = |action: &str| {
-        Run::new("ipaddr2", action)
-            .netns(ns.name())
-            .env("HA_RSCTMP", dir.str())
+    // 20 announcements 500 ms apart: the announcer is still running when we look.
+    let start = ipaddr2(&ns, dir.str(), "start", "20", "500");
+    assert_eq!(start.code, 0, "start: {}", start.stderr);
+    assert!(!start.panicked(), "{}", start.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        VICTIM,
+        "start wrote through the symlink: {}",
+        start.stderr
+    );
+    assert_safe_file(&pid_file);
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .expect("a pid in the pid file");
+    assert!(alive(pid), "the announcer {pid} runs");
+    assert_eq!(
+        running_with_arg(&pid_file),
+        [pid],
+        "the one announcer running is the one the pid file names"
+    );
+    let stop = ipaddr2(&ns, dir.str(), "stop", "20", "500");
+    assert_eq!(stop.code, 0, "stop: {}", stop.stderr);
+    assert!(!alive(pid), "stop left the announcer {pid} running");
+    assert!(running_with_arg(&pid_file).is_empty());
+    assert!(
+        std::fs::symlink_metadata(&pid_file).is_err(),
+        "pid file removed"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), VICTIM);
+}
+
+#[test]
+fn ipaddr2_with_an_unsafe_state_dir_leaves_no_untracked_announcer() {
+    if !require_root("state_files") {
+        return;
+    }
+    let ns = ipaddr2_ns("mx-state2");
+    let dir = state_dir("state-open");
+    let open = dir.path("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let pid_file = open.join("ipaddr2-announce-192.0.2.10.pid");
+    let start = ipaddr2(&ns, open.to_str().unwrap(), "start", "4", "100");
+    assert_eq!(start.code, 0, "start: {}", start.stderr);
+    assert!(
+        start.stderr.contains("foreground") && start.stderr.contains("writable"),
+        "the log says why the announcements were not left to the background: {}",
+        start.stderr
+    );
+    assert!(
+        running_with_arg(&pid_file).is_empty(),
+        "untracked announcer"
+    );
+    assert!(std::fs::symlink_metadata(&pid_file).is_err());
+    let stop = ipaddr2(&ns, open.to_str().unwrap(), "stop", "4", "100");
+    assert_eq!(stop.code, 0, "stop: {}", stop.stderr);
+}
+
+/// Unmounts (lazily) whatever is mounted at the path when dropped.
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        while nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH).is_ok() {}
+    }
+}
+
+#[test]
+fn gfs2_status_file_is_not_written_through_a_symlink() {
+    if !require_root("state_files") {
+        return;
+    }
+    let dir = state_dir("gfs2-status");
+    let mnt = dir.path("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let _unmount = Unmount(mnt.clone());
+    let victim = dir.path("victim");
+    std::fs::write(&victim, VICTIM).unwrap();
+    let elsewhere = dir.path("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    // A tmpfs: the monitor at depth 20 writes the status file into it.
+    let run = |action: &str, depth: &str| {
+        Run::new("gfs2-fs", action)
+            .meta("on_node", "node1")
+            .env("OCF_CHECK_LEVEL", depth)
             .params([
-                ("ip", "192.0.2.10"),
-                ("nic", "v0"),
-                ("cidr_netmask", "24"),
-                ("arp_bg", "true"),
-                ("arp_count", "3"),
-                ("arp_interval", "100"),
+                ("device", "tmpfs"),
+                ("fstype", "tmpfs"),
+                ("directory", mnt.to_str().unwrap()),
+            ])
+            .run()
+    };
+    let start = run("start", "0");
+    assert_eq!(start.code, 0, "start: {}", start.stderr);
+    let status_dir = mnt.join(".Filesystem_status");
+    let status = status_dir.join("matrix_node1");
+    std::fs::create_dir(&status_dir).unwrap();
+    std::os::unix::fs::symlink(&victim, &status).unwrap();
+    let monitor = run("monitor", "20");
+    assert_eq!(monitor.code, 0, "monitor 20: {}", monitor.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), VICTIM);
+    assert_safe_file(&status);
+    assert!(std::fs::read(&status).unwrap().starts_with(b"matrix\n"));
+    // A symlink in place of the status directory is refused, not followed.
+    std::fs::remove_dir_all(&status_dir).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &status_dir).unwrap();
+    let monitor = run("monitor", "20");
+    assert_eq!(monitor.code, 1, "monitor 20: {}", monitor.stderr);
+    assert!(
+        monitor.reason().is_some_and(|r| r.contains("symlink")),
+        "{:?}",
+        monitor.reason()
+    );
+    assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
+    let stop = run("stop", "0");
+    assert_eq!(stop.code, 0, "stop: {}", stop.stderr);
+    assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
+    assert!(
+        !std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .contains(mnt.to_str().unwrap()),
+        "stop unmounted"
+    );
+}
+
+/// httpd writes its PidFile itself, through a temporary file renamed over the name, so it
+/// replaces a planted symlink rather than writing through it; the agent's part is the
+/// directory it passes (root's, not writable by others) and ending httpd at stop. (A link
+/// to a file that holds no pid makes httpd refuse to start, AH00058: apache-clone would
+/// have to unlink it first, with `procs::prepare_pid_path`.)
+#[test]
+fn apache_pid_file_is_not_written_through_a_symlink() {
+    if !require_root("state_files") || !require_program("state_files", "apache2") {
+        return;
+    }
+    let ns = Netns::new("mx-state-www");
+    let dir = state_dir("state-www");
+    let d = dir.str();
+    let m = "/usr/lib/apache2/modules";
+    std::fs::create_dir_all(dir.path("htdocs")).unwrap();
+    std::fs::write(dir.path("htdocs/index.html"), "<html>ok</html>\n").unwrap();
+    // No PidFile directive: the agent passes its own, $HA_RSCTMP/apache2-<instance>.pid.
+    std::fs::write(
+        dir.path("httpd.conf"),
+        format!(
+            "ServerRoot {d}\nServerName matrix\nListen 127.0.0.1:18081\n\
+             LoadModule mpm_event_module {m}/mod_mpm_event.so\n\
+             LoadModule authz_core_module {m}/mod_authz_core.so\n\
+             LoadModule authz_host_module {m}/mod_authz_host.so\n\
+             LoadModule status_module {m}/mod_status.so\n\
+             LoadModule dir_module {m}/mod_dir.so\n\
+             ErrorLog {d}/error.log\nDefaultRuntimeDir {d}/run\n\
+             Mutex file:{d}/lock default\nDocumentRoot {d}/htdocs\nStartServers 1\n\
+             <Location /server-status>\n  SetHandler server-status\n  Require local\n\
+             </Location>\n"
+        ),
+    )
+    .unwrap();
+    let rsctmp = dir.path("rsctmp");
+    std::fs::create_dir(&rsctmp).unwrap();
+    std::fs::set_permissions(&rsctmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let victim = dir.path("victim");
+    // A pid no process has (above the default pid_max): httpd takes the file as stale.
+    std::fs::write(&victim, APACHE_VICTIM).unwrap();
+    let pid_file = rsctmp.join("apache2-matrix.pid");
+    std::os::unix::fs::symlink(&victim, &pid_file).unwrap();
+    let conf = dir.path("httpd.conf");
+    let run = |action: &str| {
+        Run::new("apache-clone", action)
+            .netns(ns.name())
+            .env("HA_RSCTMP", rsctmp.to_str().unwrap())
+            .params([
+                ("configfile", conf.to_str().unwrap()),
+                ("httpd", "/usr/sbin/apache2"),
+                ("envfiles", ""),
+                ("statusurl", "http://127.0.0.1:18081/server-status"),
             ])
             .run()
     };
     let start = run("start");
-    assert!(!start.panicked() && !start.timed_out, "{}", start.stderr);
-    eprintln!(
-        "start with a planted symlink: exit {} {:?}",
-        start.code,
-        start.reason()
-    );
+    let stop_later = scopeguard(|| {
+        let _ = run("stop");
+    });
+    assert_eq!(start.code, 0, "start: {}", start.stderr);
     assert_eq!(
         std::fs::read_to_string(&victim).unwrap(),
-        "victim\n",
-        "start wrote through the symlink (exit {}): {}",
-        start.code,
-        start.stderr
+        APACHE_VICTIM,
+        "httpd's pid went through the symlink"
     );
-    let meta = std::fs::symlink_metadata(&pid_file).unwrap();
-    if !meta.file_type().is_symlink() {
-        // Replaced: then it must be root's and not writable by others.
-        assert_eq!(meta.uid(), 0, "pid file not owned by root");
-        assert_eq!(
-            meta.permissions().mode() & 0o002,
-            0,
-            "pid file world-writable"
-        );
+    assert_safe_file(&pid_file);
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(alive(pid), "httpd {pid} runs");
+    drop(stop_later);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
-    let stop = run("stop");
-    assert_eq!(stop.code, 0, "stop: {}", stop.stderr);
-    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim\n");
+    assert!(!alive(pid), "stop left httpd {pid} running");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), APACHE_VICTIM);
+}
+
+/// Runs `f` when dropped (also when an assertion fails first).
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }
