@@ -1,0 +1,57 @@
+#!/bin/sh
+# Customizes the guest root filesystem "$1" (run on the host, like an mmdebstrap customize hook).
+# $2: the guest/ directory; $3: the ssh public key; $4: a directory of native agent binaries
+# (may be empty); $5: a .deb of our agents (or "-").
+set -eu
+root=$1 guest=$2 pubkey=$3 agents=$4 deb=$5
+
+# Management (eth by MAC 52:54:00:00:00:0N): DHCP from QEMU user networking.
+# Cluster link (52:54:00:00:01:0N): the tutorial's addresses, 10.1.1.101 and .102.
+mkdir -p "$root/etc/systemd/network"
+cp "$guest"/network/*.network "$root/etc/systemd/network/"
+ln -sf /lib/systemd/system/systemd-networkd.service "$root/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
+cp "$guest/hosts" "$root/etc/hosts"
+echo lab > "$root/etc/hostname"
+
+# root over ssh with the lab's key only.
+mkdir -p -m 700 "$root/root/.ssh"
+install -m 600 "$pubkey" "$root/root/.ssh/authorized_keys"
+printf 'PermitRootLogin prohibit-password\nUseDNS no\n' > "$root/etc/ssh/sshd_config.d/lab.conf"
+
+# The test decides what starts (vm-lab.md): nothing of the cluster at boot until the lab
+# enables it, no timers, no pcsd (pcs works without it here).
+for unit in corosync pacemaker dlm drbd apache2 apache-htcacheclean pcsd pcsd-ruby \
+    apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer \
+    systemd-tmpfiles-clean.timer man-db.timer; do
+  case $unit in *.*) name=$unit ;; *) name=$unit.service ;; esac
+  find "$root/etc/systemd/system" -name "$name" -type l -delete
+done
+# Mask only what must never run in the lab.
+for unit in pcsd.service pcsd-ruby.service apt-daily.timer apt-daily-upgrade.timer man-db.timer \
+    e2scrub_all.timer fstrim.timer dpkg-db-backup.timer; do
+  ln -sf /dev/null "$root/etc/systemd/system/$unit"
+done
+
+# dlm-controld does not create /etc/dlm (vm-lab.md).
+mkdir -p "$root/etc/dlm"
+
+# DRBD: the tutorial's wwwdata on /dev/drbd1, dual-primary allowed, no phoning home.
+cp "$guest/drbd/wwwdata.res" "$root/etc/drbd.d/wwwdata.res"
+
+# Guest-side helpers of the checks.
+install -m 755 "$guest/probe.sh" "$root/usr/local/sbin/lab-probe"
+install -m 755 "$guest/pcs-batch.py" "$root/usr/local/sbin/lab-pcs"
+
+# Our agents: from our Debian package when there is one, else the binaries given.
+mkdir -p "$root/usr/lib/ocf/resource.d/native"
+if [ "$deb" != "-" ]; then
+  cp "$deb" "$root/tmp/agents.deb"
+  chroot "$root" dpkg -i /tmp/agents.deb
+  rm -f "$root/tmp/agents.deb"
+fi
+if [ -d "$agents" ]; then
+  for bin in "$agents"/*; do
+    [ -f "$bin" ] || continue
+    install -m 755 "$bin" "$root/usr/lib/ocf/resource.d/native/$(basename "$bin")"
+  done
+fi

@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""lab-pcs: runs pcs commands, one per line on stdin, in one Python process.
+
+Each line is a pcs command line as an administrator types it ("pcs -f x resource create ...").
+pcs itself runs each one (pcs.app.main with that argv); only its start-up, which costs
+8-20 s per call under software emulation, is paid once. Stops at the first failing command
+and exits with its status.
+"""
+import shlex
+import sys
+import time
+
+from pcs import app, utils
+from pcs.cli.common import lib_wrapper
+
+
+def run(line):
+    argv = shlex.split(line)
+    if argv and argv[0] == "pcs":
+        argv = argv[1:]
+    # pcs keeps -f in module globals and caches what it derives from it (library modules bound
+    # to a CIB file, a command runner with CIB_file set): a command must not inherit the last
+    # one's file, so each starts from a clean state.
+    app.usefile, app.filename = False, ""
+    utils.usefile, utils.filename = False, ""
+    lib_wrapper._CACHE.clear()
+    utils.cmd_runner.cache_clear()
+    utils.get_service_manager.cache_clear()
+    try:
+        app.main(argv)
+    except SystemExit as e:
+        code = e.code
+        if code is None:
+            return 0
+        return code if isinstance(code, int) else 1
+    return 0
+
+
+def main():
+    for line in sys.stdin:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        t = time.monotonic()
+        print("+ " + line, file=sys.stderr, flush=True)
+        code = run(line)
+        sys.stdout.flush()
+        print("  (exit %d, %.1f s)" % (code, time.monotonic() - t), file=sys.stderr, flush=True)
+        if code != 0:
+            sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,341 @@
+//! `lab up`: boot both nodes, form the cluster, rebuild the previous exercise's starting point,
+//! then replay the tutorial's own pcs commands (batched with `pcs -f` and `cib-push` as the
+//! tutorial does), with only the fixes an administrator must make, each one recorded.
+
+use crate::agents::{self, Choice, Mode};
+use crate::crm;
+use crate::image::{self, Image};
+use crate::paths::Paths;
+use crate::step::{Error, Result, say, step};
+use crate::sys::{mins, secs};
+use crate::vm::{self, NODES};
+use std::fs;
+use std::thread;
+
+/// What `up` built: the agents chosen and every deviation from the tutorial.
+pub struct Up {
+    pub choice: Choice,
+    pub deviations: Vec<String>,
+}
+
+/// Runs `script` on node1 and node2 at the same time.
+fn on_both(paths: &Paths, script: &str) -> Result<()> {
+    thread::scope(|s| {
+        let handles: Vec<_> = NODES
+            .iter()
+            .map(|n| s.spawn(move || vm::ssh_ok(paths, n, script, mins(5)).map(|_| ())))
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().map_err(|_| Error("ssh thread panicked".into()))?)
+    })
+}
+
+/// A script that runs pcs command lines through lab-pcs (guest/pcs-batch.py): pcs's own entry
+/// point once per line, in one Python process, stopping at the first failure.
+fn pcs_script(cmds: &[String]) -> String {
+    format!(
+        "cd /root && lab-pcs <<'LAB_EOF'\n{}\nLAB_EOF",
+        cmds.join("\n")
+    )
+}
+
+fn boot(paths: &Paths, image: &Image) -> Result<()> {
+    vm::down(paths)?;
+    fs::create_dir_all(&paths.run)?;
+    fs::write(paths.run.join("image"), image.dir.display().to_string())?;
+    for node in NODES {
+        // A fresh console per `up`; `lab start` appends to it.
+        let console = vm::console_log(paths, node);
+        if console.exists() {
+            fs::remove_file(console)?;
+        }
+        vm::launch(paths, image, node)?;
+    }
+    for node in NODES {
+        vm::wait_ssh(paths, node, mins(5))?;
+    }
+    Ok(())
+}
+
+/// corosync.conf written by pcs without pcsd (vm-lab.md), copied to node2; corosync and
+/// pacemaker started and enabled at boot on both, so that a killed node rejoins by itself when booted again.
+fn form(paths: &Paths) -> Result<()> {
+    vm::ssh_ok(
+        paths,
+        "node1",
+        "pcs cluster setup mycluster node1 addr=10.1.1.101 node2 addr=10.1.1.102 \
+         transport knet crypto cipher=none hash=none totem token=5000 \
+         --corosync_conf /etc/corosync/corosync.conf --overwrite",
+        mins(2),
+    )?;
+    let conf = vm::ssh_ok(paths, "node1", "cat /etc/corosync/corosync.conf", secs(30))?;
+    vm::ssh_ok(
+        paths,
+        "node2",
+        &format!("cat > /etc/corosync/corosync.conf <<'LAB_EOF'\n{conf}LAB_EOF"),
+        secs(30),
+    )?;
+    // What `pcs cluster start` + `pcs cluster enable` do on each node, without paying a pcs
+    // start-up (8-20 s under emulation) on both.
+    on_both(paths, "systemctl enable -q --now corosync pacemaker")?;
+    crm::wait(paths, "node1", "both nodes online", mins(3), |s| {
+        s.online.len() == 2
+    })?;
+    Ok(())
+}
+
+/// The previous exercise (IP Failover + Apache2 + DRBD, active-passive with ext4), which the
+/// tutorial starts from: its `pcs -f` batch, made on node2 from an empty CIB (`pcs -f` needs
+/// no running cluster), while node1 forms the cluster and DRBD gets its metadata and ext4.
+fn previous(paths: &Paths, choice: &Choice) -> Result<()> {
+    // Both backing disks are blank, so the initial sync is skipped (DRBD's documented
+    // --clear-bitmap new-current-uuid); under emulation it would take minutes.
+    let drbd_node1 = "drbdadm -- --force create-md wwwdata && drbdadm up wwwdata && \
+        for i in $(seq 240); do grep -q cs:Connected /proc/drbd && break; sleep 0.5; done && \
+        drbdadm -- --clear-bitmap new-current-uuid wwwdata && \
+        drbdadm primary wwwdata && mkfs.ext4 -q /dev/drbd1 && mount /dev/drbd1 /mnt && \
+        echo '<h1>Prueba con DRBD</h1>' > /mnt/index.html && umount /mnt && drbdadm secondary wwwdata";
+    let f = "pcs -f base_cfg";
+    let batch = "cd /root && cibadmin --empty > base_cfg && ".to_owned()
+        + &pcs_script(&[
+            format!("{f} property set stonith-enabled=false"),
+            format!(
+                "{f} resource create VirtualIP {} ip=10.1.1.100 cidr_netmask=24 op monitor interval=30s",
+                choice.agent("VirtualIP")
+            ),
+            format!(
+                "{f} resource create WebSite {} configfile=/etc/apache2/apache2.conf \
+             statusurl=http://localhost/server-status op monitor interval=1min",
+                choice.agent("WebSite")
+            ),
+            format!("{f} constraint colocation add WebSite with VirtualIP INFINITY"),
+            format!("{f} constraint order VirtualIP then WebSite"),
+            format!(
+                "{f} resource create WebData {} drbd_resource=wwwdata op monitor interval=60s",
+                choice.agent("WebData")
+            ),
+            format!(
+                "{f} resource promotable WebData promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true"
+            ),
+            format!(
+                "{f} resource create WebFS {} device=/dev/drbd1 directory=/var/www/html fstype=ext4",
+                choice.agent("WebFS")
+            ),
+            format!("{f} constraint colocation add WebFS with Promoted WebData-clone INFINITY"),
+            format!("{f} constraint order promote WebData-clone then start WebFS"),
+            format!("{f} constraint colocation add WebSite with WebFS INFINITY"),
+            format!("{f} constraint order WebFS then WebSite"),
+        ]);
+    thread::scope(|s| {
+        let cluster = s.spawn(|| step("corosync + pacemaker: both nodes online", || form(paths)));
+        let drbd = s.spawn(|| {
+            step(
+                "DRBD wwwdata: metadata, connected, ext4 with index.html",
+                || {
+                    vm::ssh_ok(
+                        paths,
+                        "node2",
+                        "drbdadm -- --force create-md wwwdata && drbdadm up wwwdata",
+                        mins(2),
+                    )?;
+                    vm::ssh_ok(paths, "node1", drbd_node1, mins(3)).map(|_| ())
+                },
+            )
+        });
+        let pcs = step("previous exercise's pcs -f batch (on node2)", || {
+            vm::ssh_ok(paths, "node2", &batch, mins(10))
+        });
+        let join = |h: thread::ScopedJoinHandle<'_, Result<_>>| {
+            h.join().map_err(|_| Error("thread panicked".into()))?
+        };
+        let cluster = join(cluster);
+        let drbd = join(drbd);
+        cluster.and(drbd).and(pcs.map(|_| ()))
+    })?;
+    step("previous exercise pushed and running", || {
+        vm::ssh_ok(
+            paths,
+            "node2",
+            "cd /root && pcs cluster cib-push base_cfg --config",
+            mins(2),
+        )?;
+        crm::wait(
+            paths,
+            "node1",
+            "the previous exercise running (WebSite started)",
+            mins(5),
+            |s| {
+                s.nodes("WebSite", "Started").len() == 1
+                    && s.nodes("WebData", "Promoted").len() == 1
+            },
+        )
+    })?;
+    Ok(())
+}
+
+fn pcs(paths: &Paths, cmds: &[String]) -> Result<()> {
+    vm::ssh_ok(paths, "node1", &pcs_script(cmds), mins(10)).map(|_| ())
+}
+
+/// Replays the tutorial. Returns the deviations made.
+fn tutorial(paths: &Paths, choice: &Choice) -> Result<Vec<String>> {
+    let mut dev = Vec::new();
+    let shell_dlm = !choice.is_native("dlm");
+    step("tutorial: DLM cloned (pcs -f dlm_cfg)", || {
+        let create = format!(
+            "pcs -f dlm_cfg resource create dlm {} allow_stonith_disabled=true op monitor interval=60s",
+            choice.agent("dlm")
+        );
+        dev.push(format!(
+            "dlm ({}): allow_stonith_disabled=true added, else it refuses to start with STONITH off{}",
+            choice.agent("dlm"),
+            if shell_dlm { "" } else { " (ours: the same switch also turns dlm_controld's own fencing off)" }
+        ));
+        if shell_dlm {
+            on_both(paths, "echo enable_fencing=0 > /etc/dlm/dlm.conf")?;
+            dev.push(
+                "/etc/dlm/dlm.conf enable_fencing=0 on both nodes: with dlm_controld's own fencing on and no \
+                 STONITH, GFS2 on a survivor blocks until the lost node returns"
+                    .into(),
+            );
+        }
+        pcs(
+            paths,
+            &[
+                "pcs cluster cib dlm_cfg".into(),
+                create,
+                "pcs -f dlm_cfg resource clone dlm clone-max=2 clone-node-max=1".into(),
+                "pcs cluster cib-push dlm_cfg --config".into(),
+            ],
+        )?;
+        crm::wait(paths, "node1", "dlm started on both nodes", mins(3), |s| {
+            s.is("dlm", "Started", &NODES)
+        })
+    })?;
+    step("tutorial: WebFS disabled, mkfs.gfs2, index.html", || {
+        pcs(paths, &["pcs resource disable WebFS".into()])?;
+        let s = crm::wait(paths, "node1", "WebFS and WebSite stopped", mins(3), |s| {
+            s.nodes("WebFS", "Started").is_empty() && s.nodes("WebSite", "Started").is_empty()
+        })?;
+        let promoted = s.nodes("WebData", "Promoted");
+        let node = promoted.first().ok_or("WebData is Promoted nowhere")?;
+        vm::ssh_ok(
+            paths,
+            node,
+            "mkfs.gfs2 -O -p lock_dlm -j 2 -t mycluster:web /dev/drbd1 && mount /dev/drbd1 /mnt && \
+             echo '<h1>Prueba con GFS2</h1>' >> /mnt/index.html && umount /mnt",
+            mins(3),
+        )
+    })?;
+    dev.push("mkfs.gfs2 -O: without it mkfs.gfs2 asks for confirmation over the previous exercise's ext4".into());
+    step(
+        "tutorial: WebFS fstype=gfs2, colocated with and ordered after dlm",
+        || {
+            pcs(
+                paths,
+                &[
+                    "pcs resource update WebFS fstype=gfs2".into(),
+                    "pcs constraint colocation add WebFS with dlm-clone INFINITY".into(),
+                    "pcs constraint order dlm-clone then WebFS".into(),
+                ],
+            )
+        },
+    )?;
+    step(
+        "tutorial: WebFS cloned, WebData promoted-max=2 (pcs -f active_cfg), WebFS enabled",
+        || {
+            pcs(
+            paths,
+            &[
+                "pcs cluster cib active_cfg".into(),
+                "pcs -f active_cfg resource clone WebFS".into(),
+                "pcs -f active_cfg resource update WebData-clone promoted-max=2".into(),
+                "pcs -f active_cfg resource update WebData op monitor interval=29s role=Promoted".into(),
+                "pcs -f active_cfg resource op add WebData monitor interval=31s role=Unpromoted".into(),
+                "pcs cluster cib-push active_cfg --config".into(),
+                "pcs resource enable WebFS".into(),
+            ],
+        )?;
+            crm::wait(
+                paths,
+                "node1",
+                "WebData Promoted and WebFS started on both nodes",
+                mins(5),
+                |s| s.is("WebData", "Promoted", &NODES) && s.is("WebFS", "Started", &NODES),
+            )
+        },
+    )?;
+    dev.push("`pcs -f active_cfg constraint` (it only lists constraints) not replayed".into());
+    dev.push(
+        "WebData: `op monitor interval=60s` replaced by role-specific monitors (29s Promoted, 31s Unpromoted): \
+         a monitor without a role leaves Promoted instances unmonitored"
+            .into(),
+    );
+    step(
+        "tutorial: WebSite cloned (pcs -f active_cfg), colocation with VirtualIP deleted",
+        || {
+            pcs(
+                paths,
+                &[
+                    "pcs cluster cib active_cfg".into(),
+                    "pcs -f active_cfg resource clone WebSite".into(),
+                    "pcs cluster cib-push active_cfg --config".into(),
+                    "pcs constraint colocation delete WebSite-clone VirtualIP".into(),
+                ],
+            )?;
+            crm::wait(
+                paths,
+                "node1",
+                "active-active: everything started on both nodes",
+                mins(5),
+                |s| s.active_active(&NODES),
+            )
+        },
+    )?;
+    Ok(dev)
+}
+
+/// `lab up`.
+pub fn up(paths: &Paths, mode: Mode) -> Result<Up> {
+    let choice = step(
+        "choose agents (ours where built, else the shell agent)",
+        || Ok(agents::choose(paths, mode)),
+    )?;
+    for c in &choice.chosen {
+        if !c.native {
+            say(&format!(
+                "{} runs on the shell agent {} ({})",
+                c.id, c.agent, c.why
+            ));
+        }
+    }
+    let image = step("guest image", || image::build(paths, &choice))?;
+    step("boot node1 and node2 to ssh", || boot(paths, &image))?;
+    previous(paths, &choice)?;
+    let mut deviations = vec![
+        "each batch of pcs command lines runs through lab-pcs: pcs's own entry point (pcs.app.main) once per \
+         line in one Python process, because starting pcs costs 8-20 s per call under software emulation"
+            .to_owned(),
+        "starting point rebuilt by the lab: the previous exercise (VirtualIP, WebSite, WebData promotable, \
+         WebFS ext4, their constraints; DRBD resource wwwdata on /dev/drbd1), its pcs -f batch started from \
+         `cibadmin --empty` so that it runs while the cluster forms"
+            .to_owned(),
+        "DRBD resource file has `allow-two-primaries yes` (needed by promoted-max=2; the tutorial does not show it) \
+         and a fixed resync rate; the initial sync of the two blank disks is skipped (--clear-bitmap new-current-uuid)"
+            .to_owned(),
+    ];
+    deviations.extend(tutorial(paths, &choice)?);
+    Ok(Up { choice, deviations })
+}
+
+/// `lab start NODE`: boot it again; pacemaker (enabled at boot) makes it rejoin.
+pub fn start_node(paths: &Paths, node: &str) -> Result<()> {
+    let image = image::current(paths)?;
+    vm::launch(paths, &image, node)?;
+    vm::wait_ssh(paths, node, mins(5))?;
+    crm::wait(paths, node, "both nodes online", mins(3), |s| {
+        s.online.len() == 2
+    })?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! What the host needs before anything else: QEMU (from backports, see vm-lab.md), mmdebstrap,
+//! an ssh client and the lab's ssh key. Missing packages are installed with apt.
+
+use crate::paths::Paths;
+use crate::step::{Context, Error, Result, say};
+use crate::sys::{have, mins, run_ok};
+use std::fs;
+use std::process::Command;
+
+/// The Debian source file whose URI the backports list reuses (no host name is written here).
+const DEBIAN_SOURCES: &str = "/etc/apt/sources.list.d/debian.sources";
+
+/// Reads the first `URIs:` of the machine's own Debian source.
+fn debian_uri() -> Result<String> {
+    let text =
+        fs::read_to_string(DEBIAN_SOURCES).context(|| format!("cannot read {DEBIAN_SOURCES}"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("URIs:"))
+        .and_then(|v| v.split_whitespace().next())
+        .map(str::to_owned)
+        .ok_or_else(|| Error(format!("no URIs: line in {DEBIAN_SOURCES}")))
+}
+
+fn apt_install(paths: &Paths, packages: &[&str], backports: bool) -> Result<()> {
+    say(&format!("installing {} with apt", packages.join(" ")));
+    let mut args: Vec<String> = Vec::new();
+    if backports {
+        // A private source list and lists directory: the system's apt state stays untouched.
+        let dir = paths.lab.join("host-apt");
+        fs::create_dir_all(dir.join("lists/partial"))?;
+        let list = dir.join("sources.list");
+        let uri = debian_uri()?;
+        fs::write(
+            &list,
+            format!(
+                "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {uri} bookworm-backports main\n"
+            ),
+        )?;
+        args.push(format!("-oDir::Etc::SourceList={}", list.display()));
+        args.push(format!(
+            "-oDir::State::Lists={}",
+            dir.join("lists").display()
+        ));
+    }
+    run_ok(
+        Command::new("apt-get").args(&args).args(["update", "-q"]),
+        mins(5),
+    )?;
+    let mut install = Command::new("apt-get");
+    install
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(&args)
+        .args(["install", "-y", "-q", "--no-install-recommends"]);
+    if backports {
+        install.args(["-t", "bookworm-backports"]);
+    }
+    run_ok(install.args(packages), mins(10))?;
+    Ok(())
+}
+
+/// Installs what is missing and makes the ssh key.
+pub fn ensure(paths: &Paths) -> Result<()> {
+    fs::create_dir_all(&paths.lab)?;
+    if !have("qemu-system-x86_64") || !have("qemu-img") {
+        apt_install(paths, &["qemu-system-x86", "qemu-utils"], true)?;
+    }
+    let mut missing = Vec::new();
+    if !have("mmdebstrap") {
+        missing.push("mmdebstrap");
+    }
+    if !have("ssh") || !have("ssh-keygen") {
+        missing.push("openssh-client");
+    }
+    if !have("mkfs.ext4") {
+        missing.push("e2fsprogs");
+    }
+    if !missing.is_empty() {
+        apt_install(paths, &missing, false)?;
+    }
+    if !paths.key.exists() {
+        run_ok(
+            Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", "lab", "-f"])
+                .arg(&paths.key),
+            mins(1),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! The guest image: a Debian root filesystem made by mmdebstrap from the machine's own apt
+//! sources (cached, keyed by its package list), customized with guest/customize.sh and our
+//! agents (cached, keyed by the package list, the guest files and the agents' build).
+
+use crate::agents::{self, Choice};
+use crate::paths::Paths;
+use crate::step::{Context, Error, Result, say};
+use crate::sys::{mins, run_ok};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The guest's packages (vm-lab.md), plus pcs to replay the tutorial literally.
+pub const PACKAGES: &[&str] = &[
+    "linux-image-amd64",
+    "initramfs-tools",
+    "systemd",
+    "systemd-sysv",
+    "udev",
+    "kmod",
+    "dbus",
+    "iproute2",
+    "iputils-ping",
+    "procps",
+    "psmisc",
+    "openssh-server",
+    "curl",
+    "drbd-utils",
+    "gfs2-utils",
+    "dlm-controld",
+    "corosync",
+    "pacemaker",
+    "pacemaker-cli-utils",
+    "resource-agents",
+    "apache2",
+    "e2fsprogs",
+    "util-linux",
+    "pcs",
+];
+
+const SUITE: &str = "bookworm";
+
+/// A built image: the disk, the kernel and initrd to boot it with.
+#[derive(Clone, Debug)]
+pub struct Image {
+    pub dir: PathBuf,
+}
+
+impl Image {
+    pub fn disk(&self) -> PathBuf {
+        self.dir.join("base.qcow2")
+    }
+    pub fn kernel(&self) -> PathBuf {
+        self.dir.join("vmlinuz")
+    }
+    pub fn initrd(&self) -> PathBuf {
+        self.dir.join("initrd.img")
+    }
+}
+
+/// FNV-1a, 64 bits: a cache key stable across builds of the lab.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn add(&mut self, bytes: &[u8]) -> &mut Self {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        // A separator, so that ("ab","c") and ("a","bc") differ.
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3) ^ 0xff;
+        self
+    }
+    fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+fn guest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guest")
+}
+
+/// Every file under `dir`, sorted, for the cache key.
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?
+        .filter_map(std::result::Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files_under(&p, out)?;
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn base_key() -> String {
+    let mut h = Fnv::new();
+    h.add(SUITE.as_bytes()).add(b"minbase");
+    for p in PACKAGES {
+        h.add(p.as_bytes());
+    }
+    h.hex()
+}
+
+/// The mmdebstrap root filesystem, built once per package list.
+fn rootfs(paths: &Paths) -> Result<PathBuf> {
+    let dir = paths.cache.join(format!("rootfs-{}", base_key()));
+    if dir.join("boot").is_dir() {
+        say(&format!("root filesystem cached: {}", dir.display()));
+        return Ok(dir);
+    }
+    let tmp = paths.cache.join(format!("rootfs-{}.tmp", base_key()));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp)?;
+    }
+    fs::create_dir_all(&paths.cache)?;
+    say(&format!(
+        "mmdebstrap {SUITE} with {} packages (about 90 s)",
+        PACKAGES.len()
+    ));
+    run_ok(
+        Command::new("mmdebstrap")
+            .args(["--variant=minbase", "--quiet"])
+            .arg(format!("--include={}", PACKAGES.join(",")))
+            .arg(SUITE)
+            .arg(&tmp),
+        mins(20),
+    )?;
+    fs::rename(&tmp, &dir)?;
+    Ok(dir)
+}
+
+fn find_boot_file(root: &Path, prefix: &str) -> Result<PathBuf> {
+    fs::read_dir(root.join("boot"))?
+        .filter_map(std::result::Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+        .ok_or_else(|| Error(format!("no /boot/{prefix}* in the image")))
+}
+
+/// Builds (or finds in the cache) the image for these agents.
+pub fn build(paths: &Paths, choice: &Choice) -> Result<Image> {
+    let rootfs = rootfs(paths)?;
+    let mut h = Fnv::new();
+    h.add(base_key().as_bytes());
+    let mut files = Vec::new();
+    files_under(&guest_dir(), &mut files)?;
+    for f in &files {
+        h.add(f.to_string_lossy().as_bytes()).add(&fs::read(f)?);
+    }
+    h.add(&fs::read(paths.key.with_extension("pub"))?);
+    h.add(&agents::fingerprint(choice)?);
+    let dir = paths.cache.join(format!("image-{}", h.hex()));
+    let image = Image { dir: dir.clone() };
+    if image.disk().exists() && image.initrd().exists() {
+        say(&format!("image cached: {}", dir.display()));
+        return Ok(image);
+    }
+    let tmp = paths.cache.join(format!("image-{}.tmp", h.hex()));
+    let stage = tmp.join("rootfs");
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp)?;
+    }
+    fs::create_dir_all(&tmp)?;
+    run_ok(
+        Command::new("cp")
+            .args(["-a", "--reflink=auto"])
+            .arg(&rootfs)
+            .arg(&stage),
+        mins(5),
+    )?;
+    let bins = tmp.join("agents");
+    fs::create_dir_all(&bins)?;
+    for bin in &choice.bins {
+        let name = bin.file_name().ok_or("agent binary without a name")?;
+        fs::copy(bin, bins.join(name)).context(|| format!("copy {}", bin.display()))?;
+    }
+    let deb = choice
+        .deb
+        .as_ref()
+        .map_or_else(|| "-".into(), |d| d.display().to_string());
+    run_ok(
+        Command::new("sh")
+            .arg(guest_dir().join("customize.sh"))
+            .arg(&stage)
+            .arg(guest_dir())
+            .arg(paths.key.with_extension("pub"))
+            .arg(&bins)
+            .arg(deb),
+        mins(5),
+    )?;
+    fs::copy(find_boot_file(&stage, "vmlinuz-")?, tmp.join("vmlinuz"))?;
+    fs::copy(
+        find_boot_file(&stage, "initrd.img-")?,
+        tmp.join("initrd.img"),
+    )?;
+    let raw = tmp.join("image.raw");
+    run_ok(
+        Command::new("mkfs.ext4")
+            .args(["-q", "-F", "-L", "root", "-d"])
+            .arg(&stage)
+            .arg(&raw)
+            .arg("3G"),
+        mins(5),
+    )?;
+    run_ok(
+        Command::new("qemu-img")
+            .args(["convert", "-O", "qcow2"])
+            .arg(&raw)
+            .arg(tmp.join("base.qcow2")),
+        mins(5),
+    )?;
+    fs::remove_file(&raw)?;
+    fs::remove_dir_all(&stage)?;
+    fs::remove_dir_all(&bins)?;
+    fs::rename(&tmp, &dir)?;
+    prune(paths, &dir);
+    Ok(image)
+}
+
+/// Keeps the cache small: images other than the newest few go.
+fn prune(paths: &Paths, keep: &Path) {
+    let Ok(entries) = fs::read_dir(&paths.cache) else {
+        return;
+    };
+    let mut images: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(std::result::Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p != keep
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("image-"))
+        })
+        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+        .collect();
+    images.sort();
+    let excess = images.len().saturating_sub(2);
+    for (_, p) in images.into_iter().take(excess) {
+        let _ = fs::remove_dir_all(p);
+    }
+}
+
+/// The image the running VMs were started from (recorded by `up`).
+pub fn current(paths: &Paths) -> Result<Image> {
+    let dir = fs::read_to_string(paths.run.join("image"))
+        .context(|| "no lab is up (run `lab up`)".to_owned())?;
+    Ok(Image {
+        dir: PathBuf::from(dir.trim()),
+    })
+}
