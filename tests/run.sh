@@ -17,6 +17,8 @@ APT_PACKAGES=(
     resource-agents libxml2-utils pacemaker pacemaker-cli-utils corosync pcs apache2
     iproute2 e2fsprogs xfsprogs gfs2-utils lintian rpm strace tcpdump iputils-arping psmisc
     util-linux kmod fakeroot
+    # the benchmark's DRBD anchor (ocf:linbit:drbd); nothing starts from it
+    drbd-utils
     # the harness itself: agent discovery, dpkg-shlibdeps, make install, pgrep, man pages
     jq dpkg-dev make procps gzip man-db
 )
@@ -37,6 +39,8 @@ steps=(
     "one-node Pacemaker: ocf:native:ipaddr2 in a netns | bash tests/pacemaker/ipaddr2.sh"
     "make install DESTDIR installs what the .deb does | check_make_install"
     "package: rpmbuild | build_rpm"
+    "benchmark, quick, side by side with the shell agents (--strict) | run_bench"
+    "fuzz every parser, bounded | bash tests/fuzz.sh"
 )
 
 install_packages() {
@@ -101,6 +105,15 @@ build_rpm() {
     [ -f "$rpm" ] || { echo "packaging/build-rpm.sh did not end with an .rpm path (got '$rpm')"; return 1; }
     rpm -qpil "$rpm"
 }
+
+# The quick benchmark proves the promised ratios still hold (exit 3 when one does not) and
+# leaves its table in target/bench/quick.md.
+run_bench() {
+    cargo run --release --locked -p bench -- --quick --strict --out target/bench/quick.md
+}
+
+# Fuzzing shares a bounded time between all targets (FUZZ_TOTAL_SECONDS, 150 s here).
+export FUZZ_TOTAL_SECONDS=${FUZZ_TOTAL_SECONDS:-150}
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "tests/run.sh runs as root (apt-get, network namespaces, loop devices, Pacemaker)" >&2
