@@ -17,6 +17,7 @@ use ocf::{Action, Context, Error, Result, ResultExt, Status};
 use regex::{Regex, RegexBuilder};
 use server::Server;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// Where httpd lives when `httpd` is not set, in the order the shell agent looks.
@@ -40,15 +41,47 @@ pub struct Agent {
 struct Checks {
     statusurl: Option<Url>,
     port: Option<u16>,
-    testregex: Regex,
+    testregex: Pattern,
     testurl: Option<String>,
-    testregex10: Option<Regex>,
+    testregex10: Option<Pattern>,
     testconffile: Option<PathBuf>,
     testname: Option<String>,
     use_ipv6: bool,
     /// No monitoring parameter set at all: the shell agent then also accepts any answer
     /// from the index page when the status page fails.
     defaults_only: bool,
+}
+
+/// A regular expression parameter, compiled when first used: a monitor compiles only what it
+/// matches (a probe of a stopped server, nothing). Every other action compiles it when the
+/// parameters are read, so bad values are still reported up front.
+#[derive(Debug)]
+struct Pattern {
+    name: &'static str,
+    source: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl Pattern {
+    fn new(name: &'static str, source: String, ctx: &Context) -> Result<Pattern> {
+        let pattern = Pattern {
+            name,
+            source,
+            compiled: OnceLock::new(),
+        };
+        if ctx.action != Action::Monitor {
+            pattern.regex()?;
+        }
+        Ok(pattern)
+    }
+
+    fn regex(&self) -> Result<&Regex> {
+        if let Some(r) = self.compiled.get() {
+            return Ok(r);
+        }
+        let r = compile_regex(self.name, &self.source)?;
+        Ok(self.compiled.get_or_init(|| r))
+    }
 }
 
 /// A case-insensitive extended regular expression, as `grep -Ei` reads it (`^` and `$`
@@ -178,7 +211,7 @@ impl Checks {
             })
             .transpose()?;
         let port = p.int_opt("port", 1u16, u16::MAX)?;
-        let testregex = compile_regex("testregex", &p.string("testregex").unwrap_or_default())?;
+        let testregex = Pattern::new("testregex", p.string("testregex").unwrap_or_default(), ctx)?;
         let testurl = p.string("testurl");
         if let Some(u) = &testurl {
             if u.trim().is_empty() {
@@ -197,7 +230,7 @@ impl Checks {
         }
         let testregex10 = p
             .string("testregex10")
-            .map(|r| compile_regex("testregex10", &r))
+            .map(|r| Pattern::new("testregex10", r, ctx))
             .transpose()?;
         let client = p.string("client");
         if let Some(c) = client.filter(|c| !matches!(c.as_str(), "curl" | "wget")) {
@@ -279,7 +312,7 @@ impl Agent {
         let mut request = http_probe::Request::new(url.clone(), end);
         request.basic_auth = auth;
         match request.get() {
-            Ok(r) if regex.is_match(&r.text()) => {
+            Ok(r) if regex.is_match(&String::from_utf8_lossy(&r.body)) => {
                 if r.head.status >= 400 {
                     log::warn!("{url} answered HTTP {} (its body matches)", r.head.status);
                 }
@@ -300,16 +333,17 @@ impl Agent {
 
     /// The level-0 check: status URL and testregex (with the shell agent's fallback to any
     /// answer from the index page when nothing about monitoring is configured).
-    fn check_status(&self, config: Option<&conf::Config>, end: Instant) -> Probe {
-        let result = self.probe(self.status_url(config), &self.checks.testregex, None, end);
+    fn check_status(&self, config: Option<&conf::Config>, end: Instant) -> Result<Probe> {
+        let regex = self.checks.testregex.regex()?;
+        let result = self.probe(self.status_url(config), regex, None, end);
         if !matches!(result, Probe::Matched) && self.checks.defaults_only {
             let index = self.localize(self.base_url(config));
             if http_probe::Request::new(index.clone(), end).get().is_ok() {
                 log::debug!("status page failed; {index} answers, which is enough by default");
-                return Probe::Matched;
+                return Ok(Probe::Matched);
             }
         }
-        result
+        Ok(result)
     }
 
     /// The level-10 check: testconffile's test, or testurl and testregex10.
@@ -326,7 +360,7 @@ impl Agent {
             (def.url, regex, auth)
         } else {
             match (&self.checks.testurl, &self.checks.testregex10) {
-                (Some(u), Some(r)) => (u.clone(), r.clone(), None),
+                (Some(u), Some(r)) => (u.clone(), r.regex()?.clone(), None),
                 _ => {
                     return Err(Error::configured(
                         "OCF_CHECK_LEVEL=10 needs testurl and testregex10, or testconffile",
@@ -350,7 +384,7 @@ impl Agent {
         let probe = if ctx.env.check_level >= 10 {
             self.check_level10(config, end)?
         } else {
-            self.check_status(config, end)
+            self.check_status(config, end)?
         };
         match probe {
             Probe::Matched => Ok(Status::Success),
@@ -386,7 +420,7 @@ impl Agent {
                 }
             }
             if self.server.find_main(Some(&setup)).is_some() {
-                match self.check_status(Some(&setup.config), ctx.deadline.end()) {
+                match self.check_status(Some(&setup.config), ctx.deadline.end())? {
                     Probe::Matched => {
                         log::info!("httpd started; {url} answers");
                         return Ok(Status::Success);

@@ -13,6 +13,7 @@ use procs::{Daemon, Identity, Launched, Process, Signal};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// How often stop looks at /proc while waiting for httpd to exit.
@@ -27,6 +28,8 @@ pub struct Server {
     envfiles: Vec<PathBuf>,
     /// The per-instance pid file, used when the configuration names none or a shared one.
     own_pid_file: PathBuf,
+    /// `httpd` with its symlinks resolved, computed at the first process that needs it.
+    resolved_httpd: OnceLock<PathBuf>,
 }
 
 /// What start, monitor and stop learn from the configuration and the envfiles.
@@ -65,6 +68,7 @@ impl Server {
             httpd,
             options,
             envfiles,
+            resolved_httpd: OnceLock::new(),
         }
     }
 
@@ -146,36 +150,53 @@ impl Server {
         Ok(Setup { config, env })
     }
 
-    /// True when `p` is this instance's httpd (see the module documentation).
-    pub fn is_ours(&self, p: &Process) -> bool {
-        if !p.is_running() {
-            return false;
-        }
-        // The kernel names a process after the file it executed (15 bytes of it): a cheap
-        // filter before reading its executable and command line.
+    /// The kernel's name for a process executing httpd (the file name, 15 bytes of it).
+    fn comm(&self) -> &[u8] {
         let base = self
             .httpd
             .file_name()
             .unwrap_or_default()
             .as_encoded_bytes();
-        if p.comm.as_bytes() != &base[..base.len().min(15)] {
-            return false;
-        }
+        &base[..base.len().min(15)]
+    }
+
+    /// True when `p` is this instance's httpd (see the module documentation). The cheap
+    /// tests come first: the name the kernel gives the process, then its command line (one
+    /// read), and only then its executable.
+    pub fn is_ours(&self, p: &Process) -> bool {
+        self.is_running_httpd(p) && self.names_config(p.pid) && self.runs_httpd(p)
+    }
+
+    fn is_running_httpd(&self, p: &Process) -> bool {
+        p.is_running() && p.comm.as_bytes() == self.comm()
+    }
+
+    fn runs_httpd(&self, p: &Process) -> bool {
         // Without privileges another user's exe cannot be read; the command line decides.
-        if p.exe().is_some() && !p.runs(&self.httpd) {
-            return false;
-        }
-        let args = p.cmdline();
-        args.windows(2)
+        let resolved = self.resolved_httpd.get_or_init(|| {
+            std::fs::canonicalize(&self.httpd).unwrap_or_else(|_| self.httpd.clone())
+        });
+        p.runs_resolved(resolved) != Some(false)
+    }
+
+    /// True when the command line of process `pid` holds `-f <configfile>`.
+    fn names_config(&self, pid: i32) -> bool {
+        procs::cmdline_of(pid)
+            .windows(2)
             .any(|w| w[0] == OsStr::new("-f") && Path::new(&w[1]) == self.configfile)
     }
 
-    /// Every running process of this instance's httpd.
+    /// Every running process of this instance's httpd, from one walk of /proc that reads
+    /// only the name of a process not called like httpd, and only the command line of
+    /// another instance's httpd.
     pub fn all_ours(&self) -> Vec<Process> {
-        procs::all()
+        let comm = String::from_utf8_lossy(self.comm());
+        procs::pids_named(&comm)
             .unwrap_or_default()
             .into_iter()
-            .filter(|p| self.is_ours(p))
+            .filter(|&pid| self.names_config(pid))
+            .filter_map(|pid| Process::read(pid).ok().flatten())
+            .filter(|p| self.is_running_httpd(p) && self.runs_httpd(p))
             .collect()
     }
 

@@ -6,7 +6,8 @@
 //! - [`Process`]: one process as `/proc/<pid>/stat` describes it (parent, state, start time),
 //!   with its executable and command line on demand; [`Identity`] is pid plus start time, so a
 //!   pid reused by another process after ours exited is never mistaken for ours (proc(5)).
-//! - [`all`], [`children`], [`descendants`]: walks of the process table.
+//! - [`all`], [`named`] (and [`pids_named`], [`cmdline_of`]), [`children`], [`descendants`]:
+//!   walks of the process table.
 //! - [`Identity::signal`] and [`wait_gone`]: kill(2) only the process we identified, and poll
 //!   /proc until processes are gone, bounded by a deadline.
 //! - [`StateDir`]: a state directory (pid files, status files) opened without following
@@ -25,7 +26,9 @@ mod statedir;
 
 pub use daemon::{Daemon, Launched};
 pub use pidfile::read_pid_file;
-pub use process::{Identity, Process, all, children, descendants, wait_gone};
+pub use process::{
+    Identity, Process, all, children, cmdline_of, descendants, named, pids_named, wait_gone,
+};
 pub use statedir::{StateDir, prepare_pid_path};
 
 pub use nix::sys::signal::Signal;

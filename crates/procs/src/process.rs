@@ -52,10 +52,18 @@ fn parse_stat(pid: i32, text: &str) -> Option<Process> {
     })
 }
 
-/// A /proc file read with one read(2) into a 1 KiB buffer (more reads only when it is
-/// longer): `read_to_string` would probe the size and read in small steps, which adds up
-/// when walking every process.
+/// A /proc file read with one read(2) into a 1 KiB buffer: `read_to_string` would probe the
+/// size and read in small steps, which adds up when walking every process. The files read
+/// here (`stat`, `comm`) are single-record seq_files: the kernel formats the whole record and
+/// copies as much as fits, so a read shorter than the buffer returned all of it and the
+/// second read(2) that would only report end of file is skipped.
 fn read_small(path: &Path) -> std::io::Result<String> {
+    read_bytes(path).map(|buf| String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// [`read_small`] without the text conversion. `cmdline` is not a seq_file, but the kernel
+/// copies the whole argument area when the buffer is large enough, so the same shortcut holds.
+fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 1024];
@@ -66,13 +74,30 @@ fn read_small(path: &Path) -> std::io::Result<String> {
         }
         match file.read(&mut buf[len..]) {
             Ok(0) => break,
-            Ok(n) => len += n,
+            Ok(n) => {
+                len += n;
+                if len < buf.len() {
+                    break;
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
     buf.truncate(len);
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+    Ok(buf)
+}
+
+/// True when `exe` (a `/proc/<pid>/exe` link) is `resolved` (a program path with its
+/// symlinks resolved), including a binary replaced on disk since the process started (the
+/// kernel then appends " (deleted)").
+fn exe_is(exe: &Path, resolved: &Path) -> bool {
+    if exe == resolved {
+        return true;
+    }
+    let exe = exe.as_os_str().as_encoded_bytes();
+    let resolved = resolved.as_os_str().as_encoded_bytes();
+    exe.strip_prefix(resolved) == Some(b" (deleted)".as_slice())
 }
 
 impl Process {
@@ -118,27 +143,21 @@ impl Process {
     /// True when the process executes `program` (compared after resolving symlinks in
     /// `program`), including a binary replaced on disk since the process started.
     pub fn runs(&self, program: &Path) -> bool {
-        let Some(exe) = self.exe() else {
-            return false;
-        };
         let wanted = std::fs::canonicalize(program).unwrap_or_else(|_| program.to_owned());
-        if exe == wanted {
-            return true;
-        }
-        let mut deleted = wanted.into_os_string();
-        deleted.push(" (deleted)");
-        exe.as_os_str() == deleted
+        self.exe().is_some_and(|exe| exe_is(&exe, &wanted))
+    }
+
+    /// [`Process::runs`] for a caller that resolved `program`'s symlinks once
+    /// (`std::fs::canonicalize`) to test many processes: `Some(true|false)`, or `None` when
+    /// the executable cannot be read (kernel thread, another user's process without
+    /// privileges, gone).
+    pub fn runs_resolved(&self, resolved: &Path) -> Option<bool> {
+        self.exe().map(|exe| exe_is(&exe, resolved))
     }
 
     /// The argument vector (`/proc/<pid>/cmdline`); empty for kernel threads and zombies.
     pub fn cmdline(&self) -> Vec<OsString> {
-        let Ok(raw) = std::fs::read(proc_path(self.pid, "cmdline")) else {
-            return Vec::new();
-        };
-        raw.split(|b| *b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| OsString::from_vec(a.to_vec()))
-            .collect()
+        cmdline_of(self.pid)
     }
 }
 
@@ -188,6 +207,50 @@ pub fn all() -> Result<Vec<Process>, Error> {
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
         .filter_map(|pid| Process::read(pid).ok().flatten())
         .collect())
+}
+
+/// The processes whose command name (`/proc/<pid>/comm`, at most 15 bytes) is `comm`,
+/// truncated as the kernel truncates it. Cheaper than [`all`] followed by a filter: only
+/// `comm` is read for every process (the kernel formats `stat` at a far higher cost), and
+/// `stat` only for the ones whose name matches.
+pub fn named(comm: &str) -> Result<Vec<Process>, Error> {
+    let wanted = &comm.as_bytes()[..comm.len().min(15)];
+    Ok(pids_named(comm)?
+        .into_iter()
+        .filter_map(|pid| Process::read(pid).ok().flatten())
+        .filter(|p| p.comm.as_bytes() == wanted)
+        .collect())
+}
+
+/// The pids of the processes whose command name is `comm` (as [`named`]), for a caller that
+/// tests something cheaper than `stat` (such as [`cmdline_of`]) before reading the process.
+pub fn pids_named(comm: &str) -> Result<Vec<i32>, Error> {
+    let wanted = &comm.as_bytes()[..comm.len().min(15)];
+    let dir = Path::new("/proc");
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Proc {
+        path: dir.to_owned(),
+        source,
+    })?;
+    Ok(entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            read_small(&proc_path(pid, "comm"))
+                .is_ok_and(|name| name.strip_suffix('\n').unwrap_or(&name).as_bytes() == wanted)
+        })
+        .collect())
+}
+
+/// The argument vector of process `pid` (`/proc/<pid>/cmdline`); empty for kernel threads,
+/// zombies and processes that are gone.
+pub fn cmdline_of(pid: i32) -> Vec<OsString> {
+    let Ok(raw) = read_bytes(&proc_path(pid, "cmdline")) else {
+        return Vec::new();
+    };
+    raw.split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| OsString::from_vec(a.to_vec()))
+        .collect()
 }
 
 /// The running children of `pid`.
@@ -266,6 +329,15 @@ mod tests {
         };
         assert!(!reused.is_alive(), "another start time is another process");
         assert_eq!(Process::read(i32::MAX).unwrap(), None);
+        let mine = named(&me.comm).unwrap();
+        assert!(mine.iter().any(|p| p.pid == me.pid), "{mine:?}");
+        assert!(mine.iter().all(|p| p.comm == me.comm));
+        assert_eq!(me.runs_resolved(&exe.canonicalize().unwrap()), Some(true));
+        assert_eq!(me.runs_resolved(Path::new("/bin/true")), Some(false));
+        let mut deleted = exe.canonicalize().unwrap().into_os_string();
+        deleted.push(" (deleted)");
+        assert!(exe_is(Path::new(&deleted), &exe.canonicalize().unwrap()));
+        assert!(!exe_is(Path::new(&deleted), Path::new("/bin/tru")));
     }
 
     #[test]
