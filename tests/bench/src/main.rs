@@ -33,10 +33,10 @@ struct Args {
     /// Markdown report; the JSON goes beside it (same name, .json).
     #[arg(long, default_value = "target/bench/report.md")]
     out: PathBuf,
-    /// Timed cycles per side and agent (default 10; 3 with --quick).
+    /// Timed cycles per side and agent (default 10; 5 with --quick).
     #[arg(long)]
     runs: Option<usize>,
-    /// Monitors per cycle while the resource runs (default 3; 2 with --quick).
+    /// Monitors per cycle while the resource runs (default 3; 4 with --quick).
     #[arg(long)]
     monitors: Option<usize>,
     /// Few runs, for CI (about a minute).
@@ -147,10 +147,10 @@ fn bench(args: &Args) -> Result<bool, String> {
             .filter(|k| args.only.iter().any(|o| o == k))
             .collect()
     };
-    let runs = args.runs.unwrap_or(if args.quick { 3 } else { 10 }).max(1);
+    let runs = args.runs.unwrap_or(if args.quick { 5 } else { 10 }).max(1);
     let monitors = args
         .monitors
-        .unwrap_or(if args.quick { 2 } else { 3 })
+        .unwrap_or(if args.quick { 4 } else { 3 })
         .max(1);
     let repo = repo_root();
     let target =
