@@ -15,6 +15,11 @@ use ocf::{Context, Error, Result, ResultExt, Status};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Why start refuses with fencing off and the switch unset: short enough for the 128
+/// characters of an exit reason that Pacemaker keeps.
+pub const FENCING_OFF_REASON: &str = "fencing is disabled (stonith-enabled=false) and \
+     allow_fencing_disabled is not set: DLM needs fencing";
+
 /// The longest one query to the daemon may take within an action.
 const QUERY_BOUND: Duration = Duration::from_secs(5);
 
@@ -248,10 +253,13 @@ impl DlmControld {
             return Ok(argv);
         }
         if !self.allow_fencing_disabled {
-            return Err(Error::configured(
+            // Pacemaker keeps 128 characters of an exit reason (what `pcs status` shows):
+            // the reason names the switch within them; the log says the rest.
+            log::error!(
                 "fencing is disabled in the cluster (stonith-enabled/fencing-enabled=false): DLM \
-                 needs fencing; enable it, or set allow_fencing_disabled=true to accept the risk",
-            ));
+                 needs fencing; enable it, or set allow_fencing_disabled=true to accept the risk"
+            );
+            return Err(Error::configured(FENCING_OFF_REASON));
         }
         if args::sets_enable_fencing(&argv) {
             log::warn!(
@@ -287,7 +295,7 @@ impl DlmControld {
                  recovered automatically: unmount the GFS2 file systems or reboot this node"
             );
             return Error::generic(format!(
-                "{why}; fencing is disabled: unmount the file systems or reboot this node"
+                "{why}; no fencing: unmount GFS2 or reboot this node"
             ));
         }
         let request = pacemaker_cli::local_node_name(end).and_then(|node| {

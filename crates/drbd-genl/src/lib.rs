@@ -15,6 +15,10 @@
 //! Layers: [`api`] (the kernel's numbers), [`message`] (encoding and decoding, pure and
 //! unit-tested byte by byte), [`decode`] and [`state`] (from dump rows to a
 //! [`ResourceStatus`]), [`socket`] (the bounded conversation: [`Drbd`]).
+//!
+//! For developers: with `DRBD_GENL_CAPTURE=<file>` in the environment every datagram is
+//! appended to that file as hex ([`socket::CAPTURE_ENV`]); the lab records the real kernel's
+//! bytes that way (fixtures/lab-drbd-8.4.11/).
 
 pub mod api;
 pub mod decode;
@@ -25,5 +29,7 @@ pub mod state;
 pub use socket::{Drbd, Error};
 pub use state::{ConnState, DiskState, Peer, PeerVolume, ReplState, ResourceStatus, Role, Volume};
 
+#[cfg(test)]
+mod lab_fixtures;
 #[cfg(test)]
 mod tests;

@@ -64,6 +64,36 @@ pub struct Drbd {
     family_id: u16,
     api: u32,
     seq: u32,
+    /// [`CAPTURE_ENV`]: where to append every datagram, when set.
+    capture: Option<std::path::PathBuf>,
+}
+
+/// When this environment variable names a file, every datagram sent to and received from the
+/// kernel is appended to it as one line, `send HEX` or `recv HEX` (lower-case hex, no
+/// separators): the lab records real DRBD 8.4 bytes with it for this crate's fixtures
+/// (`strace -xx` would do the same where strace exists). Unset in production.
+pub const CAPTURE_ENV: &str = "DRBD_GENL_CAPTURE";
+
+/// Appends one captured datagram; a capture that cannot be written is ignored (it is a
+/// developer's aid, never a reason to fail an action).
+fn capture(path: Option<&std::path::Path>, dir: &str, bytes: &[u8]) {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
+    let Some(path) = path else { return };
+    let mut line = String::with_capacity(bytes.len() * 2 + 6);
+    line.push_str(dir);
+    line.push(' ');
+    for b in bytes {
+        let _ = write!(line, "{b:02x}");
+    }
+    line.push('\n');
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = f.write_all(line.as_bytes());
+    }
 }
 
 impl Drbd {
@@ -80,6 +110,9 @@ impl Drbd {
             family_id: 0,
             api: 0,
             seq: 0,
+            capture: std::env::var_os(CAPTURE_ENV)
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from),
         };
         let seq = drbd.next_seq();
         let buf = message::get_family_request(seq);
@@ -134,6 +167,7 @@ impl Drbd {
     }
 
     fn send(&self, buf: &[u8], op: &'static str) -> Result<(), Error> {
+        capture(self.capture.as_deref(), "send", buf);
         self.sock
             .send(buf, 0)
             .map(drop)
@@ -163,6 +197,7 @@ impl Drbd {
                 detail: format!("message of {n} bytes truncated"),
             });
         }
+        capture(self.capture.as_deref(), "recv", rx);
         Ok(())
     }
 

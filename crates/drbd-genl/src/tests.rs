@@ -1,8 +1,7 @@
 //! Wire-format tests. Every fixture below is DERIVED BY HAND from the kernel headers
 //! (linux-headers-6.1 `drbd_genl.h`, `drbd_genl_api.h`, `genl_magic_struct.h`, `drbd.h`,
 //! and the reply layout of `drivers/block/drbd/drbd_nl.c`), not captured from a kernel.
-//! The lab will capture real bytes (`strace -e trace=sendmsg,recvmsg -xx drbdsetup ...`
-//! and this crate's own traffic) and add them next to these.
+//! Bytes captured from the lab's real kernel are tested beside these, in `lab_fixtures.rs`.
 
 use crate::api::{self, API_V9, API_V84, NO_MINOR, cmd, tla};
 use crate::decode::{self, Dumps9};

@@ -35,12 +35,18 @@ done
 # dlm-controld does not create /etc/dlm (vm-lab.md).
 mkdir -p "$root/etc/dlm"
 
-# DRBD: the tutorial's wwwdata on /dev/drbd1, dual-primary allowed, no phoning home.
-cp "$guest/drbd/wwwdata.res" "$root/etc/drbd.d/wwwdata.res"
+# DRBD: the tutorial's wwwdata on /dev/drbd1, dual-primary allowed, no phoning home; and
+# labtest (/dev/drbd2 on a loop device), never in Pacemaker, for the agent's own tests.
+cp "$guest/drbd/wwwdata.res" "$guest/drbd/labtest.res" "$root/etc/drbd.d/"
 
 # Guest-side helpers of the checks.
 install -m 755 "$guest/probe.sh" "$root/usr/local/sbin/lab-probe"
 install -m 755 "$guest/pcs-batch.py" "$root/usr/local/sbin/lab-pcs"
+install -m 755 "$guest/bench.py" "$root/usr/local/sbin/lab-bench"
+# The agents' own ocf-tester harnesses, run on a node by the DLM and DRBD checks.
+mkdir -p "$root/usr/local/share/lab"
+install -m 755 "$guest/../../../agents/dlm-controld-wrapper/tests/ocf-tester.sh" "$root/usr/local/share/lab/dlm-ocf-tester.sh"
+install -m 755 "$guest/../../../agents/drbd-dualprimary/tests/ocf-tester.sh" "$root/usr/local/share/lab/drbd-ocf-tester.sh"
 
 # Our agents: from our Debian package when there is one, else the binaries given.
 mkdir -p "$root/usr/lib/ocf/resource.d/native"

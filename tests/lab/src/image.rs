@@ -36,6 +36,8 @@ pub const PACKAGES: &[&str] = &[
     "e2fsprogs",
     "util-linux",
     "pcs",
+    // xmllint: ocf-tester checks the agents' metadata against the DTD with it.
+    "libxml2-utils",
 ];
 
 const SUITE: &str = "bookworm";
@@ -78,6 +80,13 @@ impl Fnv {
         format!("{:016x}", self.0)
     }
 }
+
+/// Files outside guest/ that customize.sh installs (the agents' ocf-tester harnesses); they
+/// key the image too.
+const OUTSIDE_GUEST: [&str; 2] = [
+    "agents/dlm-controld-wrapper/tests/ocf-tester.sh",
+    "agents/drbd-dualprimary/tests/ocf-tester.sh",
+];
 
 fn guest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guest")
@@ -155,6 +164,7 @@ pub fn build(paths: &Paths, choice: &Choice) -> Result<Image> {
     h.add(base_key().as_bytes());
     let mut files = Vec::new();
     files_under(&guest_dir(), &mut files)?;
+    files.extend(OUTSIDE_GUEST.iter().map(|f| paths.root.join(f)));
     for f in &files {
         h.add(f.to_string_lossy().as_bytes()).add(&fs::read(f)?);
     }

@@ -5,9 +5,12 @@
 mod agents;
 mod cluster;
 mod crm;
+mod dlm_checks;
+mod drbd_checks;
 mod host;
 mod image;
 mod logs;
+mod native;
 mod paths;
 mod report;
 mod scenario;
@@ -52,7 +55,7 @@ enum Cmd {
     Start { node: String },
     /// End both VMs and remove their overlays.
     Down,
-    /// The six checks on the lab that is up (it stays up); writes target/lab/report.json.
+    /// The checks on the lab that is up (it stays up); writes target/lab/report.json.
     Check,
     /// up, the tutorial's checks, down; writes target/lab/report.json.
     Scenario {

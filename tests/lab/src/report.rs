@@ -10,6 +10,8 @@ use std::fmt::Write;
 pub struct Check {
     pub name: String,
     pub passed: bool,
+    /// Passed without proving anything: not applicable to these agents.
+    pub skipped: bool,
     pub seen: String,
     pub seconds: f64,
 }
@@ -113,9 +115,10 @@ impl Report {
             .iter()
             .map(|c| {
                 format!(
-                    "    {{\"name\": {}, \"passed\": {}, \"seconds\": {}, \"seen\": {}}}",
+                    "    {{\"name\": {}, \"passed\": {}, \"not_applicable\": {}, \"seconds\": {}, \"seen\": {}}}",
                     quote(&c.name),
                     c.passed,
+                    c.skipped,
                     num(c.seconds),
                     quote(&c.seen)
                 )

@@ -1,0 +1,422 @@
+//! The lab checks of issue 7 on our dlm-controld-wrapper: the dlm clone starts before WebFS
+//! on each node, stop is refused while GFS2 is mounted and succeeds after, ocf-tester passes on
+//! a node, start is refused with fencing off and the switch unset (reason in `pcs status`),
+//! and a killed dlm_controld is seen, with and without GFS2 mounted on top.
+
+use crate::cluster;
+use crate::crm;
+use crate::native::{self, DLM_ENV, OP_JOURNAL, run_agent};
+use crate::scenario::Run;
+use crate::step::{Error, Result, say};
+use crate::sys::{mins, secs};
+use crate::vm::{self, NODES, other};
+use std::fmt::Write;
+use std::thread::sleep;
+use std::time::Instant;
+
+const AGENT: &str = "dlm-controld-wrapper";
+const MOUNTED: &str = "grep -c ' /var/www/html gfs2 ' /proc/mounts || true";
+const DAEMON: &str = "pgrep -x dlm_controld | tr '\\n' ' '; true";
+const LOCKSPACES: &str = "ls /sys/kernel/dlm | tr '\\n' ' '; true";
+
+fn skip(r: &Run) -> Result<Option<String>> {
+    native::not_applicable(r.paths, "dlm", AGENT)
+}
+
+fn guest_now(r: &Run, node: &str) -> Result<f64> {
+    r.sh(node, "date +%s.%N")?
+        .trim()
+        .parse()
+        .map_err(|_| Error("bad date".into()))
+}
+
+/// Pacemaker's operations on `node` since `since` (the node's clock).
+fn ops_since(r: &Run, node: &str, since: f64) -> Result<Vec<native::OpEvent>> {
+    let text = r.sh(node, &format!("{OP_JOURNAL}; true"))?;
+    Ok(native::op_events(&text)
+        .into_iter()
+        .filter(|e| e.at >= since)
+        .collect())
+}
+
+fn first(ev: &[native::OpEvent], rsc: &str, op: &str, what: &str) -> Option<f64> {
+    ev.iter()
+        .find(|e| e.resource == rsc && e.op == op && e.what == what)
+        .map(|e| e.at)
+}
+
+fn healthy_again(r: &Run, what: &str) -> Result<f64> {
+    let t = Instant::now();
+    r.sh("node1", "crm_resource --cleanup >/dev/null 2>&1; true")?;
+    crm::wait(r.paths, "node1", what, mins(4), |s| {
+        s.active_active(&NODES) && s.failures.is_empty()
+    })?;
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// 7: from Pacemaker's own journal on each node: every start of WebFS since the dlm clone
+/// existed was requested while dlm was started there (its start ok, no stop since).
+pub fn order(r: &mut Run) -> Result<String> {
+    if let Some(na) = skip(r)? {
+        return Ok(na);
+    }
+    let mut seen = String::new();
+    for n in NODES {
+        let ev = native::op_events(&r.sh(n, &format!("{OP_JOURNAL}; true"))?);
+        match native::ordered_after(&ev, "dlm", "WebFS") {
+            Ok(gaps) if !gaps.is_empty() => {
+                let list: Vec<String> = gaps.iter().map(|g| format!("{g:.1} s")).collect();
+                let _ = write!(
+                    seen,
+                    "{n}: {} WebFS start(s), each requested after dlm's start succeeded ({} after); ",
+                    gaps.len(),
+                    list.join(", ")
+                );
+            }
+            Ok(_) => {
+                return Err(Error(format!(
+                    "{seen}{n}: no WebFS start after a dlm start in Pacemaker's journal"
+                )));
+            }
+            Err(at) => {
+                return Err(Error(format!(
+                    "{seen}{n}: WebFS start requested at {at:.1} while dlm was not started"
+                )));
+            }
+        }
+    }
+    Ok(seen)
+}
+
+/// 8: stop run by hand while GFS2 is mounted (cluster in maintenance mode) is refused and
+/// leaves the daemon running; then dlm is banned from the node and Pacemaker's stop succeeds
+/// once WebFS has unmounted GFS2. Leaves dlm banned there for checks 9 and 10.
+pub fn stop(r: &mut Run) -> Result<String> {
+    if let Some(na) = skip(r)? {
+        return Ok(na);
+    }
+    let node = other(&r.vip_holder()?).to_owned();
+    r.sh(
+        "node1",
+        "crm_attribute --type crm_config --name maintenance-mode --update true",
+    )?;
+    sleep(secs(3));
+    let refused = run_agent(r.paths, &node, AGENT, "stop", &DLM_ENV, mins(2));
+    let after = (
+        r.sh(&node, DAEMON)?,
+        r.sh(&node, MOUNTED)?,
+        r.sh(
+            &node,
+            "echo x > /var/www/html/lab-stop-refused && echo writable || echo read-only",
+        )?,
+    );
+    r.sh(
+        "node1",
+        "crm_attribute --type crm_config --name maintenance-mode --delete",
+    )?;
+    let refused = refused?;
+    let mut seen = format!(
+        "on {node}, GFS2 mounted, maintenance mode: stop by hand {}; then dlm_controld pids [{}], GFS2 mounts {}, {}; ",
+        refused.describe(),
+        after.0.trim(),
+        after.1.trim(),
+        after.2.trim()
+    );
+    if refused.rc != 1
+        || !refused.reason().contains("lockspaces")
+        || after.0.trim().is_empty()
+        || after.1.trim() != "1"
+    {
+        return Err(Error(seen));
+    }
+    let since = guest_now(r, &node)?;
+    r.sh(
+        "node1",
+        &format!("crm_resource --ban --resource dlm-clone --node {node} >/dev/null 2>&1"),
+    )?;
+    r.dlm_banned = Some(node.clone());
+    crm::wait(
+        r.paths,
+        "node1",
+        "dlm and WebFS stopped on the node",
+        mins(3),
+        |s| {
+            !s.nodes("dlm", "Started").contains(&node)
+                && !s.nodes("WebFS", "Started").contains(&node)
+        },
+    )?;
+    let ev = ops_since(r, &node, since)?;
+    let webfs_stop = first(&ev, "WebFS", "stop", "ok");
+    let dlm_stop = first(&ev, "dlm", "stop", "ok");
+    let (daemon, ls, mounted) = (
+        r.sh(&node, DAEMON)?,
+        r.sh(&node, LOCKSPACES)?,
+        r.sh(&node, MOUNTED)?,
+    );
+    let _ = write!(
+        seen,
+        "dlm-clone banned from {node}: Pacemaker's WebFS stop ok at +{}, dlm stop ok at +{}; afterwards \
+         dlm_controld pids [{}], lockspaces [{}], GFS2 mounts {}",
+        webfs_stop.map_or("never".into(), |t| format!("{:.1} s", t - since)),
+        dlm_stop.map_or("never".into(), |t| format!("{:.1} s", t - since)),
+        daemon.trim(),
+        ls.trim(),
+        mounted.trim()
+    );
+    let ok = matches!((webfs_stop, dlm_stop), (Some(w), Some(d)) if w < d)
+        && daemon.trim().is_empty()
+        && ls.trim().is_empty()
+        && mounted.trim() == "0";
+    if ok { Ok(seen) } else { Err(Error(seen)) }
+}
+
+/// 9: agents/dlm-controld-wrapper/tests/ocf-tester.sh on the node dlm is banned from.
+pub fn ocf_tester(r: &mut Run) -> Result<String> {
+    if let Some(na) = skip(r)? {
+        return Ok(na);
+    }
+    let Some(node) = r.dlm_banned.clone() else {
+        return Err(Error("check 8 did not leave a node without dlm".into()));
+    };
+    let out = vm::ssh(
+        r.paths,
+        &node,
+        &format!(
+            "sh /usr/local/share/lab/dlm-ocf-tester.sh {}/{AGENT} 2>&1",
+            native::AGENT_DIR
+        ),
+        mins(5),
+    )?;
+    let tail: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("dlm-controld-wrapper(") && !l.starts_with("ocf-exit-reason"))
+        .collect();
+    let tail = tail[tail.len().saturating_sub(6)..].join(" | ");
+    let seen = format!("on {node}: ocf-tester.sh exit {}: {tail}", out.code);
+    if out.code == 0 {
+        Ok(seen)
+    } else {
+        Err(Error(seen))
+    }
+}
+
+/// 10: a second primitive of our agent without the switch, allowed only on the node dlm is
+/// banned from (and never probed elsewhere), is refused at start with the reason in `pcs
+/// status`. Then everything is put back: the primitive deleted, the ban cleared.
+pub fn fencing_refused(r: &mut Run) -> Result<String> {
+    if let Some(na) = skip(r)? {
+        return Ok(na);
+    }
+    let result = fencing_refused_on(r);
+    let back = restore(r);
+    match (result, back) {
+        (Ok(seen), Ok(t)) => Ok(format!(
+            "{seen}; cluster active-active again {t:.1} s after"
+        )),
+        (Ok(seen), Err(e)) => Err(Error(format!("{seen}; restoring: {e}"))),
+        (Err(e), _) => Err(e),
+    }
+}
+
+fn fencing_refused_on(r: &mut Run) -> Result<String> {
+    let Some(node) = r.dlm_banned.clone() else {
+        return Err(Error("check 8 did not leave a node without dlm".into()));
+    };
+    let peer = other(&node);
+    r.sh(
+        "node1",
+        &format!(
+            "cd /root && lab-pcs <<'LAB_EOF'\n\
+             pcs cluster cib nofence_cfg\n\
+             pcs -f nofence_cfg resource create dlm-nofence ocf:native:{AGENT} op monitor interval=60s\n\
+             pcs -f nofence_cfg constraint location add lab-nofence-not-{peer} dlm-nofence {peer} -INFINITY resource-discovery=never\n\
+             pcs cluster cib-push nofence_cfg --config\n\
+             LAB_EOF"
+        ),
+    )?;
+    let s = crm::wait(
+        r.paths,
+        "node1",
+        "dlm-nofence's start failure",
+        mins(2),
+        |s| {
+            s.failures
+                .iter()
+                .any(|f| f.starts_with("dlm-nofence_start_0"))
+        },
+    )?;
+    let failure = s
+        .failures
+        .iter()
+        .find(|f| f.starts_with("dlm-nofence_start_0"))
+        .cloned()
+        .unwrap_or_default();
+    let status = r.sh("node1", "pcs status 2>&1")?;
+    let line = status
+        .lines()
+        .find(|l| l.contains("dlm-nofence start"))
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let seen = format!(
+        "dlm-nofence (our agent, no allow_fencing_disabled, stonith-enabled=false) on {node}: {failure}; \
+         pcs status: {line:?}"
+    );
+    let ok = failure.contains(&format!(" on {node}:"))
+        && failure.contains("exit 6")
+        && line.contains("not configured")
+        && line.contains("allow_fencing_disabled")
+        && line.contains("fencing is disabled");
+    if ok { Ok(seen) } else { Err(Error(seen)) }
+}
+
+fn restore(r: &mut Run) -> Result<f64> {
+    let t = Instant::now();
+    r.sh(
+        "node1",
+        "if cibadmin -Q -o resources | grep -q 'id=\"dlm-nofence\"'; then cd /root && \
+         printf 'pcs resource delete dlm-nofence\\n' | lab-pcs; fi; \
+         crm_resource --clear --resource dlm-clone >/dev/null 2>&1; true",
+    )?;
+    r.dlm_banned = None;
+    healthy_again(r, "active-active after the DLM checks")?;
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// 11: dlm_controld SIGKILLed, first on a node without GFS2 (WebFS banned there): the
+/// recurring monitor sees it and Pacemaker restarts dlm. Then under a mounted GFS2: what
+/// happens is recorded, the monitor is run by hand on that node, the survivor's GFS2 must
+/// stay writable, and the node is power-cycled (what fencing would do) until active-active.
+pub fn killed(r: &mut Run) -> Result<String> {
+    if let Some(na) = skip(r)? {
+        return Ok(na);
+    }
+    let node = other(&r.vip_holder()?).to_owned();
+    let peer = other(&node).to_owned();
+    // A: no GFS2 on the node.
+    r.sh(
+        "node1",
+        &format!("crm_resource --ban --resource WebFS-clone --node {node} >/dev/null 2>&1"),
+    )?;
+    crm::wait(
+        r.paths,
+        "node1",
+        "WebFS stopped on the node",
+        mins(3),
+        |s| !s.nodes("WebFS", "Started").contains(&node),
+    )?;
+    let before = r.sh(&node, DAEMON)?;
+    let killed_at = Instant::now();
+    r.sh(&node, "pkill -KILL -x dlm_controld")?;
+    let key = format!("dlm_monitor_60000 on {node}:");
+    let s = crm::wait(r.paths, "node1", "a failed dlm monitor", mins(2), |s| {
+        s.failures.iter().any(|f| f.starts_with(&key))
+    })?;
+    let detected = killed_at.elapsed().as_secs_f64();
+    let failure = s
+        .failures
+        .iter()
+        .find(|f| f.starts_with(&key))
+        .cloned()
+        .unwrap_or_default();
+    // crm_mon may still show the failed instance as Started: wait for the new daemon.
+    let after = r.sh(
+        &node,
+        "for i in $(seq 120); do p=$(pgrep -x dlm_controld) && break; sleep 1; done; echo $p",
+    )?;
+    let restarted = killed_at.elapsed().as_secs_f64();
+    crm::wait(r.paths, "node1", "dlm started again", mins(2), |s| {
+        s.instances.iter().any(|i| {
+            i.id == "dlm"
+                && i.node.as_deref() == Some(node.as_str())
+                && i.role == "Started"
+                && !i.failed
+        })
+    })?;
+    r.sh(
+        "node1",
+        "crm_resource --clear --resource WebFS-clone >/dev/null 2>&1; true",
+    )?;
+    healthy_again(r, "active-active before the kill under GFS2")?;
+    r.figures
+        .push(("dlm_kill_detected_seconds".into(), detected));
+    r.figures
+        .push(("dlm_kill_restarted_seconds".into(), restarted));
+    let mut seen = format!(
+        "A) {node} without GFS2: dlm_controld [{}] SIGKILLed, monitor failure after {detected:.1} s ({failure}), \
+         dlm_controld [{}] running again after {restarted:.1} s; ",
+        before.trim(),
+        after.trim()
+    );
+    // exit 7: not running (no lockspaces here, so not "uncontrolled").
+    if !failure.contains("exit 7") || after.trim().is_empty() {
+        return Err(Error(seen));
+    }
+    // B: GFS2 mounted on top.
+    let since = guest_now(r, &node)?;
+    let killed_at = Instant::now();
+    r.sh(&node, "pkill -KILL -x dlm_controld")?;
+    let offline = crm::wait(
+        r.paths,
+        &peer,
+        "the node's view after the kill",
+        secs(40),
+        |s| s.online.len() == 1,
+    )
+    .is_ok();
+    let left = killed_at.elapsed().as_secs_f64();
+    let journal = r.sh(
+        &node,
+        &format!(
+            "journalctl -o short-unix --no-pager | awk '$1 >= {since}' | \
+             grep -E 'Killed by node|no userland control daemon|Lost connection to cluster' | head -4; true"
+        ),
+    )?;
+    let by_hand = run_agent(
+        r.paths,
+        &node,
+        AGENT,
+        "monitor",
+        &[
+            DLM_ENV[0],
+            DLM_ENV[1],
+            ("OCF_RESKEY_CRM_meta_interval", "60000"),
+            ("OCF_RESKEY_CRM_meta_timeout", "20000"),
+        ],
+        mins(1),
+    )?;
+    let write_at = Instant::now();
+    let writable = r
+        .sh(
+            &peer,
+            "timeout 30 sh -c 'echo x > /var/www/html/lab-after-dlm-kill' && echo yes || echo no",
+        )?
+        .trim()
+        == "yes";
+    let write_secs = write_at.elapsed().as_secs_f64();
+    say(&format!("power-cycling {node} (what fencing would do)"));
+    vm::kill(r.paths, &node)?;
+    let cycled_at = Instant::now();
+    cluster::start_node(r.paths, &node)?;
+    healthy_again(r, "active-active after the power cycle")?;
+    let back = cycled_at.elapsed().as_secs_f64();
+    let lines: Vec<String> = journal
+        .lines()
+        .map(|l| l.split_once(' ').map_or(l, |x| x.1).trim().to_owned())
+        .collect();
+    let _ = write!(
+        seen,
+        "B) {node} with GFS2 mounted: dlm_controld SIGKILLed; {node} left the cluster: {offline} (after {left:.1} s); \
+         {node}'s journal: {}; our monitor run by hand on {node}: {}; GFS2 on {peer} writable: {writable} \
+         ({write_secs:.1} s); {node} power-cycled, active-active again after {back:.1} s",
+        lines.join(" / "),
+        by_hand.describe()
+    );
+    r.figures
+        .push(("dlm_kill_under_gfs2_node_left_seconds".into(), left));
+    r.figures
+        .push(("dlm_kill_under_gfs2_power_cycle_back_seconds".into(), back));
+    let ok = by_hand.rc == 1 && by_hand.reason().contains("not running") && writable;
+    if ok { Ok(seen) } else { Err(Error(seen)) }
+}
