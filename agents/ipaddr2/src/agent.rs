@@ -300,22 +300,12 @@ impl IpAddr2 {
         let addrs = nl
             .addresses(family(self.cfg.ip), None)
             .or_generic(|| "reading addresses")?;
-        for a in addrs
-            .iter()
-            .filter(|a| a.ip == self.cfg.ip && !self.is_parking(a))
-        {
-            match nl.delete_address(a.index, a.ip, a.prefix_len) {
-                Ok(()) => log::info!(
-                    "removed {}/{} from interface {}",
-                    a.ip,
-                    a.prefix_len,
-                    a.index
-                ),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(Error::generic(e.to_string())),
-            }
-        }
-        Ok(())
+        delete_addresses(
+            nl,
+            addrs
+                .iter()
+                .filter(|a| a.ip == self.cfg.ip && !self.is_parking(a)),
+        )
     }
 }
 
@@ -588,10 +578,21 @@ fn stop_unconfigured(ctx: &Context, err: &Error) -> Result<Status> {
     let addrs = nl
         .addresses(family(ip), None)
         .or_generic(|| "reading addresses")?;
-    for a in addrs
-        .iter()
-        .filter(|a| a.ip == ip && a.index != LOOPBACK_INDEX)
-    {
+    delete_addresses(
+        &mut nl,
+        addrs
+            .iter()
+            .filter(|a| a.ip == ip && a.index != LOOPBACK_INDEX),
+    )?;
+    Ok(Status::Success)
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Delete each of `addrs` (RTM_DELADDR); one already gone counts as deleted.
+fn delete_addresses<'a>(nl: &mut Netlink, addrs: impl Iterator<Item = &'a Addr>) -> Result<()> {
+    for a in addrs {
         match nl.delete_address(a.index, a.ip, a.prefix_len) {
             Ok(()) => log::info!(
                 "removed {}/{} from interface {}",
@@ -603,8 +604,5 @@ fn stop_unconfigured(ctx: &Context, err: &Error) -> Result<Status> {
             Err(e) => return Err(Error::generic(e.to_string())),
         }
     }
-    Ok(Status::Success)
+    Ok(())
 }
-
-#[cfg(test)]
-mod tests;

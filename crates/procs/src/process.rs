@@ -195,8 +195,8 @@ impl Identity {
     }
 }
 
-/// Every process in /proc now (processes that vanish during the walk are skipped).
-pub fn all() -> Result<Vec<Process>, Error> {
+/// The pids listed in /proc now (entries that are not numbers are skipped).
+fn proc_pids() -> Result<impl Iterator<Item = i32>, Error> {
     let dir = Path::new("/proc");
     let entries = std::fs::read_dir(dir).map_err(|source| Error::Proc {
         path: dir.to_owned(),
@@ -204,7 +204,12 @@ pub fn all() -> Result<Vec<Process>, Error> {
     })?;
     Ok(entries
         .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok()))
+}
+
+/// Every process in /proc now (processes that vanish during the walk are skipped).
+pub fn all() -> Result<Vec<Process>, Error> {
+    Ok(proc_pids()?
         .filter_map(|pid| Process::read(pid).ok().flatten())
         .collect())
 }
@@ -226,14 +231,7 @@ pub fn named(comm: &str) -> Result<Vec<Process>, Error> {
 /// tests something cheaper than `stat` (such as [`cmdline_of`]) before reading the process.
 pub fn pids_named(comm: &str) -> Result<Vec<i32>, Error> {
     let wanted = &comm.as_bytes()[..comm.len().min(15)];
-    let dir = Path::new("/proc");
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Proc {
-        path: dir.to_owned(),
-        source,
-    })?;
-    Ok(entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+    Ok(proc_pids()?
         .filter(|&pid| {
             read_small(&proc_path(pid, "comm"))
                 .is_ok_and(|name| name.strip_suffix('\n').unwrap_or(&name).as_bytes() == wanted)
