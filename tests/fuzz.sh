@@ -15,6 +15,14 @@ cd "$(dirname "$0")/../fuzz"
 
 total=${FUZZ_TOTAL_SECONDS:-240}
 sanitizer=${FUZZ_SANITIZER:-address}
+# Under CI (tests/run.sh exports CI=true) every target runs with AddressSanitizer: without it
+# out-of-bounds reads and leaks pass unseen.
+case "${CI:-}" in "" | 0 | false | FALSE | False) ;; *)
+    if [ "$sanitizer" != address ]; then
+        echo "fuzz.sh: FUZZ_SANITIZER=$sanitizer refused under CI=$CI (CI fuzzes with address)" >&2
+        exit 2
+    fi ;;
+esac
 export RUSTC_BOOTSTRAP=1
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -2,14 +2,15 @@
 # Every test of native-agents: the README's test command and what CI runs (.ci/run).
 #   bash tests/run.sh
 # As root on a Debian 12 machine that has the Rust toolchain (cargo, rustfmt, clippy); it
-# installs the rest with apt-get. Runs with CI=true unless told otherwise, so a privileged test
-# that would skip fails instead. Each step prints a header; the first failure stops the run.
+# installs the rest with apt-get. Runs with CI=true whatever the caller set (an inherited CI=1 or
+# CI=false must not turn a skipped privileged test back into a pass). Each step prints a header;
+# the first failure stops the run.
 # RUN_FROM=N starts at step N (after fixing what stopped an earlier run at step N).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 source packaging/layout.env
-export CI=${CI:-true}
+export CI=true
 
 # What the tests need from Debian. An agent adds its own in agents/<name>/tests/apt-packages
 # (one package a line, # comments allowed).
@@ -28,7 +29,7 @@ steps=(
     "system packages | install_packages"
     "cargo fmt --all --check | cargo fmt --all --check"
     "cargo clippy (all targets, -D warnings) | cargo clippy --workspace --all-targets --locked -- -D warnings"
-    "cargo test (CI=$CI) | cargo test --workspace --locked"
+    "cargo test (CI=true: a skip is a failure) | cargo test --workspace --locked"
     "cargo build (debug agents for conformance) | cargo build --workspace --locked"
     "conformance: meta-data of target/debug | bash tests/conformance/metadata.sh target/debug"
     "conformance: ocf-tester of target/debug | bash tests/conformance/ocf-tester.sh target/debug"

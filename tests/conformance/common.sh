@@ -27,7 +27,8 @@ agent_dir() {
     (cd "$1" && pwd -P)
 }
 
-in_ci() { [ "${CI:-}" = true ]; }
+# Under CI: CI set to anything but empty, 0 or false (tests/run.sh exports CI=true).
+in_ci() { case "${CI:-}" in "" | 0 | false | FALSE | False) return 1 ;; *) return 0 ;; esac; }
 
 passed=0
 failed=0

@@ -11,14 +11,28 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// True under CI: `CI` is set to anything but empty, `0` or `false`. `tests/run.sh` exports
+/// `CI=true`; a CI system's own `CI=1` counts too, so an inherited value never turns a skip
+/// back into a silent pass.
+pub fn in_ci() -> bool {
+    ci_value_means_ci(std::env::var("CI").ok().as_deref())
+}
+
+fn ci_value_means_ci(value: Option<&str>) -> bool {
+    !matches!(
+        value.map(str::trim),
+        None | Some("" | "0" | "false" | "FALSE" | "False")
+    )
+}
+
 /// True when this test may use root powers. Without root the test is skipped with a message,
-/// but under CI (`CI=true`, where CI runs as root) a skip is a failure: it panics.
+/// but under CI ([`in_ci`], where CI runs as root) a skip is a failure: it panics.
 pub fn require_root(test: &str) -> bool {
     if nix::unistd::geteuid().is_root() {
         return true;
     }
     assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
+        !in_ci(),
         "{test}: needs root, and in CI a skipped privileged test is a failure"
     );
     eprintln!("SKIP {test}: needs root");
@@ -48,7 +62,7 @@ pub fn require_program(test: &str, program: &str) -> bool {
         return true;
     }
     assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
+        !in_ci(),
         "{test}: needs {program}, and in CI a skipped test is a failure"
     );
     eprintln!("SKIP {test}: needs {program}");
@@ -276,5 +290,20 @@ impl Drop for Netns {
         let _ = Command::new("ip")
             .args(["netns", "del", &self.name])
             .output();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ci_value_means_ci;
+
+    #[test]
+    fn any_ci_value_but_empty_0_or_false_is_ci() {
+        for on in ["true", "1", "yes", "TRUE"] {
+            assert!(ci_value_means_ci(Some(on)), "CI={on}");
+        }
+        for off in [None, Some(""), Some("0"), Some("false")] {
+            assert!(!ci_value_means_ci(off), "CI={off:?}");
+        }
     }
 }
