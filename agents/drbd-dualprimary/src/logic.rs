@@ -16,6 +16,18 @@ const RETRY_FIRST: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(4);
 /// How often a wait re-reads the status.
 const POLL: Duration = Duration::from_millis(200);
+/// Pause between two attempts while the device is held open (drbd.ocf retries every second).
+const HELD_OPEN_RETRY: Duration = Duration::from_secs(1);
+/// `SS_DEVICE_IN_USE` of `enum drbd_state_rv`: the device is open ("held open by someone").
+const SS_DEVICE_IN_USE: i32 = -12;
+
+/// True when a failed drbdadm/drbdsetup call was refused because the device is open: after
+/// an unmount, udev, blkid or an LVM scan often holds it for a moment.
+fn held_open(out: &child::Output) -> bool {
+    [&out.stderr, &out.stdout]
+        .iter()
+        .any(|t| t.contains(&format!("({SS_DEVICE_IN_USE})")) || t.contains("held open"))
+}
 
 /// The parameters, parsed and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,7 +315,10 @@ impl<C: DrbdCtl> Logic<C> {
                 Err(e) => e,
             };
             accepted = false;
-            let transient = err.refusal_code().is_none_or(api::state_rv_transient);
+            // Held open passes once the holder lets go (it is what a demote meets after the
+            // unmount): retried until the deadline, at drbd.ocf's pace.
+            let busy = !primary && err.refusal_code() == Some(SS_DEVICE_IN_USE);
+            let transient = busy || err.refusal_code().is_none_or(api::state_rv_transient);
             let give_up = !transient
                 || (primary
                     && self.settings.fail_promote_early_if_peer_primary
@@ -317,8 +332,48 @@ impl<C: DrbdCtl> Logic<C> {
                     self.res()
                 )));
             }
+            if busy {
+                ctx.deadline.sleep(HELD_OPEN_RETRY);
+                continue;
+            }
             ctx.deadline.sleep(nap);
             nap = (nap * 2).min(RETRY_MAX);
+        }
+    }
+
+    /// `drbdadm down`, retried every second until the deadline while the device is held
+    /// open; any other failure is reported at once.
+    fn down(&self, ctx: &Context) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let out = self
+                .ctl
+                .drbdadm(&self.settings.conf, &["down", self.res()], &[], end(ctx))
+                .or_status(Status::ErrInstalled, || "running drbdadm down")?;
+            if out.success() {
+                return Ok(());
+            }
+            let failed = || {
+                Error::generic(format!(
+                    "drbdadm down {} failed (exit {:?}): {}",
+                    self.res(),
+                    out.code(),
+                    out.message()
+                ))
+            };
+            if !held_open(&out) {
+                return Err(failed());
+            }
+            log::warn!(
+                "down attempt {attempt} of {}: {}",
+                self.res(),
+                out.message()
+            );
+            if ctx.deadline.remaining() <= HELD_OPEN_RETRY {
+                return Err(failed());
+            }
+            ctx.deadline.sleep(HELD_OPEN_RETRY);
         }
     }
 
@@ -461,7 +516,7 @@ impl<C: DrbdCtl> Logic<C> {
                     Err(e)
                 }
             })?;
-            self.drbdadm(ctx, &["down", self.res()])?;
+            self.down(ctx)?;
             if ctx
                 .deadline
                 .poll(POLL, || self.status(ctx).ok().filter(Option::is_none))

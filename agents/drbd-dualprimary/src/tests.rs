@@ -84,6 +84,8 @@ struct Fake {
     calls: RefCell<Vec<String>>,
     /// Answers for set_role, in order; empty means success.
     role_answers: RefCell<VecDeque<Option<i32>>>,
+    /// How many `drbdadm down` calls fail with "held open" before one succeeds.
+    down_held_open: RefCell<usize>,
     dump: RefCell<String>,
 }
 
@@ -179,6 +181,19 @@ impl DrbdCtl for Fake {
                 Ok(ok_output(""))
             }
             Some("down") => {
+                let mut held = self.down_held_open.borrow_mut();
+                if *held > 0 {
+                    *held -= 1;
+                    // What drbdsetup prints (exit 11) when the device is open.
+                    return Ok(child::Output {
+                        status: std::process::ExitStatus::from_raw(11 << 8),
+                        stdout: String::new(),
+                        stderr: "r0: State change failed: (-12) Device is held open by someone\n\
+                                 additional info from kernel:\n\
+                                 /dev/drbd1 opened by blkid (pid 4242) at 2026-11-26 10:00:00\n"
+                            .into(),
+                    });
+                }
                 *self.state.borrow_mut() = None;
                 Ok(ok_output(""))
             }
@@ -534,31 +549,109 @@ fn demote_and_demote_of_a_stopped_resource() {
     );
     assert_eq!(l.demote(&c).unwrap(), Status::Success);
     assert_eq!(l.ctl.count("secondary r0 [1]"), 1);
-    // Still mounted somewhere: "held open" is retried until the deadline, then reported.
-    let short = ctx(
-        Action::Demote,
+    let l = logic(Fake::default(), &dir, &c);
+    assert_eq!(l.demote(&c).unwrap(), Status::NotRunning);
+}
+
+/// The operation timeout of the held-open tests, and the deadline it gives an action (less
+/// the margin kept for reporting, `ocf::deadline::margin`).
+const HELD_OPEN_TIMEOUT_MS: u64 = 4000;
+fn held_open_budget() -> Duration {
+    let timeout = Duration::from_millis(HELD_OPEN_TIMEOUT_MS);
+    timeout.saturating_sub(ocf::deadline::margin(timeout))
+}
+
+fn held_open_ctx(action: Action) -> Context {
+    ctx(
+        action,
         &[],
-        &[("OCF_RESKEY_CRM_meta_timeout", "3000")],
+        &[(
+            "OCF_RESKEY_CRM_meta_timeout",
+            &HELD_OPEN_TIMEOUT_MS.to_string(),
+        )],
+    )
+}
+
+fn primary_up() -> Fake {
+    Fake::up(connected(
+        Role::Primary,
+        DiskState::UpToDate,
+        Role::Primary,
+        DiskState::UpToDate,
+    ))
+}
+
+/// A refusal that outlives the whole deadline was retried for all of it, about once a second
+/// (drbd.ocf's pace), and reported before the deadline with the kernel's reason.
+fn assert_retried_for_the_budget(attempts: usize, took: Duration, what: &str) {
+    let budget = held_open_budget();
+    assert!(
+        attempts >= 3,
+        "{what}: {attempts} attempt(s) in a {budget:?} budget; held open must be retried"
     );
-    let l = logic(
-        Fake::up(connected(
-            Role::Primary,
-            DiskState::UpToDate,
-            Role::Primary,
-            DiskState::UpToDate,
-        )),
-        &dir,
-        &short,
+    assert!(
+        took + Duration::from_millis(1500) >= budget,
+        "{what}: gave up after {took:?} of a {budget:?} budget"
     );
+    assert!(
+        took < budget,
+        "{what}: reported after the deadline ({took:?})"
+    );
+}
+
+#[test]
+fn demote_held_open_is_retried_until_the_deadline() {
+    let dir = TempDir::new("held-open");
+    // Still mounted somewhere for longer than the deadline: retried, then reported.
+    let c = held_open_ctx(Action::Demote);
+    let l = logic(primary_up(), &dir, &c);
     l.ctl
         .role_answers
         .borrow_mut()
         .extend(std::iter::repeat_n(Some(-12), 50));
-    let e = l.demote(&short).unwrap_err();
+    let t = Instant::now();
+    let e = l.demote(&c).unwrap_err();
     assert!(e.reason().contains("held open"), "{e}");
-    assert!(l.ctl.count("secondary") < 10, "bounded, backing off");
-    let l = logic(Fake::default(), &dir, &c);
-    assert_eq!(l.demote(&c).unwrap(), Status::NotRunning);
+    assert_retried_for_the_budget(l.ctl.count("secondary"), t.elapsed(), "demote");
+    assert_eq!(l.ctl.state.borrow().as_ref().unwrap().role, Role::Primary);
+    // Held open for a moment (udev, blkid after the unmount): the demote goes through.
+    let c = held_open_ctx(Action::Demote);
+    let l = logic(primary_up(), &dir, &c);
+    l.ctl
+        .role_answers
+        .borrow_mut()
+        .extend([Some(-12), Some(-12)]);
+    assert_eq!(l.demote(&c).unwrap(), Status::Success);
+    assert_eq!(l.ctl.count("secondary r0 [1]"), 3);
+    assert_eq!(l.ctl.state.borrow().as_ref().unwrap().role, Role::Secondary);
+}
+
+#[test]
+fn stop_retries_a_held_open_demote_and_down_until_the_deadline() {
+    let dir = TempDir::new("held-open-stop");
+    let c = held_open_ctx(Action::Stop);
+    // Held open for a moment at both steps: stop still brings the resource down.
+    let l = logic(primary_up(), &dir, &c);
+    l.ctl.role_answers.borrow_mut().extend([Some(-12)]);
+    *l.ctl.down_held_open.borrow_mut() = 1;
+    assert_eq!(l.stop(&c).unwrap(), Status::Success);
+    assert_eq!(l.ctl.count("secondary r0 [1]"), 2);
+    assert_eq!(l.ctl.count("drbdadm down r0"), 2);
+    assert!(l.ctl.state.borrow().is_none(), "down at last");
+    // Held open for longer than the deadline: retried all along, then a failed stop that
+    // says why (never 0 while the device is still up).
+    let c = held_open_ctx(Action::Stop);
+    let l = logic(primary_up(), &dir, &c);
+    *l.ctl.down_held_open.borrow_mut() = 50;
+    let t = Instant::now();
+    let e = l.stop(&c).unwrap_err();
+    assert_eq!(e.status(), Status::ErrGeneric);
+    assert!(e.reason().contains("held open"), "{e}");
+    assert_retried_for_the_budget(l.ctl.count("drbdadm down"), t.elapsed(), "down");
+    assert!(
+        l.ctl.state.borrow().is_some(),
+        "still up: not reported stopped"
+    );
 }
 
 #[test]
