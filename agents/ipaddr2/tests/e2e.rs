@@ -490,16 +490,12 @@ fn run_arping_detects_a_collision() {
 }
 
 #[test]
-fn lvs_support_parks_on_lo_and_flush_routes() {
-    if !require_root("lvs_support_parks_on_lo_and_flush_routes") {
+fn lvs_support_parks_on_lo() {
+    if !require_root("lvs_support_parks_on_lo") {
         return;
     }
     let lab = Lab::new("lvs");
-    let p = [
-        ("ip", "192.0.2.18"),
-        ("lvs_support", "true"),
-        ("flush_routes", "true"),
-    ];
+    let p = [("ip", "192.0.2.18"), ("lvs_support", "true")];
     lab.run("start", &p).assert_status(Status::Success);
     lab.run("stop", &p).assert_status(Status::Success);
     assert!(
@@ -516,6 +512,108 @@ fn lvs_support_parks_on_lo_and_flush_routes() {
     );
     assert!(listed(&lab.ip_json(), "192.0.2.18", 24, Some("v0")));
     lab.run("stop", &p).assert_status(Status::Success);
+}
+
+/// The internet checksum (RFC 1071).
+fn inet_checksum(bytes: &[u8]) -> u16 {
+    let mut sum: u32 = bytes
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !u16::try_from(sum).unwrap()
+}
+
+/// What a router on the path sends when a packet is too big: ICMP "fragmentation needed"
+/// (mtu 1300) about an echo reply from 192.0.2.1 to `dst`, delivered to 192.0.2.1 in
+/// namespace `name`. The kernel learns the path MTU as a cached route ("nexthop exception"),
+/// which `ip route show cache` lists and a route cache flush drops.
+fn learn_path_mtu(name: &str, dst: &'static str) {
+    in_netns(name, move || {
+        use nix::sys::socket::{
+            AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrIn, sendto, socket,
+        };
+        let src: std::net::Ipv4Addr = "192.0.2.1".parse().unwrap();
+        let dst: std::net::Ipv4Addr = dst.parse().unwrap();
+        let mut inner = vec![0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, 1, 0, 0];
+        inner.extend(src.octets());
+        inner.extend(dst.octets());
+        let sum = inet_checksum(&inner);
+        inner[10..12].copy_from_slice(&sum.to_be_bytes());
+        inner.extend([0, 0, 0, 0, 0, 1, 0, 1]); // the echo reply's first 8 bytes
+        let mut icmp = vec![3, 4, 0, 0, 0, 0, 0x05, 0x14]; // unreachable, frag needed, 1300
+        icmp.extend(inner);
+        let sum = inet_checksum(&icmp);
+        icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+        let fd = socket(
+            AddressFamily::Inet,
+            SockType::Raw,
+            SockFlag::SOCK_CLOEXEC,
+            SockProtocol::Icmp,
+        )
+        .unwrap();
+        let to = SockaddrIn::from(std::net::SocketAddrV4::new(src, 0));
+        sendto(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            &icmp,
+            &to,
+            MsgFlags::empty(),
+        )
+        .unwrap();
+    })
+    .join()
+    .unwrap();
+}
+
+/// `ip route show cache DST` in the lab's namespace, polled briefly for the ICMP to land.
+fn cached_route(lab: &Lab, dst: &str, want_listed: bool) -> String {
+    let end = Instant::now() + Duration::from_secs(2);
+    loop {
+        let out = lab.ns.ip(&["-4", "route", "show", "cache", dst]);
+        if out.contains("mtu 1300") == want_listed || Instant::now() > end {
+            return out;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn flush_routes_empties_the_route_cache_at_stop() {
+    if !require_root("flush_routes_empties_the_route_cache_at_stop") {
+        return;
+    }
+    let lab = Lab::new("flush");
+    learn_path_mtu(lab.ns.name(), "192.0.2.99");
+    let cache = cached_route(&lab, "192.0.2.99", true);
+    assert!(
+        cache.contains("mtu 1300"),
+        "the path MTU was learned: {cache:?}"
+    );
+    // Without flush_routes a start and stop leave the cached route alone: what the flush
+    // below removes is not removed by the address going away.
+    let keep = [("ip", "192.0.2.20")];
+    lab.run("start", &keep).assert_status(Status::Success);
+    lab.run("stop", &keep).assert_status(Status::Success);
+    let cache = cached_route(&lab, "192.0.2.99", true);
+    assert!(
+        cache.contains("mtu 1300"),
+        "kept without flush_routes: {cache:?}"
+    );
+    let flush = [("ip", "192.0.2.20"), ("flush_routes", "true")];
+    lab.run("start", &flush).assert_status(Status::Success);
+    let cache = cached_route(&lab, "192.0.2.99", true);
+    assert!(
+        cache.contains("mtu 1300"),
+        "start does not flush: {cache:?}"
+    );
+    lab.run("stop", &flush).assert_status(Status::Success);
+    let cache = cached_route(&lab, "192.0.2.99", false);
+    assert!(
+        !cache.contains("mtu 1300"),
+        "stop with flush_routes=true flushed the route cache: {cache:?}"
+    );
 }
 
 #[test]
