@@ -61,14 +61,13 @@ impl Config {
         };
         reader.file(file, 0)?;
         let mut config = reader.config;
+        // httpd keeps PidFile as written and resolves it against the final ServerRoot when
+        // it writes and reads the file (seen with Apache 2.4.71: `PidFile run/httpd.pid` is
+        // ServerRoot/run/httpd.pid even with a DefaultRuntimeDir).
         if let Some(p) = &config.pid_file
             && p.is_relative()
         {
-            let base = config
-                .runtime_dir
-                .clone()
-                .unwrap_or_else(|| config.server_root.join("logs"));
-            config.pid_file = Some(base.join(p));
+            config.pid_file = Some(config.server_root.join(p));
         }
         Ok(config)
     }

@@ -113,7 +113,7 @@ fn relative_pid_file_undefined_variables_and_missing_includes() {
         &vars(&[("PORT", "8080")]),
     )
     .unwrap();
-    assert_eq!(c.pid_file, Some(t.0.join("logs/run/httpd.pid")));
+    assert_eq!(c.pid_file, Some(t.0.join("run/httpd.pid")));
     assert_eq!(c.listen, ["8080", "8123", "${NOPE}"]);
     assert_eq!(c.first_listen(), Some(("localhost".to_owned(), 8080)));
     assert_eq!(c.status_location, None);
