@@ -1,6 +1,7 @@
 //! State files are never written through a planted symlink (root only), with the real
 //! binaries: ipaddr2's announcer pid file (and the announcer stays tracked, so stop ends
-//! it), apache-clone's own pid file, and gfs2-fs's depth-20 status file. (drbd-dualprimary's
+//! it), apache-clone's pid files (cleared before httpd starts, never trusted when planted
+//! later), and gfs2-fs's depth-20 status file. (drbd-dualprimary's
 //! score cache, procs' pid-file reader and `procs::StateDir` are covered by their own unit
 //! tests; see FAULTS.md.)
 #![allow(clippy::unwrap_used)] // test helpers: a failed setup step is a panic
@@ -12,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const VICTIM: &str = "victim\n";
-const APACHE_VICTIM: &str = "4194000\n";
 
 /// A scratch directory as a state directory must be: root's, mode 0755.
 fn state_dir(tag: &str) -> Scratch {
@@ -230,27 +230,18 @@ fn gfs2_status_file_is_not_written_through_a_symlink() {
     );
 }
 
-/// httpd writes its PidFile itself, through a temporary file renamed over the name, so it
-/// replaces a planted symlink rather than writing through it; the agent's part is the
-/// directory it passes (root's, not writable by others) and ending httpd at stop. (A link
-/// to a file that holds no pid makes httpd refuse to start, AH00058: apache-clone would
-/// have to unlink it first, with `procs::prepare_pid_path`.)
-#[test]
-fn apache_pid_file_is_not_written_through_a_symlink() {
-    if !require_root("state_files") || !require_program("state_files", "apache2") {
-        return;
-    }
-    let ns = Netns::new("mx-state-www");
-    let dir = state_dir("state-www");
+/// A scratch apache2 configuration listening on 127.0.0.1:`port` (in the test's network
+/// namespace), with mod_status, and `extra` appended.
+fn apache_conf(dir: &Scratch, port: u16, extra: &str) -> PathBuf {
     let d = dir.str();
     let m = "/usr/lib/apache2/modules";
     std::fs::create_dir_all(dir.path("htdocs")).unwrap();
     std::fs::write(dir.path("htdocs/index.html"), "<html>ok</html>\n").unwrap();
-    // No PidFile directive: the agent passes its own, $HA_RSCTMP/apache2-<instance>.pid.
+    let conf = dir.path("httpd.conf");
     std::fs::write(
-        dir.path("httpd.conf"),
+        &conf,
         format!(
-            "ServerRoot {d}\nServerName matrix\nListen 127.0.0.1:18081\n\
+            "ServerRoot {d}\nServerName matrix\nListen 127.0.0.1:{port}\n\
              LoadModule mpm_event_module {m}/mod_mpm_event.so\n\
              LoadModule authz_core_module {m}/mod_authz_core.so\n\
              LoadModule authz_host_module {m}/mod_authz_host.so\n\
@@ -259,55 +250,202 @@ fn apache_pid_file_is_not_written_through_a_symlink() {
              ErrorLog {d}/error.log\nDefaultRuntimeDir {d}/run\n\
              Mutex file:{d}/lock default\nDocumentRoot {d}/htdocs\nStartServers 1\n\
              <Location /server-status>\n  SetHandler server-status\n  Require local\n\
-             </Location>\n"
+             </Location>\n{extra}"
         ),
     )
     .unwrap();
-    let rsctmp = dir.path("rsctmp");
-    std::fs::create_dir(&rsctmp).unwrap();
-    std::fs::set_permissions(&rsctmp, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let victim = dir.path("victim");
-    // A pid no process has (above the default pid_max): httpd takes the file as stale.
-    std::fs::write(&victim, APACHE_VICTIM).unwrap();
-    let pid_file = rsctmp.join("apache2-matrix.pid");
-    std::os::unix::fs::symlink(&victim, &pid_file).unwrap();
-    let conf = dir.path("httpd.conf");
-    let run = |action: &str| {
+    conf
+}
+
+/// An apache-clone fixture: a namespace, a scratch directory with a configuration on
+/// 127.0.0.1:`port` (`extra` appended) and a state directory (HA_RSCTMP) of `mode`.
+struct Www {
+    ns: Netns,
+    dir: Scratch,
+    conf: PathBuf,
+    rsctmp: PathBuf,
+    port: u16,
+}
+
+impl Www {
+    fn new(tag: &str, port: u16, extra: &str, mode: u32) -> Www {
+        let ns = Netns::new(&format!("mx-{tag}"));
+        let dir = state_dir(tag);
+        let conf = apache_conf(&dir, port, extra);
+        let rsctmp = dir.path("rsctmp");
+        std::fs::create_dir(&rsctmp).unwrap();
+        std::fs::set_permissions(&rsctmp, std::fs::Permissions::from_mode(mode)).unwrap();
+        Www {
+            ns,
+            dir,
+            conf,
+            rsctmp,
+            port,
+        }
+    }
+
+    fn run(&self, action: &str) -> Outcome {
+        let status = format!("http://127.0.0.1:{}/server-status", self.port);
         Run::new("apache-clone", action)
-            .netns(ns.name())
-            .env("HA_RSCTMP", rsctmp.to_str().unwrap())
+            .netns(self.ns.name())
+            .env("HA_RSCTMP", self.rsctmp.to_str().unwrap())
             .params([
-                ("configfile", conf.to_str().unwrap()),
+                ("configfile", self.conf.to_str().unwrap()),
                 ("httpd", "/usr/sbin/apache2"),
                 ("envfiles", ""),
-                ("statusurl", "http://127.0.0.1:18081/server-status"),
+                ("statusurl", status.as_str()),
             ])
             .run()
-    };
+    }
+}
+
+/// The main httpd of `conf` as its pid file names it, checked to be an apache2 process.
+fn httpd_pid(pid_file: &Path) -> i32 {
+    let pid: i32 = std::fs::read_to_string(pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    assert_eq!(
+        comm.trim(),
+        "apache2",
+        "pid {pid} of {}",
+        pid_file.display()
+    );
+    pid
+}
+
+fn wait_gone(pid: i32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    !alive(pid)
+}
+
+/// What apache-clone does about its pid files, not what httpd does with them: the agent
+/// clears a symlink planted at its own pid file before httpd starts (httpd refuses to
+/// start on a link to a file that holds no pid, AH00058: the agent is what makes this
+/// start succeed), refuses a state directory others can write, and never takes its pid
+/// from a symlink later: monitor and stop find the real httpd, stop exits 0 with httpd
+/// gone, and the process the planted link names is left alone.
+#[test]
+fn apache_pid_files_planted_as_symlinks_are_cleared_and_never_trusted() {
+    if !require_root("state_files") || !require_program("state_files", "apache2") {
+        return;
+    }
+    // No PidFile directive: the agent passes its own, $HA_RSCTMP/apache2-<instance>.pid.
+    let www = Www::new("state-www", 18081, "", 0o755);
+    let victim = www.dir.path("victim");
+    std::fs::write(&victim, VICTIM).unwrap();
+    let pid_file = www.rsctmp.join("apache2-matrix.pid");
+    std::os::unix::fs::symlink(&victim, &pid_file).unwrap();
+    let run = |action: &str| www.run(action);
+    let start = run("start");
+    let stop_later = scopeguard(|| {
+        let _ = run("stop");
+    });
+    assert_eq!(
+        start.code, 0,
+        "start over a planted symlink: {}",
+        start.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), VICTIM);
+    assert_safe_file(&pid_file);
+    let httpd = httpd_pid(&pid_file);
+    // Now the pid file is replaced by a link to another process's pid: a decoy that must
+    // survive, while monitor and stop still find the real httpd.
+    let mut decoy = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let decoy_pid = www.dir.path("decoy.pid");
+    std::fs::write(&decoy_pid, format!("{}\n", decoy.id())).unwrap();
+    std::fs::remove_file(&pid_file).unwrap();
+    std::os::unix::fs::symlink(&decoy_pid, &pid_file).unwrap();
+    let monitor = run("monitor");
+    assert_eq!(monitor.code, 0, "monitor: {}", monitor.stderr);
+    let stop = run("stop");
+    drop(stop_later);
+    let decoy_alive = alive(i32::try_from(decoy.id()).unwrap());
+    let _ = decoy.kill();
+    let _ = decoy.wait();
+    assert_eq!(stop.code, 0, "stop: {}", stop.stderr);
+    assert!(
+        wait_gone(httpd),
+        "stop exited 0 and left httpd {httpd} running"
+    );
+    assert!(
+        decoy_alive,
+        "stop signalled the process a planted pid file named"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), VICTIM);
+    let probe = run("monitor");
+    assert_eq!(probe.code, 7, "after stop: {}", probe.stderr);
+}
+
+/// A state directory others can write (a planted file could be swapped under the agent):
+/// start is refused with the reason, and no httpd is left running.
+#[test]
+fn apache_refuses_a_state_directory_others_can_write() {
+    if !require_root("state_files") || !require_program("state_files", "apache2") {
+        return;
+    }
+    let www = Www::new("state-www2", 18082, "", 0o777);
+    let run = |action: &str| www.run(action);
+    let start = run("start");
+    let stop_later = scopeguard(|| {
+        let _ = run("stop");
+    });
+    assert_ne!(start.code, 0, "start in a world-writable state directory");
+    assert!(
+        start
+            .reason()
+            .is_some_and(|r| r.contains("unsafe pid file")),
+        "{:?}",
+        start.reason()
+    );
+    assert!(
+        running_with_arg(&www.conf).is_empty(),
+        "no httpd runs after the refusal"
+    );
+    drop(stop_later);
+}
+
+/// The administrator's own PidFile planted as a symlink: the agent removes the link (and
+/// says so) rather than let httpd's write follow it.
+#[test]
+fn apache_removes_a_symlink_at_the_configured_pid_file() {
+    if !require_root("state_files") || !require_program("state_files", "apache2") {
+        return;
+    }
+    // The PidFile directive names conf-run/httpd.pid below the ServerRoot.
+    let www = Www::new("state-www3", 18083, "PidFile conf-run/httpd.pid\n", 0o755);
+    let run_dir = www.dir.path("conf-run");
+    std::fs::create_dir(&run_dir).unwrap();
+    std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let pid_file = run_dir.join("httpd.pid");
+    let victim = www.dir.path("victim");
+    std::fs::write(&victim, VICTIM).unwrap();
+    std::os::unix::fs::symlink(&victim, &pid_file).unwrap();
+    let run = |action: &str| www.run(action);
     let start = run("start");
     let stop_later = scopeguard(|| {
         let _ = run("stop");
     });
     assert_eq!(start.code, 0, "start: {}", start.stderr);
-    assert_eq!(
-        std::fs::read_to_string(&victim).unwrap(),
-        APACHE_VICTIM,
-        "httpd's pid went through the symlink"
+    assert!(
+        start.stderr.contains("removing the symlink at PidFile"),
+        "{}",
+        start.stderr
     );
-    assert_safe_file(&pid_file);
-    let pid: i32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    assert!(alive(pid), "httpd {pid} runs");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), VICTIM);
+    let httpd = httpd_pid(&pid_file);
+    let stop = run("stop");
     drop(stop_later);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(pid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(!alive(pid), "stop left httpd {pid} running");
-    assert_eq!(std::fs::read_to_string(&victim).unwrap(), APACHE_VICTIM);
+    assert_eq!(stop.code, 0, "stop: {}", stop.stderr);
+    assert!(wait_gone(httpd), "stop left httpd {httpd} running");
 }
 
 /// Runs `f` when dropped (also when an assertion fails first).
