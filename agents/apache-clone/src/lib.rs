@@ -8,13 +8,14 @@
 
 pub mod conf;
 pub mod envfile;
+pub mod ere;
 pub mod glob;
 pub mod server;
 pub mod testconf;
 
 use http_probe::Url;
 use ocf::{Action, Context, Error, Result, ResultExt, Status};
-use regex::{Regex, RegexBuilder};
+use regex_lite::{Regex, RegexBuilder};
 use server::Server;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -84,22 +85,34 @@ impl Pattern {
     }
 }
 
-/// A case-insensitive extended regular expression, as `grep -Ei` reads it (`^` and `$`
-/// match at line boundaries, as grep matches line by line).
+/// A case-insensitive extended regular expression, as `grep -Ei` reads it under `LC_ALL=C`
+/// (the shell agent's test): ASCII case folding, POSIX classes such as `[[:digit:]]`, the
+/// differences in [`ere`]. Match it
+/// with [`matches_a_line`], as grep does, line by line.
 pub fn compile_regex(name: &str, pattern: &str) -> Result<Regex> {
-    RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .multi_line(true)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| {
-            let why = e.to_string().replace('\n', " ");
+    ere::to_regex_lite(pattern)
+        .and_then(|translated| {
+            RegexBuilder::new(&translated)
+                .case_insensitive(true)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| e.to_string().replace('\n', " "))
+        })
+        .map_err(|why| {
             Error::bad_param(
                 name,
                 pattern,
                 format!("not a valid regular expression: {why}"),
             )
         })
+}
+
+/// Whether `regex` matches one of the lines of `text`, as `grep -q` answers: `^` and `$`
+/// anchor at each line, and no match spans lines (`[^x]*` never crosses a newline).
+pub fn matches_a_line(regex: &Regex, text: &str) -> bool {
+    // grep sees no line in an empty input, and none after a final newline.
+    let lines = text.strip_suffix('\n').unwrap_or(text);
+    !text.is_empty() && lines.split('\n').any(|line| regex.is_match(line))
 }
 
 /// Split `options` into words: white space separates, '...' and "..." group. No expansion.
@@ -312,7 +325,7 @@ impl Agent {
         let mut request = http_probe::Request::new(url.clone(), end);
         request.basic_auth = auth;
         match request.get() {
-            Ok(r) if regex.is_match(&String::from_utf8_lossy(&r.body)) => {
+            Ok(r) if matches_a_line(regex, &String::from_utf8_lossy(&r.body)) => {
                 if r.head.status >= 400 {
                     log::warn!("{url} answered HTTP {} (its body matches)", r.head.status);
                 }

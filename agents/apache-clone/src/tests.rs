@@ -83,15 +83,6 @@ fn default_status_url_comes_from_the_configuration() {
 }
 
 #[test]
-fn testregex_is_a_case_insensitive_line_ere() {
-    let r = compile_regex("testregex", "</ *html *>").unwrap();
-    assert!(r.is_match("<p>x</p>\n</HTML >\n"));
-    assert!(!r.is_match("<html>"));
-    let r = compile_regex("testregex", "^Total Accesses: [[:digit:]]+$").unwrap();
-    assert!(r.is_match("Uptime: 5\nTotal Accesses: 12\nBusyWorkers: 1\n"));
-}
-
-#[test]
 fn options_split_like_words() {
     assert_eq!(
         split_options(" -DFOO  -C 'ServerName a b' -c \"X y\"").unwrap(),
@@ -135,4 +126,103 @@ fn empty_envfiles_reads_none() {
             .len(),
         2
     );
+}
+
+/// What `grep -Eiq PATTERN` answers under LC_ALL=C for `text`: 0 a match, 1 none, 2 refused.
+fn grep_answer(pattern: &str, text: &str) -> i32 {
+    use std::io::Write;
+    let mut grep = std::process::Command::new("grep")
+        .env("LC_ALL", "C")
+        .args(["-Eiq", "-e", pattern])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("grep runs");
+    // grep -q may exit at its first match, before reading everything: a broken pipe is fine.
+    let _ = grep.stdin.take().expect("stdin").write_all(text.as_bytes());
+    grep.wait()
+        .expect("grep exits")
+        .code()
+        .expect("an exit code")
+}
+
+#[test]
+fn testregex_matches_as_grep_does() {
+    const TEXTS: [&str; 17] = [
+        "<p>x</p>\n</HTML >\n",
+        "Uptime: 5\nTotal Accesses: 12\nBusyWorkers: 1\n",
+        "a\nb",
+        "foo\r\n",
+        "It Works",
+        "ABAB xxx",
+        "\u{c9}",
+        "works fine",
+        "",
+        "\n",
+        "abc\n",
+        "a\n\nb",
+        "aab",
+        "]\\",
+        "9 d",
+        "x{1",
+        "/a.b",
+    ];
+    // Each agrees with grep on every text.
+    let agree = [
+        "</ *html *>",
+        "^Total Accesses: [[:digit:]]+$",
+        "a[^x]*b",
+        "^b",
+        "foo$",
+        "[[:alpha:]]+[[:space:]]works",
+        "it works|welcome",
+        "(ab){2}",
+        "x{2,}",
+        "a{,2}b",
+        "\\.",
+        "[.]",
+        "\u{e9}",
+        "\\bworks\\b",
+        "\\<works\\>",
+        "\\w+s$",
+        "[a-z]+",
+        "[[:upper:]]",
+        "^$",
+        "a|",
+        "()",
+        "[a\\]]",
+        "[]]",
+        "[^]a]",
+        "[x[]",
+        "\\/a",
+        "\\{1",
+        "a**",
+        "[&~#-]",
+        "welcome\nworks$",
+    ];
+    for pattern in agree {
+        let ours = compile_regex("testregex", pattern).unwrap();
+        for text in TEXTS {
+            let ours = i32::from(!matches_a_line(&ours, text));
+            assert_eq!(ours, grep_answer(pattern, text), "{pattern:?} on {text:?}");
+        }
+    }
+    // Refused with the reason: grep would read them otherwise than regex-lite, or its GNU
+    // fallbacks (a literal * or {) hide a mistake. Refused is exit 6 with the parameter named.
+    for pattern in [
+        "(a)\\1",
+        "*a",
+        "a{1",
+        "(a\nb)",
+        "a)",
+        "\\d",
+        "(?i)x",
+        "a+?",
+        "a{2}?",
+        "[[.a.]]",
+        "[[:digit:]",
+    ] {
+        let e = compile_regex("testregex", pattern).unwrap_err();
+        assert_eq!(e.status(), Status::ErrConfigured, "{pattern:?}: {e}");
+    }
 }
