@@ -114,25 +114,14 @@ impl<T, E: fmt::Display> ResultExt<T> for std::result::Result<T, E> {
     }
 }
 
-/// A value made safe to quote in a log line or exit reason: control characters are escaped
-/// (an exit reason ends at the first newline) and very long values are cut.
+/// A value quoted for a log line or exit reason, cut when very long. Control characters and
+/// the exit-reason marker are escaped here too, although the logger and `ocf::run` escape
+/// every line again ([`crate::text::one_line`]): a reason may be read before it is printed.
 pub fn printable(value: &str) -> String {
     const MAX: usize = 200;
-    let mut out = String::with_capacity(value.len().min(MAX) + 2);
-    out.push('"');
-    for (count, c) in value.chars().enumerate() {
-        if count == MAX {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('"');
-    out
+    let cut: String = value.chars().take(MAX).collect();
+    let more = if cut.len() < value.len() { "..." } else { "" };
+    format!("\"{}{more}\"", crate::text::one_line(&cut))
 }
 
 #[cfg(test)]
@@ -171,6 +160,12 @@ mod tests {
         let p = printable(&long);
         assert!(p.len() < 210, "{}", p.len());
         assert!(p.ends_with("...\""));
+    }
+
+    #[test]
+    fn printable_escapes_control_characters() {
+        assert_eq!(printable("a\nb"), "\"a\\nb\"");
+        assert_eq!(printable("ok"), "\"ok\"");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod params;
 pub mod run;
 pub mod status;
 pub mod testing;
+pub mod text;
 
 pub use action::Action;
 pub use agent::{Agent, Context};

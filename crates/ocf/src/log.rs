@@ -9,6 +9,7 @@
 //! `OCF_TRACE_RA` turns on debug records.
 
 use crate::env::Env;
+use crate::text::one_line;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::sync::Mutex;
@@ -95,14 +96,16 @@ impl AgentLogger {
         }
     }
 
-    /// The line written to stderr for one record, without the newline.
+    /// The line written to stderr (and syslog) for one record, without the newline. The
+    /// message and the tag are made one line here ([`one_line`]): whatever a value carries,
+    /// a record cannot start a forged log line or a forged exit reason.
     pub fn format(&self, level: log::Level, message: &str) -> String {
         format!(
             "{}[{}]: {}: {}",
-            self.tag,
+            one_line(&self.tag),
             std::process::id(),
             level_word(level),
-            message
+            one_line(message)
         )
     }
 
@@ -187,6 +190,22 @@ mod tests {
         assert_eq!(AgentLogger::new("a", &off).facility, None);
         let trace = Env::from_vars([("OCF_TRACE_RA", "1")]).unwrap();
         assert_eq!(AgentLogger::new("a", &trace).level, log::LevelFilter::Debug);
+    }
+
+    /// Issue 17 "Everyone": a newline in a value (nic, httpd, an environment variable's
+    /// name) must not start a second, forged log line, in stderr or in syslog.
+    #[test]
+    fn a_newline_in_a_value_cannot_forge_a_log_line() {
+        let env =
+            Env::from_vars([("OCF_RESOURCE_INSTANCE", "vip\nipaddr2(x)[1]: ERROR: tag")]).unwrap();
+        let l = AgentLogger::new("ipaddr2", &env);
+        let line = l.format(
+            log::Level::Info,
+            "nic=eth0\nipaddr2(vip)[1]: ERROR: forged\r\u{1b}[2Kocf-exit-reason:forged",
+        );
+        assert!(!line.contains(['\n', '\r', '\u{1b}']), "{line:?}");
+        assert!(!line.contains("ocf-exit-reason:"), "{line:?}");
+        assert!(line.contains("nic=eth0\\nipaddr2(vip)"), "{line:?}");
     }
 
     #[test]

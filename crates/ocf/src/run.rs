@@ -9,12 +9,12 @@ use crate::error::{Error, Result};
 use crate::metadata::Metadata;
 use crate::params::Params;
 use crate::status::Status;
+use crate::text::one_line;
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
-/// The prefix Pacemaker looks for on stderr (`OCF_EXIT_REASON_PREFIX`).
-pub const EXIT_REASON_PREFIX: &str = "ocf-exit-reason:";
+pub use crate::text::EXIT_REASON_PREFIX;
 
 /// Run agent `A` as Pacemaker invokes it. Its `main` is `ocf::run::<A>()`.
 pub fn run<A: Agent>() -> ExitCode {
@@ -53,7 +53,7 @@ pub fn run_with<A: Agent>(
     let action = match word.parse::<Action>() {
         Ok(a) => a,
         Err(e) => {
-            let _ = writeln!(err, "{e}");
+            let _ = writeln!(err, "{}", one_line(&e.to_string()));
             usage::<A>(err);
             return Status::ErrUnimplemented;
         }
@@ -86,11 +86,6 @@ pub fn run_with<A: Agent>(
             e.status()
         }
     }
-}
-
-/// An exit reason ends at the first newline (Pacemaker reads to end of line).
-fn one_line(reason: &str) -> String {
-    reason.replace(['\n', '\r'], " ")
 }
 
 /// Run `f`, turning a panic into OCF_ERR_GENERIC with the panic's message as the reason. The
@@ -157,11 +152,13 @@ mod tests {
 <parameters>
  <parameter name="state" required="1"><content type="string"/></parameter>
  <parameter name="fail"><content type="string" default=""/></parameter>
+ <parameter name="why"><content type="string" default="asked to fail"/></parameter>
 </parameters><actions><action name="start" timeout="20s"/></actions></resource-agent>
 "#;
 
     struct Dummy {
         fail: Option<String>,
+        why: String,
     }
 
     impl Agent for Dummy {
@@ -172,6 +169,7 @@ mod tests {
             ctx.params.required("state")?;
             Ok(Dummy {
                 fail: ctx.params.string("fail"),
+                why: ctx.params.string("why").unwrap_or_default(),
             })
         }
 
@@ -187,7 +185,7 @@ mod tests {
                 Some("panic") => panic!("boom"),
                 Some(code) => Err(Error::new(
                     Status::from_code(code.parse().unwrap()).unwrap(),
-                    "asked\nto fail",
+                    self.why.clone(),
                 )),
                 None => Ok(Status::Success),
             }
@@ -276,10 +274,14 @@ mod tests {
             let code = status.code().to_string();
             let (got, _, err) = run(
                 &["start"],
-                &[("OCF_RESKEY_state", "x"), ("OCF_RESKEY_fail", &code)],
+                &[
+                    ("OCF_RESKEY_state", "x"),
+                    ("OCF_RESKEY_fail", &code),
+                    ("OCF_RESKEY_why", "asked\nto fail"),
+                ],
             );
             assert_eq!(got, status);
-            assert_eq!(err, "ocf-exit-reason:asked to fail\n");
+            assert_eq!(err, "ocf-exit-reason:asked\\nto fail\n");
         }
     }
 
@@ -305,6 +307,24 @@ mod tests {
             assert_eq!(status, Status::ErrUnimplemented, "{action}");
             assert!(err.contains("not implemented"), "{err}");
         }
+    }
+
+    /// Issue 17 "Everyone": Pacemaker takes the LAST `ocf-exit-reason:` anywhere in stderr,
+    /// so a value carrying `\rocf-exit-reason:` must not forge a second reason.
+    #[test]
+    fn a_value_cannot_forge_a_second_exit_reason() {
+        let (status, _, err) = run(
+            &["start"],
+            &[
+                ("OCF_RESKEY_state", "x"),
+                ("OCF_RESKEY_fail", "1"),
+                ("OCF_RESKEY_why", "eth0\rocf-exit-reason:all is well\n"),
+            ],
+        );
+        assert_eq!(status, Status::ErrGeneric);
+        assert_eq!(err.matches("ocf-exit-reason:").count(), 1, "{err:?}");
+        assert_eq!(err.lines().count(), 1, "{err:?}");
+        assert!(!err.contains('\r'), "{err:?}");
     }
 
     #[test]
