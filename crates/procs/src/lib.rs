@@ -1,52 +1,74 @@
-//! # procs: facts about processes from /proc, signals, and detached daemons
+//! # procs: processes from /proc, signals that reach only the process meant, pid and state
+//! files read safely, and detached daemons
 //!
 //! What an agent that manages a daemon needs, without forking `ps`, `pgrep` or `kill`:
-//! - [`read_pid_file`]: a daemon's pid file, read defensively (size-capped, no symlinks,
-//!   regular files only, one positive number).
-//! - [`Process`]: one process as `/proc/<pid>/stat` describes it (parent, state, start time),
-//!   with its executable and command line on demand; [`Identity`] is pid plus start time, so a
-//!   pid reused by another process after ours exited is never mistaken for ours (proc(5)).
-//! - [`all`], [`named`] (and [`pids_named`], [`cmdline_of`]), [`children`], [`descendants`]:
-//!   walks of the process table.
-//! - [`Identity::signal`] and [`wait_gone`]: kill(2) only the process we identified, and poll
-//!   /proc until processes are gone, bounded by a deadline.
-//! - [`StateDir`]: a state directory (pid files, status files) opened without following
-//!   planted symlinks, root-owned and not writable by others, and files created in it with
-//!   `O_CREAT|O_EXCL|O_NOFOLLOW`; [`prepare_pid_path`] for a daemon that writes its own.
+//! - [`ProcFs`]: the one reader of `/proc`, with a root that tests point at a fake tree:
+//!   the process table, each process's `stat`, `comm`, `cmdline`, `status` uids, `exe`,
+//!   mount namespace, `fdinfo` mount IDs and raw files (`maps`, `mountinfo`).
+//! - [`Process`]: one process as `/proc/<pid>/stat` describes it; [`Identity`] is pid plus
+//!   start time, so a pid reused by another process after ours exited is never mistaken for
+//!   ours (proc(5)).
+//! - [`Captured`] and [`Expect`]: a process as a scan found it (identity, uids, resolved
+//!   executable) and what it must be to count as ours (a program, a user). Signals go
+//!   through a pidfd (pidfd_open(2), pidfd_send_signal(2)) opened before the process is
+//!   checked to be still the one captured, so no pid reuse, execve(2) or change of user in
+//!   between redirects them; [`Identity::signal`] does the same for pid and start time.
+//! - [`wait_gone`], [`all`], [`named`], [`children`], [`descendants`]: walks and bounded
+//!   waits over the system's /proc.
+//! - [`SmallFile`]: a small file (pid file, state file) in a directory a local user may
+//!   control, read with O_NOFOLLOW|O_NONBLOCK and checked on its descriptor (regular, root's,
+//!   one link, capped); [`read_pid_file`] and [`read_pid_record`] on top of it.
+//! - [`StateDir`]: a state directory opened without following planted symlinks, root-owned
+//!   and not writable by others; files created in it with `O_CREAT|O_EXCL|O_NOFOLLOW` and
+//!   read through [`SmallFile`]; [`prepare_pid_path`] for a daemon that writes its own.
 //! - [`Daemon`]: start a daemon from an argv vector and an environment, in its own session
-//!   (setsid(2)), so Pacemaker's SIGKILL of the agent's process group does not reach it;
-//!   the launcher's exit status and stderr are collected for daemons that fork themselves.
+//!   (setsid(2)), so Pacemaker's SIGKILL of the agent's process group does not reach it.
+//! - [`words`]: a parameter holding arguments split into argv as sh(1) splits words, with no
+//!   shell; [`find_program`] and [`is_executable`] for the program itself.
+//! - [`fake`]: a fake /proc tree for tests of policy without a kernel.
 //!
 //! Not for short-lived helper programs (use the `child` crate) and not a process supervisor.
 
+mod captured;
 mod daemon;
+pub mod fake;
+mod pidfd;
 mod pidfile;
 mod process;
+mod procfs;
+mod program;
+mod safe_file;
 mod statedir;
+pub mod words;
 
+pub use captured::{Captured, Expect};
 pub use daemon::{Daemon, Launched};
-pub use pidfile::read_pid_file;
+pub use pidfd::available as pidfd_available;
+pub use pidfile::{PidRecord, read_pid_file, read_pid_record};
 pub use process::{
     Identity, Process, all, children, cmdline_of, descendants, named, pids_named, wait_gone,
 };
+pub use procfs::{COMM_LEN, ProcFs, Uids};
+pub use program::{find_program, is_executable};
+pub use safe_file::{Owner, SmallFile, Untrusted};
 pub use statedir::{StateDir, prepare_pid_path};
 
 pub use nix::sys::signal::Signal;
 
 use std::path::PathBuf;
 
-/// Why a process fact could not be read or an operation on a process failed.
+/// Why a process fact could not be read or an operation on a process or file failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("reading pid file {path}: {source}")]
-    PidFileIo {
+    #[error("reading {path}: {source}")]
+    ReadFile {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("pid file {path} is not a regular file")]
-    PidFileNotRegular { path: PathBuf },
-    #[error("pid file {path} does not hold a pid: {content:?}")]
-    PidFileGarbage { path: PathBuf, content: String },
+    #[error("refusing {path}: {why}")]
+    Untrusted { path: PathBuf, why: Untrusted },
+    #[error("pid file {path} does not hold a pid")]
+    PidFileGarbage { path: PathBuf },
     #[error("state directory {path} is unsafe: {why}")]
     UnsafeStateDir { path: PathBuf, why: String },
     #[error("{path}: {source}")]
@@ -77,4 +99,19 @@ pub enum Error {
         program: String,
         source: std::io::Error,
     },
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
+
+    /// A fresh directory `0755` under the temp directory, named for the test and process.
+    pub fn scratch(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("procs-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        d
+    }
 }

@@ -1,10 +1,10 @@
-//! Processes as /proc describes them (proc(5): /proc/<pid>/stat, exe, cmdline), signals to
-//! identified processes, and bounded waits for their exit.
+//! Processes as /proc describes them (proc(5): /proc/<pid>/stat), who a process is
+//! ([`Identity`]: pid and start time), and signals that reach only the process meant.
 
+use crate::pidfd::{self, Opened};
+use crate::procfs::ProcFs;
 use crate::{Error, Signal};
-use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,103 +21,62 @@ pub struct Identity {
 pub struct Process {
     pub pid: i32,
     pub ppid: i32,
+    /// The process group (setpgid(2)).
+    pub pgrp: i32,
     /// The session id (setsid(2)); a daemon's main process usually leads its own session.
     pub session: i32,
     /// The command name (at most 15 bytes, as the kernel keeps it).
     pub comm: String,
     /// State letter: R, S, D, Z (zombie), T, X (dead), ...
     pub state: char,
+    /// The kernel's PF_* flags (include/linux/sched.h).
+    pub flags: u64,
     pub start_time: u64,
 }
 
-fn proc_path(pid: i32, file: &str) -> PathBuf {
-    PathBuf::from(format!("/proc/{pid}/{file}"))
-}
+/// PF_EXITING: the task is in do_exit() and will never run user code again.
+const PF_EXITING: u64 = 0x4;
+/// PF_KTHREAD: a kernel thread.
+const PF_KTHREAD: u64 = 0x0020_0000;
 
 /// Parse the content of `/proc/<pid>/stat`. The command name is in parentheses and may hold
 /// spaces and parentheses itself, so the fields are counted from the last `)`.
-fn parse_stat(pid: i32, text: &str) -> Option<Process> {
+pub(crate) fn parse_stat(pid: i32, text: &str) -> Option<Process> {
     let open = text.find('(')?;
     let close = text.rfind(')')?;
     let comm = text.get(open + 1..close)?.to_owned();
     let fields: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
-    // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+    // fields[0] is field 3 (state); field 9 (flags) is fields[6]; field 22 (starttime) is
+    // fields[19].
     Some(Process {
         pid,
         comm,
         state: fields.first()?.chars().next()?,
         ppid: fields.get(1)?.parse().ok()?,
+        pgrp: fields.get(2)?.parse().ok()?,
         session: fields.get(3)?.parse().ok()?,
+        flags: fields.get(6)?.parse().ok()?,
         start_time: fields.get(19)?.parse().ok()?,
     })
-}
-
-/// A /proc file read with one read(2) into a 1 KiB buffer: `read_to_string` would probe the
-/// size and read in small steps, which adds up when walking every process. The files read
-/// here (`stat`, `comm`) are single-record seq_files: the kernel formats the whole record and
-/// copies as much as fits, so a read shorter than the buffer returned all of it and the
-/// second read(2) that would only report end of file is skipped.
-fn read_small(path: &Path) -> std::io::Result<String> {
-    read_bytes(path).map(|buf| String::from_utf8_lossy(&buf).into_owned())
-}
-
-/// [`read_small`] without the text conversion. `cmdline` is not a seq_file, but the kernel
-/// copies the whole argument area when the buffer is large enough, so the same shortcut holds.
-fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 1024];
-    let mut len = 0;
-    loop {
-        if len == buf.len() {
-            buf.resize(len * 2, 0);
-        }
-        match file.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => {
-                len += n;
-                if len < buf.len() {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    buf.truncate(len);
-    Ok(buf)
 }
 
 /// True when `exe` (a `/proc/<pid>/exe` link) is `resolved` (a program path with its
 /// symlinks resolved), including a binary replaced on disk since the process started (the
 /// kernel then appends " (deleted)").
-fn exe_is(exe: &Path, resolved: &Path) -> bool {
-    if exe == resolved {
-        return true;
-    }
-    let exe = exe.as_os_str().as_encoded_bytes();
-    let resolved = resolved.as_os_str().as_encoded_bytes();
-    exe.strip_prefix(resolved) == Some(b" (deleted)".as_slice())
+pub(crate) fn exe_is(exe: &Path, resolved: &Path) -> bool {
+    strip_deleted(exe) == resolved.as_os_str().as_encoded_bytes()
+}
+
+/// A readlink of `/proc/<pid>/exe` without the " (deleted)" the kernel appends.
+pub(crate) fn strip_deleted(exe: &Path) -> &[u8] {
+    let bytes = exe.as_os_str().as_encoded_bytes();
+    bytes.strip_suffix(b" (deleted)").unwrap_or(bytes)
 }
 
 impl Process {
-    /// The process with this pid, or `Ok(None)` when there is none.
+    /// The process with this pid (system /proc), or `Ok(None)` when there is none.
     pub fn read(pid: i32) -> Result<Option<Process>, Error> {
-        let path = proc_path(pid, "stat");
-        match read_small(&path) {
-            Ok(text) => parse_stat(pid, &text)
-                .map(Some)
-                .ok_or(Error::ProcFormat { path }),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidInput
-                ) || e.raw_os_error() == Some(libc::ESRCH) =>
-            {
-                Ok(None)
-            }
-            Err(source) => Err(Error::Proc { path, source }),
-        }
+        ProcFs::system().process(pid)
     }
 
     /// Who it is, for later checks and signals.
@@ -133,11 +92,22 @@ impl Process {
         !matches!(self.state, 'Z' | 'X' | 'x')
     }
 
+    /// True once it has begun to exit (PF_EXITING): it may still hold resources for a few
+    /// milliseconds in the kernel, but it can never run user code (send, write) again.
+    pub fn is_exiting(&self) -> bool {
+        self.flags & PF_EXITING != 0
+    }
+
+    /// True for a kernel thread (PF_KTHREAD): never a holder to signal, never a daemon.
+    pub fn is_kernel_thread(&self) -> bool {
+        self.flags & PF_KTHREAD != 0
+    }
+
     /// The executable (`/proc/<pid>/exe`), None when unreadable (kernel threads, another
     /// user's process without privileges, or gone). After a package upgrade the kernel
     /// appends " (deleted)"; [`Process::runs`] allows for that.
     pub fn exe(&self) -> Option<PathBuf> {
-        std::fs::read_link(proc_path(self.pid, "exe")).ok()
+        ProcFs::system().exe(self.pid)
     }
 
     /// True when the process executes `program` (compared after resolving symlinks in
@@ -164,11 +134,7 @@ impl Process {
 impl Identity {
     /// The identity of the process `pid` now, if it is running.
     pub fn of(pid: i32) -> Option<Identity> {
-        Process::read(pid)
-            .ok()
-            .flatten()
-            .filter(Process::is_running)
-            .map(|p| p.identity())
+        ProcFs::system().identity(pid)
     }
 
     /// True while this very process runs (same pid, same start time, not a zombie).
@@ -176,108 +142,81 @@ impl Identity {
         Identity::of(self.pid) == Some(*self)
     }
 
-    /// Send `signal` if this very process still runs. `Ok(false)` when it is gone (nothing
-    /// sent). The check and the kill(2) are two steps; a pid is reused only after the old
-    /// process is reaped and the pid space wrapped, which cannot happen in between in practice.
+    /// Send `signal` to this very process, if it still runs: `Ok(false)` when it is gone
+    /// (nothing sent). Through a pidfd where the kernel has them, opened before the check,
+    /// so that a pid reused between the check and the signal is never signalled.
     pub fn signal(&self, signal: Signal) -> Result<bool, Error> {
-        if !self.is_alive() {
-            return Ok(false);
-        }
-        match nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid), signal) {
-            Ok(()) => Ok(true),
-            Err(nix::Error::ESRCH) => Ok(false),
-            Err(source) => Err(Error::Signal {
-                pid: self.pid,
-                signal,
-                source,
-            }),
-        }
+        signal_checked(self.pid, signal, || self.is_alive())
     }
 }
 
-/// The pids listed in /proc now (entries that are not numbers are skipped).
-fn proc_pids() -> Result<impl Iterator<Item = i32>, Error> {
-    let dir = Path::new("/proc");
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Proc {
-        path: dir.to_owned(),
+/// Send `signal` to the process `pid` is now if `still_ours()` says it is the one meant.
+///
+/// With a pidfd the check runs after pidfd_open: if the process checked is the one meant,
+/// the pidfd (opened earlier on that pid, which the process held throughout) names it, and
+/// a signal through it cannot reach a successor. Without pidfds (ENOSYS) it is check, then
+/// kill(2): a pid is reused only after the old process was reaped and the pid space wrapped
+/// around, which cannot happen in the microseconds between.
+pub(crate) fn signal_checked(
+    pid: i32,
+    signal: Signal,
+    still_ours: impl FnOnce() -> bool,
+) -> Result<bool, Error> {
+    let err = |source| Error::Signal {
+        pid,
+        signal,
         source,
-    })?;
-    Ok(entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok()))
+    };
+    match pidfd::open(pid).map_err(err)? {
+        Opened::Gone => Ok(false),
+        Opened::Fd(fd) => {
+            if !still_ours() {
+                return Ok(false);
+            }
+            fd.send(signal).map_err(err)
+        }
+        Opened::Unsupported => {
+            if !still_ours() {
+                return Ok(false);
+            }
+            match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal) {
+                Ok(()) => Ok(true),
+                Err(nix::Error::ESRCH) => Ok(false),
+                Err(source) => Err(err(source)),
+            }
+        }
+    }
 }
 
 /// Every process in /proc now (processes that vanish during the walk are skipped).
 pub fn all() -> Result<Vec<Process>, Error> {
-    Ok(proc_pids()?
-        .filter_map(|pid| Process::read(pid).ok().flatten())
-        .collect())
+    ProcFs::system().all()
 }
 
 /// The processes whose command name (`/proc/<pid>/comm`, at most 15 bytes) is `comm`,
-/// truncated as the kernel truncates it. Cheaper than [`all`] followed by a filter: only
-/// `comm` is read for every process (the kernel formats `stat` at a far higher cost), and
-/// `stat` only for the ones whose name matches.
+/// truncated as the kernel truncates it ([`ProcFs::named`]).
 pub fn named(comm: &str) -> Result<Vec<Process>, Error> {
-    let wanted = &comm.as_bytes()[..comm.len().min(15)];
-    Ok(pids_named(comm)?
-        .into_iter()
-        .filter_map(|pid| Process::read(pid).ok().flatten())
-        .filter(|p| p.comm.as_bytes() == wanted)
-        .collect())
+    ProcFs::system().named(comm)
 }
 
-/// The pids of the processes whose command name is `comm` (as [`named`]), for a caller that
-/// tests something cheaper than `stat` (such as [`cmdline_of`]) before reading the process.
+/// The pids of the processes whose command name is `comm` ([`ProcFs::pids_named`]).
 pub fn pids_named(comm: &str) -> Result<Vec<i32>, Error> {
-    let wanted = &comm.as_bytes()[..comm.len().min(15)];
-    Ok(proc_pids()?
-        .filter(|&pid| {
-            read_small(&proc_path(pid, "comm"))
-                .is_ok_and(|name| name.strip_suffix('\n').unwrap_or(&name).as_bytes() == wanted)
-        })
-        .collect())
+    ProcFs::system().pids_named(comm)
 }
 
-/// The argument vector of process `pid` (`/proc/<pid>/cmdline`); empty for kernel threads,
-/// zombies and processes that are gone.
+/// The argument vector of process `pid` ([`ProcFs::cmdline`]).
 pub fn cmdline_of(pid: i32) -> Vec<OsString> {
-    let Ok(raw) = read_bytes(&proc_path(pid, "cmdline")) else {
-        return Vec::new();
-    };
-    raw.split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| OsString::from_vec(a.to_vec()))
-        .collect()
+    ProcFs::system().cmdline(pid)
 }
 
 /// The running children of `pid`.
 pub fn children(pid: i32) -> Result<Vec<Process>, Error> {
-    Ok(all()?
-        .into_iter()
-        .filter(|p| p.ppid == pid && p.is_running())
-        .collect())
+    ProcFs::system().children(pid)
 }
 
-/// The running descendants of `pid` (children, their children, ...), from one walk of /proc,
-/// parents before their children.
+/// The running descendants of `pid` ([`ProcFs::descendants`]).
 pub fn descendants(pid: i32) -> Result<Vec<Process>, Error> {
-    let mut by_parent: BTreeMap<i32, Vec<Process>> = BTreeMap::new();
-    for p in all()?.into_iter().filter(Process::is_running) {
-        by_parent.entry(p.ppid).or_default().push(p);
-    }
-    let mut out = Vec::new();
-    let mut seen = BTreeSet::from([pid]);
-    let mut queue = vec![pid];
-    while let Some(parent) = queue.pop() {
-        for child in by_parent.remove(&parent).unwrap_or_default() {
-            if seen.insert(child.pid) {
-                queue.push(child.pid);
-                out.push(child);
-            }
-        }
-    }
-    Ok(out)
+    ProcFs::system().descendants(pid)
 }
 
 /// Poll /proc every `every` until none of `processes` runs; false if some still run at `end`.
@@ -301,11 +240,14 @@ mod tests {
 
     #[test]
     fn parses_stat_with_awkward_names() {
-        let line = "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 ...";
+        let line = "4242 (a) b (c)) S 1 4240 4242 0 -1 4194564 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 ...";
         let p = parse_stat(4242, line).unwrap();
         assert_eq!(p.comm, "a) b (c)");
         assert_eq!((p.state, p.ppid, p.start_time), ('S', 1, 987_654));
-        assert_eq!(p.session, 4242);
+        assert_eq!((p.pgrp, p.session), (4240, 4242));
+        assert!(p.is_exiting() && !p.is_kernel_thread(), "flags 0x400004");
+        let kthread = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 3 0 0";
+        assert!(parse_stat(2, kthread).unwrap().is_kernel_thread());
         assert!(parse_stat(1, "1 (x) S").is_none());
         assert!(parse_stat(1, "garbage").is_none());
     }
@@ -315,7 +257,7 @@ mod tests {
         let me = Process::read(std::process::id().try_into().unwrap())
             .unwrap()
             .unwrap();
-        assert!(me.is_running());
+        assert!(me.is_running() && !me.is_exiting() && !me.is_kernel_thread());
         let exe = std::env::current_exe().unwrap();
         assert!(me.runs(&exe), "{:?} vs {exe:?}", me.exe());
         assert!(!me.runs(Path::new("/bin/true")));
@@ -370,6 +312,13 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(2));
         child.wait().unwrap();
         assert!(!id.signal(Signal::SIGTERM).unwrap());
+    }
+
+    #[test]
+    fn this_kernel_has_pidfds() {
+        // Linux 5.3 and later: Identity::signal goes through a pidfd here. The fallback is
+        // for older kernels and seccomp filters.
+        assert!(pidfd::available());
     }
 
     #[test]

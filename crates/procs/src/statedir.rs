@@ -10,6 +10,7 @@
 //! would be `install -d -m 0755` plus `rm -f` and a `set -C` redirection, without the races.
 
 use crate::Error;
+use crate::safe_file::{Owner, SmallFile, trust};
 use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, OFlag, openat};
 use nix::sys::stat::{FileStat, Mode, SFlag, fchmod, fstat, fstatat, mkdirat};
@@ -28,7 +29,7 @@ pub struct StateDir {
 
 /// Who may own a state directory: root, or the user we run as (tests without root).
 fn trusted_owner(st: &FileStat) -> bool {
-    st.st_uid == 0 || st.st_uid == nix::unistd::geteuid().as_raw()
+    Owner::RootOrSelf.allows(st.st_uid)
 }
 
 fn writable_by_others(st: &FileStat) -> bool {
@@ -116,17 +117,23 @@ impl StateDir {
             Err(Errno::ENOENT) => return Ok(()),
             Err(e) => return Err(io(&self.path.join(name), e)),
         };
-        let regular = st.st_mode & SFlag::S_IFMT.bits() == SFlag::S_IFREG.bits();
-        if regular && trusted_owner(&st) && st.st_nlink == 1 {
-            return Ok(());
+        match trust(&st, Owner::RootOrSelf) {
+            Ok(()) => Ok(()),
+            Err(why) => {
+                log::warn!(
+                    "removing {}: not a file of ours: {why}",
+                    self.path.join(name).display()
+                );
+                self.remove(name)
+            }
         }
-        log::warn!(
-            "removing {}: not a regular file of ours (mode {:o}, uid {})",
-            self.path.join(name).display(),
-            st.st_mode,
-            st.st_uid
-        );
-        self.remove(name)
+    }
+
+    /// The content of the file `name` in this directory, read as `how` says
+    /// ([`SmallFile`]: no symlink, no FIFO, root's, one link, capped); `Ok(None)` when it
+    /// does not exist.
+    pub fn read_file(&self, name: &OsStr, how: SmallFile) -> Result<Option<Vec<u8>>, Error> {
+        how.read_at(&self.fd, Path::new(name), &self.path.join(name))
     }
 }
 
