@@ -48,7 +48,10 @@ pub fn observe(
     client: &Client,
     end: Instant,
 ) -> Observation {
-    let pids = crate::process::find(proc_root, daemon);
+    let pids: Vec<i32> = crate::process::find(proc_root, daemon)
+        .iter()
+        .map(procs::Captured::pid)
+        .collect();
     let kernel_lockspaces = kernel.lockspaces().unwrap_or_else(|e| {
         log::warn!("cannot read {}: {e}", kernel.sysfs_dlm().display());
         Vec::new()
@@ -292,8 +295,11 @@ mod tests {
         assert_eq!(o.kernel_lockspaces, ["web"]);
         assert!(matches!(assess(&o), Verdict::Uncontrolled(_)));
 
-        // A daemon process that does not answer.
-        fs::write(proc_root.join("4711/comm"), "dlm_controld\n").unwrap();
+        // A daemon process (its binary, this user's) that does not answer.
+        procs::fake::FakeProcess::new(4711, "dlm_controld")
+            .exe("/usr/sbin/dlm_controld")
+            .write(&proc_root)
+            .unwrap();
         let o = observe(&proc_root, "dlm_controld", &kernel, &client, end);
         assert_eq!(o.pids, [4711]);
         assert!(matches!(o.report, Some(Err(ref e)) if e.contains("connect")));

@@ -140,12 +140,13 @@ impl ocf::Agent for DlmControld {
                 lockspaces.join(", ")
             )));
         }
-        let pids = process::find(&self.proc_root, &self.daemon);
-        if pids.is_empty() {
+        let found = process::find(&self.proc_root, &self.daemon);
+        if found.is_empty() {
             return Ok(Status::Success);
         }
+        let pids: Vec<i32> = found.iter().map(procs::Captured::pid).collect();
         log::info!("stopping dlm_controld (pid {pids:?})");
-        let gone = process::terminate_and_wait(&pids, ctx.deadline)
+        let gone = process::terminate_and_wait(&found, ctx.deadline)
             .or_generic(|| format!("signalling dlm_controld (pid {pids:?})"))?;
         if gone {
             Ok(Status::Success)

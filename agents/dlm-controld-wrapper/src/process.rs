@@ -1,74 +1,47 @@
 //! Finding, signalling and launching dlm_controld. Finding works under an injectable /proc
-//! root (crate procs reads only the real /proc); signals, waits and the launch go through
-//! crate procs.
+//! root; finding, signals, waits and the launch go through crate procs.
 //!
-//! A process is the daemon when its `/proc/<pid>/comm` is the daemon's name (cut to the
-//! kernel's 15 characters), it is not a zombie, and its `exe` (when readable) has the
-//! daemon's file name: `pgrep -x dlm_controld` with a check of the binary.
+//! A process is the daemon when it executes the daemon's binary (its resolved path, and the
+//! very file where it can be looked at) and runs as root (the agent's user), and is not a
+//! zombie. A process merely named `dlm_controld`, or running a copy of it as another user, is
+//! not the daemon: it never changes an answer and is never signalled.
 
 use ocf::Deadline;
+use procs::{Captured, Expect, ProcFs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The kernel keeps 15 characters of a command name (TASK_COMM_LEN - 1).
-const COMM_LEN: usize = 15;
-
-/// The pids of the running `daemon` (its file name), found under `proc_root`, sorted.
-pub fn find(proc_root: &Path, daemon: &str) -> Vec<i32> {
-    let Some(name) = Path::new(daemon).file_name().and_then(|n| n.to_str()) else {
-        return Vec::new();
-    };
-    let comm: String = name.chars().take(COMM_LEN).collect();
-    let own = std::process::id();
-    let Ok(entries) = std::fs::read_dir(proc_root) else {
-        return Vec::new();
-    };
-    let mut pids: Vec<i32> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| u32::try_from(pid).is_ok_and(|p| p != own))
-        .filter(|&pid| is_daemon(&proc_root.join(pid.to_string()), &comm, name))
-        .collect();
-    pids.sort_unstable();
-    pids
-}
-
-fn is_daemon(dir: &Path, comm: &str, name: &str) -> bool {
-    let Ok(c) = std::fs::read_to_string(dir.join("comm")) else {
-        return false;
-    };
-    if c.trim_end_matches('\n') != comm {
-        return false;
-    }
-    // The state follows the command in parentheses, which may itself hold ") ".
-    if let Ok(stat) = std::fs::read_to_string(dir.join("stat"))
-        && let Some((_, rest)) = stat.rsplit_once(") ")
-        && rest.starts_with(['Z', 'X'])
-    {
-        return false;
-    }
-    match std::fs::read_link(dir.join("exe")) {
-        Ok(exe) => {
-            let exe = exe.to_string_lossy();
-            let exe = exe.strip_suffix(" (deleted)").unwrap_or(&exe);
-            Path::new(exe).file_name().and_then(|n| n.to_str()) == Some(name)
+/// What the daemon's processes must be: `daemon` resolved as start would run it (or, when it
+/// is not installed any more, the path it had: a running daemon then reads as deleted), run
+/// by this agent's user (root under Pacemaker).
+pub fn expect(daemon: &str) -> Expect {
+    let program = resolve(daemon).unwrap_or_else(|| {
+        if daemon.contains('/') {
+            PathBuf::from(daemon)
+        } else {
+            Path::new("/usr/sbin").join(daemon)
         }
-        // Kernel threads and fake trees have no readable exe: the name must do.
-        Err(_) => true,
-    }
+    });
+    Expect::any().program(&program).same_user()
 }
 
-/// Send SIGTERM to each of the daemon's processes, identified by pid and start time so that a
-/// reused pid is never signalled; wait until they are gone, no later than `deadline`.
-/// False when some still run at the deadline.
-pub fn terminate_and_wait(pids: &[i32], deadline: Deadline) -> Result<bool, procs::Error> {
-    let ids: Vec<procs::Identity> = pids
-        .iter()
-        .filter_map(|&p| procs::Identity::of(p))
-        .collect();
-    for id in &ids {
-        id.signal(nix::sys::signal::Signal::SIGTERM)?;
+/// The running `daemon`'s processes, found under `proc_root`, in pid order.
+pub fn find(proc_root: &Path, daemon: &str) -> Vec<Captured> {
+    let procfs = ProcFs::at(proc_root);
+    procfs.find(&expect(daemon)).unwrap_or_else(|e| {
+        log::warn!("cannot walk {}: {e}", proc_root.display());
+        Vec::new()
+    })
+}
+
+/// Send SIGTERM to each of the daemon's processes found earlier, only while each is still
+/// the process found (pid, start time, user, binary); wait until they are gone, no later than
+/// `deadline`. False when some still run at the deadline.
+pub fn terminate_and_wait(found: &[Captured], deadline: Deadline) -> Result<bool, procs::Error> {
+    for process in found {
+        process.signal(procs::Signal::SIGTERM)?;
     }
+    let ids: Vec<procs::Identity> = found.iter().map(|c| c.id).collect();
     Ok(procs::wait_gone(
         &ids,
         deadline.end(),
@@ -117,20 +90,7 @@ pub fn launch(program: &Path, argv: &[String], deadline: Deadline) -> Result<Lau
 /// `daemon` as an executable file: an absolute path as given, a name looked up on PATH and
 /// then in /usr/sbin and /sbin (Pacemaker's PATH may lack the sbin directories).
 pub fn resolve(daemon: &str) -> Option<PathBuf> {
-    if daemon.contains('/') {
-        let p = PathBuf::from(daemon);
-        return is_executable(&p).then_some(p);
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
-        .map(|dir| dir.join(daemon))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    procs::find_program(daemon)
 }
 
 #[cfg(test)]
@@ -145,30 +105,52 @@ mod tests {
         root
     }
 
-    fn add(root: &Path, pid: i32, comm: &str, state: char) {
-        let dir = root.join(pid.to_string());
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("comm"), format!("{comm}\n")).unwrap();
-        fs::write(
-            dir.join("stat"),
-            format!("{pid} ({comm}) {state} 1 {pid} {pid} 0"),
-        )
-        .unwrap();
+    fn add(root: &Path, pid: i32, comm: &str, state: char, uid: u32, exe: &str) {
+        procs::fake::FakeProcess::new(pid, comm)
+            .state(state)
+            .uid(uid)
+            .exe(exe)
+            .write(root)
+            .unwrap();
+    }
+
+    fn pids(found: &[Captured]) -> Vec<i32> {
+        found.iter().map(Captured::pid).collect()
     }
 
     #[test]
-    fn finds_the_daemon_by_name_and_skips_zombies_and_others() {
+    fn finds_the_daemon_by_binary_and_user_and_skips_look_alikes() {
+        // dlm_controld is not installed here: the daemon is looked for as
+        // /usr/sbin/dlm_controld, the path it is installed at.
         let root = fake_proc("find");
-        add(&root, 100, "dlm_controld", 'S');
-        add(&root, 200, "dlm_controld", 'Z');
-        add(&root, 300, "dlm_controld_x", 'S');
-        add(&root, 400, "bash", 'S');
+        let me = nix::unistd::geteuid().as_raw();
+        let other = me + 1;
+        let daemon = "/usr/sbin/dlm_controld";
+        add(&root, 100, "dlm_controld", 'S', me, daemon);
+        add(
+            &root,
+            110,
+            "dlm_controld",
+            'S',
+            me,
+            "/usr/sbin/dlm_controld (deleted)",
+        );
+        add(&root, 200, "dlm_controld", 'Z', me, daemon);
+        add(&root, 300, "dlm_controld", 'S', other, "/usr/bin/bash");
+        add(&root, 310, "dlm_controld", 'S', other, daemon);
+        add(&root, 320, "dlm_controld", 'S', me, "/tmp/x/dlm_controld");
+        add(&root, 400, "bash", 'S', me, "/usr/bin/bash");
         fs::create_dir_all(root.join("self")).unwrap();
-        assert_eq!(find(&root, "dlm_controld"), [100]);
         assert_eq!(
-            find(&root, "/usr/sbin/dlm_controld"),
-            [100],
-            "a path names its file"
+            pids(&find(&root, "dlm_controld")),
+            [100, 110],
+            "an upgraded daemon still counts; a zombie, another user's copy, bash named \
+             dlm_controld and a copy elsewhere do not"
+        );
+        assert_eq!(
+            pids(&find(&root, daemon)),
+            [100, 110],
+            "a path names the binary"
         );
         assert!(find(&root, "gfs_controld").is_empty());
         assert!(find(&root.join("nonexistent"), "dlm_controld").is_empty());
@@ -176,32 +158,22 @@ mod tests {
     }
 
     #[test]
-    fn long_names_match_the_kernels_cut() {
-        let root = fake_proc("long");
-        add(&root, 10, "a_very_long_dae", 'S');
-        assert_eq!(find(&root, "a_very_long_daemon_name"), [10]);
-        fs::remove_dir_all(&root).unwrap();
-    }
-
-    #[test]
     fn the_real_proc_is_checked_by_exe() {
-        // This test binary's own comm is cut from its file name; it is never reported.
-        let me = std::env::current_exe().unwrap();
-        let name = me.file_name().unwrap().to_str().unwrap();
-        assert!(find(Path::new("/proc"), name).is_empty());
-        // `sleep` found by comm and exe.
+        // `sleep` found by its binary and user.
         let mut sleeper = std::process::Command::new("sleep")
             .arg("30")
             .spawn()
             .unwrap();
         let pid = i32::try_from(sleeper.id()).unwrap();
-        assert!(find(Path::new("/proc"), "sleep").contains(&pid));
+        let found = find(Path::new("/proc"), "sleep");
+        assert!(pids(&found).contains(&pid));
+        let ours: Vec<Captured> = found.into_iter().filter(|c| c.pid() == pid).collect();
         // Reap it from a thread, as init would reap a daemon, so that it does not linger
         // as our zombie.
         let reaper = std::thread::spawn(move || sleeper.wait().unwrap());
-        assert!(terminate_and_wait(&[pid], Deadline::after(Duration::from_secs(5))).unwrap());
+        assert!(terminate_and_wait(&ours, Deadline::after(Duration::from_secs(5))).unwrap());
         reaper.join().unwrap();
-        assert!(!find(Path::new("/proc"), "sleep").contains(&pid));
+        assert!(!pids(&find(Path::new("/proc"), "sleep")).contains(&pid));
     }
 
     #[test]
@@ -225,9 +197,5 @@ mod tests {
         assert!(resolve("sh").is_some());
         assert_eq!(resolve("/bin/sh"), Some(PathBuf::from("/bin/sh")));
         assert!(resolve("no-such-daemon-here").is_none());
-        let plain = std::env::temp_dir().join(format!("dlm-not-exec-{}", std::process::id()));
-        fs::write(&plain, "#!/bin/sh\n").unwrap();
-        assert!(resolve(plain.to_str().unwrap()).is_none(), "not executable");
-        fs::remove_file(&plain).unwrap();
     }
 }

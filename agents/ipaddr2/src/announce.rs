@@ -11,11 +11,9 @@
 
 use arp_announce::{ArpOp, ETH_P_ARP, ETH_P_IPV6, PacketSocket, packet};
 use std::ffi::OsString;
-use std::fs::OpenOptions;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::IpAddr;
 use std::os::fd::AsFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -87,7 +85,7 @@ impl Announcement {
                 let sent = self.send(count + 1, interval, until);
                 return Ok(Announced::Foreground {
                     sent: sent.map_err(BackgroundError::Send)?,
-                    why,
+                    why: why.to_string(),
                 });
             }
         };
@@ -117,7 +115,7 @@ impl Announcement {
                 let sent = send_rest(&socket, &self.frame(), count, interval, until);
                 Ok(Announced::Foreground {
                     sent: 1 + sent.map_err(BackgroundError::Send)?,
-                    why,
+                    why: why.to_string(),
                 })
             }
         }
@@ -171,22 +169,37 @@ pub fn pid_file(ip: IpAddr, namespace: Option<&str>) -> PathBuf {
 /// The announcer's pid file while it is being created: its directory is opened without
 /// following symlinks and must be root's and not writable by others
 /// ([`procs::StateDir`]); whatever was at the name is unlinked, and the file is created
-/// `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0644, before the announcer starts.
+/// `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0644, before the announcer starts. It records the
+/// announcer's pid and start time ([`procs::Identity::pid_file_text`]).
 struct PidFile {
     dir: procs::StateDir,
     name: OsString,
     file: std::fs::File,
 }
 
+/// Why no announcer could be tracked.
+#[derive(Debug, thiserror::Error)]
+enum Untracked {
+    #[error("{0} is not a file path")]
+    NotAFile(PathBuf),
+    #[error(transparent)]
+    StateDir(#[from] procs::Error),
+    #[error("the announcer (pid {0}) exited at once")]
+    Exited(u32),
+    #[error("writing {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 impl PidFile {
-    fn create(path: &Path) -> Result<PidFile, String> {
+    fn create(path: &Path) -> Result<PidFile, Untracked> {
         let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-            return Err(format!("{} is not a file path", path.display()));
+            return Err(Untracked::NotAFile(path.to_owned()));
         };
-        let dir = procs::StateDir::open(dir).map_err(|e| e.to_string())?;
-        let file = dir
-            .create_file(name, 0o644, nix::fcntl::OFlag::empty())
-            .map_err(|e| e.to_string())?;
+        let dir = procs::StateDir::open(dir)?;
+        let file = dir.create_file(name, 0o644, nix::fcntl::OFlag::empty())?;
         Ok(PidFile {
             dir,
             name: name.to_owned(),
@@ -194,14 +207,28 @@ impl PidFile {
         })
     }
 
-    fn record(mut self, pid: u32) -> Result<(), String> {
-        let written = writeln!(self.file, "{pid}").and_then(|()| self.file.flush());
-        written.map_err(|e| {
+    /// Record the process `pid` by its identity (pid and start time).
+    fn record(self, pid: u32) -> Result<(), Untracked> {
+        let id = i32::try_from(pid).ok().and_then(procs::Identity::of);
+        let Some(id) = id else {
             self.remove();
-            format!(
-                "writing {}: {e}",
-                self.dir.path().join(&self.name).display()
-            )
+            return Err(Untracked::Exited(pid));
+        };
+        self.write(&id)
+    }
+
+    fn write(mut self, id: &procs::Identity) -> Result<(), Untracked> {
+        let text = id.pid_file_text();
+        let written = self
+            .file
+            .write_all(text.as_bytes())
+            .and_then(|()| self.file.flush());
+        written.map_err(|source| {
+            self.remove();
+            Untracked::Write {
+                path: self.dir.path().join(&self.name),
+                source,
+            }
         })
     }
 
@@ -237,60 +264,48 @@ fn spawn_background(
         .spawn()
 }
 
-fn read_pid(path: &Path) -> Option<i32> {
-    let mut f = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(path)
-        .ok()?;
-    let mut text = String::new();
-    f.read_to_string(&mut text).ok()?;
-    text.trim().parse().ok().filter(|p| *p > 1)
-}
-
-/// True when `pid` is our background announcer for this pid file.
-fn is_our_announcer(pid: i32, pid_path: &Path) -> bool {
-    if !is_alive(pid) {
-        return false;
-    }
-    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-        return false;
+/// The background announcer recorded in `pid_path`, if it still runs: the process the file
+/// names by pid and start time, executing this very binary, run by this user, in announcer
+/// mode for this pid file. The file is read as [`procs::SmallFile`] says (a FIFO, a
+/// symlink, a hard link or another user's file planted there is refused, never blocked on).
+fn our_announcer(pid_path: &Path) -> Option<procs::Captured> {
+    let record = match procs::read_pid_record(pid_path) {
+        Ok(record) => record?,
+        Err(e) => {
+            log::warn!("ignoring the announcer pid file: {e}");
+            return None;
+        }
     };
-    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-    args.get(1).copied() == Some(ANNOUNCE_ARG.as_bytes())
-        && args.get(8).copied() == Some(pid_path.as_os_str().as_encoded_bytes())
+    let Some(id) = record.identity() else {
+        log::warn!(
+            "{} names pid {} without its start time: not signalled",
+            pid_path.display(),
+            record.pid
+        );
+        return None;
+    };
+    let procfs = procs::ProcFs::system();
+    let found = procfs.capture(id.pid).ok().flatten()?;
+    let ours = std::env::current_exe().is_ok_and(|exe| {
+        procs::Expect::any()
+            .program(&exe)
+            .same_user()
+            .matches(&found, &procfs)
+    });
+    let args = procfs.cmdline(id.pid);
+    let announcer_of_this_file = args.get(1).is_some_and(|a| a == ANNOUNCE_ARG)
+        && args.get(8).is_some_and(|a| a == pid_path.as_os_str());
+    (found.id == id && ours && announcer_of_this_file).then_some(found)
 }
 
-/// True while `pid` exists and is not a zombie (an orphan's zombie may linger when the
-/// init of a container does not reap it).
-fn is_alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(')')
-            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
-    })
-}
-
-/// PF_EXITING in the flags of /proc/PID/stat (include/linux/sched.h): the task is in
-/// do_exit() and will never run user code again.
-const PF_EXITING: u64 = 0x4;
-
-/// True while `pid` may still run user code: it exists, is not a zombie, and has not begun
-/// to exit. An exiting announcer may spend a few more milliseconds in the kernel releasing
-/// its packet socket (an RCU grace period), but it cannot send anything any more.
-fn may_still_send(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            return false;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let zombie = fields.first().is_none_or(|s| s.starts_with(['Z', 'X']));
-        // Fields after the command: state ppid pgrp session tty_nr tpgid flags ...
-        let exiting = fields
-            .get(6)
-            .and_then(|f| f.parse::<u64>().ok())
-            .is_some_and(|flags| flags & PF_EXITING != 0);
-        !zombie && !exiting
-    })
+/// True while the process `id` may still run user code: it runs and has not begun to exit.
+/// An exiting announcer may spend a few more milliseconds in the kernel releasing its packet
+/// socket (an RCU grace period), but it cannot send anything any more.
+fn may_still_send(id: procs::Identity) -> bool {
+    procs::Process::read(id.pid)
+        .ok()
+        .flatten()
+        .is_some_and(|p| p.identity() == id && p.is_running() && !p.is_exiting())
 }
 
 /// How often stop looks whether the signalled announcer has begun to exit.
@@ -300,15 +315,16 @@ const EXIT_POLL: Duration = Duration::from_micros(250);
 /// until `until` for it to be unable to send), and remove the pid file. Never signals a
 /// process that is not ours.
 pub fn stop_background(pid_path: &Path, until: Instant) {
-    if let Some(pid) = read_pid(pid_path)
-        && is_our_announcer(pid, pid_path)
-    {
-        let pid = nix::unistd::Pid::from_raw(pid);
-        if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).is_ok() {
-            log::info!("stopped the background announcer (pid {pid})");
-            while may_still_send(pid.as_raw()) && Instant::now() < until {
-                std::thread::sleep(EXIT_POLL);
+    if let Some(announcer) = our_announcer(pid_path) {
+        match announcer.signal(procs::Signal::SIGTERM) {
+            Ok(true) => {
+                log::info!("stopped the background announcer (pid {})", announcer.pid());
+                while may_still_send(announcer.id) && Instant::now() < until {
+                    std::thread::sleep(EXIT_POLL);
+                }
             }
+            Ok(false) => {}
+            Err(e) => log::warn!("{e}"),
         }
     }
     let _ = std::fs::remove_file(pid_path);
@@ -352,7 +368,7 @@ pub fn background_main(args: &[OsString]) -> ExitCode {
         Ok(socket) => arp_announce::send_repeatedly(&socket, &a.frame(), count, interval, until),
         Err(_) => a.send(count, interval, until),
     };
-    if read_pid(&pid_path) == i32::try_from(std::process::id()).ok() {
+    if procs::read_pid_file(&pid_path).ok().flatten() == i32::try_from(std::process::id()).ok() {
         let _ = std::fs::remove_file(&pid_path);
     }
     if result.is_ok() {
@@ -405,15 +421,24 @@ mod tests {
         std::fs::write(&target, "victim\n").unwrap();
         let link = dir.join("link.pid");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert_eq!(read_pid(&link), None, "a symlink is never read");
-        PidFile::create(&link).unwrap().record(1234).unwrap();
+        assert!(
+            procs::read_pid_file(&link).is_err(),
+            "a symlink is never read"
+        );
+        let id = procs::Identity {
+            pid: 1234,
+            start_time: 99,
+        };
+        PidFile::create(&link).unwrap().write(&id).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "victim\n");
         let meta = std::fs::symlink_metadata(&link).unwrap();
         assert!(meta.file_type().is_file(), "the symlink was unlinked");
         assert_eq!(meta.permissions().mode() & 0o777, 0o644);
         assert_eq!(meta.uid(), nix::unistd::geteuid().as_raw());
-        assert_eq!(read_pid(&link), Some(1234));
-        assert!(!is_our_announcer(1, &link), "pid 1 is not our announcer");
+        let record = procs::read_pid_record(&link).unwrap().unwrap();
+        assert_eq!(record.identity(), Some(id));
+        std::fs::write(&link, "1\n").unwrap();
+        assert!(our_announcer(&link).is_none(), "pid 1 is not our announcer");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -424,21 +449,77 @@ mod tests {
         std::fs::create_dir(&open).unwrap();
         std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
         let why = PidFile::create(&open.join("a.pid")).err().unwrap();
-        assert!(why.contains("writable by group or others"), "{why}");
+        assert!(
+            why.to_string().contains("writable by group or others"),
+            "{why}"
+        );
         std::fs::create_dir(dir.join("real")).unwrap();
         std::os::unix::fs::symlink(dir.join("real"), dir.join("sym")).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
         let why = PidFile::create(&dir.join("sym/a.pid")).err().unwrap();
-        assert!(why.contains("symlink"), "{why}");
+        assert!(why.to_string().contains("symlink"), "{why}");
         assert!(!dir.join("real/a.pid").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_running_process_may_still_send_a_missing_one_not() {
-        let me = i32::try_from(std::process::id()).unwrap();
+        let me = procs::Identity::of(i32::try_from(std::process::id()).unwrap()).unwrap();
         assert!(may_still_send(me), "this test process is running");
-        assert!(!may_still_send(i32::MAX), "no such pid");
+        let reused = procs::Identity {
+            start_time: me.start_time + 1,
+            ..me
+        };
+        assert!(!may_still_send(reused), "another process");
+        assert!(!may_still_send(procs::Identity {
+            pid: i32::MAX,
+            start_time: 1
+        }));
+    }
+
+    #[test]
+    fn a_fifo_at_the_pid_file_does_not_block_stop() {
+        // Issue 17: a FIFO at the pid file's name (HA_RSCTMP writable by a user) blocked
+        // open(2) in start and stop until they were killed.
+        let dir = scratch("fifo");
+        let path = dir.join("ipaddr2-announce-192.0.2.10.pid");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = path.clone();
+        std::thread::spawn(move || {
+            stop_background(&p, Instant::now() + Duration::from_secs(1));
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(Duration::from_secs(2))
+            .expect("stop blocked on the FIFO");
+        assert!(
+            std::fs::symlink_metadata(&path).is_err(),
+            "the FIFO is removed"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_the_recorded_announcer_is_signalled() {
+        // A process named in the pid file by pid and start time, but running another
+        // binary (here sleep), or a start time that is not the process's: never signalled.
+        let dir = scratch("ident");
+        let path = dir.join("ipaddr2-announce-192.0.2.11.pid");
+        let mut sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+        let id = procs::Identity::of(i32::try_from(sleeper.id()).unwrap()).unwrap();
+        let other = procs::Identity {
+            start_time: id.start_time + 1,
+            ..id
+        };
+        for recorded in [id, other] {
+            std::fs::write(&path, recorded.pid_file_text()).unwrap();
+            assert!(our_announcer(&path).is_none());
+            stop_background(&path, Instant::now() + Duration::from_millis(100));
+            assert!(id.is_alive(), "{recorded:?}: sleep was signalled");
+        }
+        sleeper.kill().unwrap();
+        sleeper.wait().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -640,7 +640,9 @@ fn stop_ends_the_background_announcer() {
     );
     let pid: i32 = std::fs::read_to_string(&pid_file)
         .unwrap()
-        .trim()
+        .lines()
+        .next()
+        .unwrap_or_default()
         .parse()
         .unwrap();
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
@@ -650,4 +652,46 @@ fn stop_ends_the_background_announcer() {
         std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
     assert!(!alive, "the announcer is gone after stop");
     assert!(!std::path::Path::new(&pid_file).exists());
+}
+
+#[test]
+fn a_fifo_planted_by_a_user_at_the_pid_file_blocks_neither_start_nor_stop() {
+    // Issue 17: HA_RSCTMP owned by nobody, who plants a FIFO at the announcer's pid file:
+    // start blocked in open(2) until it was killed.
+    if !require_root("a_fifo_planted_by_a_user_at_the_pid_file_blocks_neither_start_nor_stop") {
+        return;
+    }
+    let lab = Lab::new("fifo");
+    let rsctmp = lab.rsctmp();
+    std::fs::create_dir_all(&rsctmp).unwrap();
+    nix::unistd::chown(rsctmp.as_str(), Some(65534.into()), Some(65534.into())).unwrap();
+    let pid_file = format!("{rsctmp}/ipaddr2-announce-{}-192.0.2.21.pid", lab.ns.name());
+    let planted = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "mkfifo",
+        ])
+        .arg(&pid_file)
+        .status()
+        .unwrap();
+    assert!(planted.success());
+    let p = [
+        ("ip", "192.0.2.21"),
+        ("arp_count", "3"),
+        ("arp_interval", "100"),
+    ];
+    for action in ["start", "stop"] {
+        let began = Instant::now();
+        lab.agent(action, &p)
+            .meta("timeout", "3000")
+            .run()
+            .assert_status(Status::Success);
+        assert!(
+            began.elapsed() < Duration::from_secs(3),
+            "{action} took {:?}",
+            began.elapsed()
+        );
+    }
 }

@@ -116,7 +116,9 @@ fn ipaddr2_announcer_pid_file_is_not_written_through_a_symlink_and_stays_tracked
     assert_safe_file(&pid_file);
     let pid: i32 = std::fs::read_to_string(&pid_file)
         .unwrap()
-        .trim()
+        .lines()
+        .next()
+        .unwrap_or_default()
         .parse()
         .expect("a pid in the pid file");
     assert!(alive(pid), "the announcer {pid} runs");
