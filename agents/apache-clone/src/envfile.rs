@@ -5,7 +5,10 @@
 //! debug log, and so are the lines inside `if`/`case`/`for`/`while` blocks: their outcome is
 //! not known without running a shell.
 
+use procs::words::{Syntax, Word, is_name, split_with};
 use std::collections::{BTreeMap, BTreeSet};
+use std::iter::Peekable;
+use std::str::Chars;
 
 /// Shell variables and which of them are exported (what httpd's environment will hold).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,115 +74,59 @@ impl ShellEnv {
     fn statement(&mut self, line: &str) -> Option<()> {
         let words = self.words(line)?;
         let (command, rest) = words.split_first()?;
-        match command.0.as_str() {
-            "export" if !command.1 => {
-                for (w, _) in rest {
-                    match w.split_once('=') {
+        match command.text.as_str() {
+            "export" => {
+                for w in rest {
+                    match w.text.split_once('=') {
                         Some((k, v)) if is_name(k) => {
                             self.vars.insert(k.to_owned(), v.to_owned());
                             self.exported.insert(k.to_owned());
                         }
-                        None if is_name(w) => {
-                            self.exported.insert(w.clone());
+                        None if is_name(&w.text) => {
+                            self.exported.insert(w.text.clone());
                         }
                         _ => return None,
                     }
                 }
                 Some(())
             }
-            "unset" if !command.1 => {
-                for (w, _) in rest {
-                    self.vars.remove(w);
-                    self.exported.remove(w);
+            "unset" => {
+                for w in rest {
+                    self.vars.remove(&w.text);
+                    self.exported.remove(&w.text);
                 }
                 Some(())
             }
             _ => {
                 // NAME=value [NAME=value...] with no command.
-                let mut assigns = Vec::new();
-                for (w, quoted_name) in &words {
-                    let (k, v) = w.split_once('=')?;
-                    if *quoted_name || !is_name(k) {
-                        return None;
-                    }
-                    assigns.push((k.to_owned(), v.to_owned()));
-                }
+                let assigns: Vec<(String, String)> = words
+                    .iter()
+                    .map(|w| w.assignment().map(|(k, v)| (k.to_owned(), v.to_owned())))
+                    .collect::<Option<_>>()?;
                 self.vars.extend(assigns);
                 Some(())
             }
         }
     }
 
-    /// Split into words, removing quotes and expanding variables. Each word comes with
-    /// whether its text before any '=' was quoted (then it is not an assignment).
-    fn words(&self, line: &str) -> Option<Vec<(String, bool)>> {
-        let mut words = Vec::new();
-        let mut cur = String::new();
-        let mut in_word = false;
-        let mut quoted_before_eq = false;
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                c if c.is_whitespace() => {
-                    if in_word {
-                        words.push((std::mem::take(&mut cur), quoted_before_eq));
-                        in_word = false;
-                        quoted_before_eq = false;
-                    }
-                }
-                '#' if !in_word => break,
-                ';' | '&' | '|' | '<' | '>' | '`' | '(' | ')' => return None,
-                '\'' => {
-                    quoted_before_eq |= !cur.contains('=');
-                    in_word = true;
-                    loop {
-                        match chars.next()? {
-                            '\'' => break,
-                            ch => cur.push(ch),
-                        }
-                    }
-                }
-                '"' => {
-                    quoted_before_eq |= !cur.contains('=');
-                    in_word = true;
-                    loop {
-                        match chars.next()? {
-                            '"' => break,
-                            '\\' => match chars.next()? {
-                                ch @ ('"' | '\\' | '$' | '`') => cur.push(ch),
-                                ch => {
-                                    cur.push('\\');
-                                    cur.push(ch);
-                                }
-                            },
-                            '$' => cur.push_str(&self.expansion(&mut chars)?),
-                            '`' => return None,
-                            ch => cur.push(ch),
-                        }
-                    }
-                }
-                '\\' => {
-                    in_word = true;
-                    cur.push(chars.next()?);
-                }
-                '$' => {
-                    in_word = true;
-                    cur.push_str(&self.expansion(&mut chars)?);
-                }
-                ch => {
-                    in_word = true;
-                    cur.push(ch);
-                }
-            }
-        }
-        if in_word {
-            words.push((cur, quoted_before_eq));
-        }
-        Some(words)
+    /// Split into words as sh does ([`procs::words::split_with`]): quotes removed, `$`
+    /// expanded, comments dropped; None when the line needs a shell (an operator, a command
+    /// substitution) or an expansion this reader does not understand.
+    fn words(&self, line: &str) -> Option<Vec<Word>> {
+        let mut expand = |chars: &mut Peekable<Chars<'_>>| self.expansion(chars);
+        split_with(
+            line,
+            Syntax {
+                comments: true,
+                refuse_operators: true,
+                expand: Some(&mut expand),
+            },
+        )
+        .ok()
     }
 
     /// The value of the expansion after a `$`; None for forms not understood.
-    fn expansion(&self, chars: &mut std::iter::Peekable<std::str::Chars>) -> Option<String> {
+    fn expansion(&self, chars: &mut Peekable<Chars<'_>>) -> Option<String> {
         let lookup = |name: &str| self.vars.get(name).cloned().unwrap_or_default();
         if chars.peek() == Some(&'{') {
             chars.next();
@@ -226,14 +173,6 @@ impl ShellEnv {
         }
         Some(lookup(&name))
     }
-}
-
-fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Lines joined where one ends in a backslash.

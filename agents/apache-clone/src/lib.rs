@@ -115,46 +115,6 @@ pub fn matches_a_line(regex: &Regex, text: &str) -> bool {
     !text.is_empty() && lines.split('\n').any(|line| regex.is_match(line))
 }
 
-/// Split `options` into words: white space separates, '...' and "..." group. No expansion.
-pub fn split_options(options: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = options.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' | '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        q if q == c => break,
-                        ch => cur.push(ch),
-                    }
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Some(words)
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
 impl Server {
     /// The parameters that identify the server (enough to find and stop it).
     fn from_context(ctx: &Context) -> Result<Server> {
@@ -174,12 +134,12 @@ impl Server {
             None => HTTPD_CANDIDATES
                 .iter()
                 .map(PathBuf::from)
-                .find(|p| is_executable(p))
+                .find(|p| procs::is_executable(p))
                 .unwrap_or_else(|| PathBuf::from(HTTPD_CANDIDATES[0])),
         };
         let options_raw = ctx.params.string("options").unwrap_or_default();
-        let options = split_options(&options_raw)
-            .ok_or_else(|| Error::bad_param("options", &options_raw, "unbalanced quote"))?;
+        let options = procs::words::split(&options_raw)
+            .map_err(|e| Error::bad_param("options", &options_raw, e))?;
         // Set but empty means "read none" (the shell agent's `${envfiles=default}`), where
         // Params would fall back to the default.
         let envfiles = ctx.params.string("envfiles").unwrap_or_default();

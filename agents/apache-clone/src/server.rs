@@ -86,7 +86,7 @@ impl Server {
 
     /// The binary and the configuration file exist (else OCF_ERR_INSTALLED, as the anchor).
     pub fn check_installed(&self) -> Result<()> {
-        if !crate::is_executable(&self.httpd) {
+        if !procs::is_executable(&self.httpd) {
             return Err(Error::installed(format!(
                 "httpd {} not found or not executable",
                 self.httpd.display()

@@ -83,16 +83,6 @@ fn default_status_url_comes_from_the_configuration() {
 }
 
 #[test]
-fn options_split_like_words() {
-    assert_eq!(
-        split_options(" -DFOO  -C 'ServerName a b' -c \"X y\"").unwrap(),
-        ["-DFOO", "-C", "ServerName a b", "-c", "X y"]
-    );
-    assert_eq!(split_options("").unwrap(), Vec::<String>::new());
-    assert!(split_options("'x").is_none());
-}
-
-#[test]
 fn own_pid_file_is_per_instance() {
     let a = Server::new(
         "/c1".into(),

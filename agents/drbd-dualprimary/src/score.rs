@@ -4,7 +4,7 @@
 use crate::checks::Ladder;
 use drbd_genl::{DiskState, ResourceStatus};
 use std::fs::{self, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -129,15 +129,12 @@ impl ScoreCache {
         self.dir.join(format!("{safe}.score"))
     }
 
-    /// The cached score and its age, if a fresh-enough entry exists.
+    /// The cached score, if a fresh-enough entry exists. The entry is read as
+    /// [`procs::SmallFile`] says: a symlink, a FIFO, a hard link or another user's file at
+    /// its name is ignored, never followed or blocked on.
     pub fn get(&self, instance: &str) -> Option<Score> {
-        let mut f = OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-            .open(self.file(instance))
-            .ok()?;
-        let age = f
-            .metadata()
+        let path = self.file(instance);
+        let age = fs::symlink_metadata(&path)
             .ok()?
             .modified()
             .ok()
@@ -145,9 +142,8 @@ impl ScoreCache {
         if age > CACHE_MAX_AGE {
             return None;
         }
-        let mut text = String::new();
-        f.read_to_string(&mut text).ok()?;
-        match text.trim() {
+        let content = procs::SmallFile::new(64).read(&path).ok()??;
+        match std::str::from_utf8(&content).ok()?.trim() {
             "remove" => Some(Score::Remove),
             t => t.strip_prefix("set ")?.parse().ok().map(Score::Set),
         }

@@ -811,6 +811,12 @@ fn score_cache_ignores_symlinks_and_old_entries() {
     cache.put("x", Score::Set(10)).unwrap();
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "set 5\n");
     assert_eq!(cache.get("x"), Some(Score::Set(10)));
+    // A FIFO (which would block a plain open) or a hard link planted there is ignored.
+    let fifo = dir.0.join("c").join("f.score");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    assert_eq!(cache.get("f"), None);
+    std::fs::hard_link(&target, dir.0.join("c").join("h.score")).unwrap();
+    assert_eq!(cache.get("h"), None);
     // A directory that is a symlink is refused.
     let linked = ScoreCache::new(dir.0.join("linkdir"));
     std::os::unix::fs::symlink(dir.0.join("c"), dir.0.join("linkdir")).unwrap();
