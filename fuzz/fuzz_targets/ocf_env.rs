@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use ocf::metadata::ParamKind;
-use ocf::{Action, Agent, Context, Deadline, Env, Metadata, Params};
+use ocf::{Action, Agent, Context, Env, Metadata, Params};
 use std::time::Duration;
 
 const AGENTS: [&str; 5] = [
@@ -71,19 +71,23 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    // The agent's own reader (the one every action runs first). ipaddr2's Agent would enter a
-    // network namespace, so its side-effect-free Config reader is used instead.
-    let ctx = Context {
-        action: Action::ValidateAll,
-        deadline: Deadline::after(Duration::from_secs(5)),
-        params: Params::new(metadata, &env),
-        env,
-    };
+    // The agent's own readers (what every action runs first), under the bad-configuration
+    // rule's fallback to defaults (which must always end). The rule's probe/stop hook is not
+    // run: it looks at the host (ipaddr2's would enter a network namespace).
+    let ctx = Context::new(Action::Stop, env);
+    let params = Params::new(metadata, &ctx.env);
     match which {
-        0 => drop(apache_clone::Agent::from_context(&ctx)),
-        1 => drop(ipaddr2::config::Config::from_context(&ctx)),
-        2 => drop(drbd_dualprimary::Agent::from_context(&ctx)),
-        3 => drop(dlm_controld_wrapper::DlmControld::from_context(&ctx)),
-        _ => drop(gfs2_fs::Agent::from_context(&ctx)),
+        0 => parse::<apache_clone::Agent>(&ctx, &params),
+        1 => parse::<ipaddr2::IpAddr2>(&ctx, &params),
+        2 => parse::<drbd_dualprimary::Agent>(&ctx, &params),
+        3 => parse::<dlm_controld_wrapper::DlmControld>(&ctx, &params),
+        _ => parse::<gfs2_fs::Agent>(&ctx, &params),
     }
 });
+
+fn parse<A: Agent>(ctx: &Context, params: &Params) {
+    if let Ok(identity) = <A::Identity as ocf::Identity>::parse(params, ctx) {
+        let (settings, _errors) = ocf::config::settings_with_defaults::<A>(params, &identity, ctx);
+        assert!(settings.is_ok(), "the settings must parse from their defaults");
+    }
+}

@@ -7,220 +7,28 @@
 //! start no process. The server itself (start and stop) lives in [`server`].
 
 pub mod conf;
+pub mod config;
 pub mod envfile;
 pub mod ere;
 pub mod glob;
 pub mod server;
 pub mod testconf;
 
+use config::{Checks, Identity, Settings, compile_regex};
 use http_probe::Url;
-use ocf::{Action, Context, Error, Result, ResultExt, Status};
-use regex_lite::{Regex, RegexBuilder};
+use ocf::{Context, Error, Params, Presence, Result, ResultExt, Status};
+use regex_lite::Regex;
 use server::Server;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::ffi::OsStr;
 use std::time::Instant;
 
-/// Where httpd lives when `httpd` is not set, in the order the shell agent looks.
-const HTTPD_CANDIDATES: [&str; 5] = [
-    "/usr/sbin/apache2",
-    "/usr/sbin/httpd",
-    "/usr/sbin/httpd2",
-    "/sbin/httpd2",
-    "/sbin/httpd",
-];
+pub use config::matches_a_line;
 
-/// The parameters, checked.
+/// The agent: the server of this instance and what monitor checks.
 #[derive(Debug)]
 pub struct Agent {
     server: Server,
     checks: Checks,
-}
-
-/// What monitor checks.
-#[derive(Debug)]
-struct Checks {
-    statusurl: Option<Url>,
-    port: Option<u16>,
-    testregex: Pattern,
-    testurl: Option<String>,
-    testregex10: Option<Pattern>,
-    testconffile: Option<PathBuf>,
-    testname: Option<String>,
-    use_ipv6: bool,
-    /// No monitoring parameter set at all: the shell agent then also accepts any answer
-    /// from the index page when the status page fails.
-    defaults_only: bool,
-}
-
-/// A regular expression parameter, compiled when first used: a monitor compiles only what it
-/// matches (a probe of a stopped server, nothing). Every other action compiles it when the
-/// parameters are read, so bad values are still reported up front.
-#[derive(Debug)]
-struct Pattern {
-    name: &'static str,
-    source: String,
-    compiled: OnceLock<Regex>,
-}
-
-impl Pattern {
-    fn new(name: &'static str, source: String, ctx: &Context) -> Result<Pattern> {
-        let pattern = Pattern {
-            name,
-            source,
-            compiled: OnceLock::new(),
-        };
-        if ctx.action != Action::Monitor {
-            pattern.regex()?;
-        }
-        Ok(pattern)
-    }
-
-    fn regex(&self) -> Result<&Regex> {
-        if let Some(r) = self.compiled.get() {
-            return Ok(r);
-        }
-        let r = compile_regex(self.name, &self.source)?;
-        Ok(self.compiled.get_or_init(|| r))
-    }
-}
-
-/// A case-insensitive extended regular expression, as `grep -Ei` reads it under `LC_ALL=C`
-/// (the shell agent's test): ASCII case folding, POSIX classes such as `[[:digit:]]`, the
-/// differences in [`ere`]. Match it
-/// with [`matches_a_line`], as grep does, line by line.
-pub fn compile_regex(name: &str, pattern: &str) -> Result<Regex> {
-    ere::to_regex_lite(pattern)
-        .and_then(|translated| {
-            RegexBuilder::new(&translated)
-                .case_insensitive(true)
-                .size_limit(1 << 20)
-                .build()
-                .map_err(|e| e.to_string().replace('\n', " "))
-        })
-        .map_err(|why| {
-            Error::bad_param(
-                name,
-                pattern,
-                format!("not a valid regular expression: {why}"),
-            )
-        })
-}
-
-/// Whether `regex` matches one of the lines of `text`, as `grep -q` answers: `^` and `$`
-/// anchor at each line, and no match spans lines (`[^x]*` never crosses a newline).
-pub fn matches_a_line(regex: &Regex, text: &str) -> bool {
-    // grep sees no line in an empty input, and none after a final newline.
-    let lines = text.strip_suffix('\n').unwrap_or(text);
-    !text.is_empty() && lines.split('\n').any(|line| regex.is_match(line))
-}
-
-impl Server {
-    /// The parameters that identify the server (enough to find and stop it).
-    fn from_context(ctx: &Context) -> Result<Server> {
-        let configfile = ctx.params.required("configfile")?;
-        if !configfile.starts_with('/') {
-            return Err(Error::bad_param(
-                "configfile",
-                &configfile,
-                "must be an absolute path",
-            ));
-        }
-        let httpd = match ctx.params.string("httpd") {
-            Some(h) if !h.starts_with('/') => {
-                return Err(Error::bad_param("httpd", &h, "must be an absolute path"));
-            }
-            Some(h) => PathBuf::from(h),
-            None => HTTPD_CANDIDATES
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| procs::is_executable(p))
-                .unwrap_or_else(|| PathBuf::from(HTTPD_CANDIDATES[0])),
-        };
-        let options_raw = ctx.params.string("options").unwrap_or_default();
-        let options = procs::words::split(&options_raw)
-            .map_err(|e| Error::bad_param("options", &options_raw, e))?;
-        // Set but empty means "read none" (the shell agent's `${envfiles=default}`), where
-        // Params would fall back to the default.
-        let envfiles = ctx.params.string("envfiles").unwrap_or_default();
-        let envfiles = if ctx.env.params.get("envfiles").is_some_and(String::is_empty) {
-            String::new()
-        } else {
-            envfiles
-        };
-        let envfiles = envfiles.split_whitespace().map(PathBuf::from).collect();
-        let state_dir = ctx
-            .env
-            .var("HA_RSCTMP")
-            .filter(|d| d.starts_with('/'))
-            .unwrap_or("/run/resource-agents");
-        Ok(Server::new(
-            PathBuf::from(configfile),
-            httpd,
-            options,
-            envfiles,
-            Path::new(state_dir),
-            &ctx.env.instance,
-        ))
-    }
-}
-
-impl Checks {
-    fn from_context(ctx: &Context) -> Result<Checks> {
-        let p = &ctx.params;
-        let monitor_params = [
-            "statusurl",
-            "testregex",
-            "testurl",
-            "testregex10",
-            "testconffile",
-        ];
-        let defaults_only = !monitor_params.iter().any(|n| p.is_set(n));
-        let statusurl = p
-            .string("statusurl")
-            .map(|u| {
-                u.parse::<Url>()
-                    .map_err(|e| Error::bad_param("statusurl", &u, e))
-            })
-            .transpose()?;
-        let port = p.int_opt("port", 1u16, u16::MAX)?;
-        let testregex = Pattern::new("testregex", p.string("testregex").unwrap_or_default(), ctx)?;
-        let testurl = p.string("testurl");
-        if let Some(u) = &testurl {
-            if u.trim().is_empty() {
-                return Err(Error::bad_param("testurl", u, "only white space"));
-            }
-            if u.starts_with("http") {
-                u.parse::<Url>()
-                    .map_err(|e| Error::bad_param("testurl", u, e))?;
-            } else if !u.starts_with('/') {
-                return Err(Error::bad_param(
-                    "testurl",
-                    u,
-                    "neither an http:// URL nor a path starting with /",
-                ));
-            }
-        }
-        let testregex10 = p
-            .string("testregex10")
-            .map(|r| Pattern::new("testregex10", r, ctx))
-            .transpose()?;
-        let client = p.string("client");
-        if let Some(c) = client.filter(|c| !matches!(c.as_str(), "curl" | "wget")) {
-            log::debug!("client={c} ignored: the built-in HTTP client is used");
-        }
-        Ok(Checks {
-            statusurl,
-            port,
-            testregex,
-            testurl,
-            testregex10,
-            testconffile: p.string("testconffile").map(PathBuf::from),
-            testname: p.string("testname"),
-            use_ipv6: p.bool("use_ipv6")?,
-            defaults_only,
-        })
-    }
 }
 
 /// One check's outcome.
@@ -427,27 +235,48 @@ impl ocf::Agent for Agent {
     const NAME: &'static str = "apache-clone";
     const METADATA: &'static str = include_str!("../../../xml-metadata/apache-clone.xml");
 
-    fn from_context(ctx: &Context) -> Result<Agent> {
-        Ok(Agent {
-            server: Server::from_context(ctx)?,
-            checks: Checks::from_context(ctx)?,
+    type Identity = Identity;
+    type Settings = Settings;
+
+    /// This agent starts every httpd with `-f <configfile>`: any process whose command line
+    /// holds `-f` and the configured value may be the resource.
+    fn presence_without_identity(params: &Params, _ctx: &Context) -> Result<Presence> {
+        let configfile = params.raw("configfile").unwrap_or_default();
+        let holders: Vec<i32> = procs::all()
+            .or_generic(|| "listing processes")?
+            .into_iter()
+            .filter(|p| {
+                p.cmdline()
+                    .windows(2)
+                    .any(|w| w[0] == OsStr::new("-f") && w[1] == OsStr::new(configfile))
+            })
+            .map(|p| p.pid)
+            .collect();
+        Ok(if holders.is_empty() {
+            Presence::Absent(format!(
+                "no process runs with -f {}",
+                ocf::error::printable(configfile)
+            ))
+        } else {
+            Presence::Possible(format!(
+                "the processes running with -f {} (pid {holders:?})",
+                ocf::error::printable(configfile)
+            ))
         })
     }
 
-    /// As the shell agent: a stop still stops what it can find, a probe of a stopped server
-    /// is 7, whatever the monitoring parameters say.
-    fn config_error(action: Action, ctx: &Context, err: Error) -> Result<Status> {
-        match (action, Server::from_context(ctx)) {
-            (Action::Stop, Ok(server)) => server.stop(ctx),
-            (Action::Stop, Err(_)) => {
-                log::warn!("stop with invalid parameters: nothing to stop ({err})");
-                Ok(Status::Success)
-            }
-            (Action::Monitor, Ok(server)) if server.find_main(None).is_none() => {
-                Ok(Status::NotRunning)
-            }
-            _ => Err(err),
-        }
+    fn new(identity: Identity, settings: Settings, ctx: &Context) -> Result<Agent> {
+        Ok(Agent {
+            server: Server::new(
+                identity.configfile,
+                identity.httpd,
+                settings.options,
+                settings.envfiles,
+                &ctx.env.state_dir(),
+                &ctx.env.instance,
+            ),
+            checks: settings.checks,
+        })
     }
 
     fn validate(&self, _ctx: &Context) -> Result<()> {

@@ -52,18 +52,8 @@ impl Server {
         let base = httpd
             .file_name()
             .map_or_else(|| "httpd".to_owned(), |n| n.to_string_lossy().into_owned());
-        let safe: String = instance
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
         Server {
-            own_pid_file: state_dir.join(format!("{base}-{safe}.pid")),
+            own_pid_file: state_dir.join(format!("{base}-{}.pid", ocf::env::file_name(instance))),
             configfile,
             httpd,
             options,

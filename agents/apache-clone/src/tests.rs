@@ -1,11 +1,14 @@
 //! Parameter checks without privileges or a server.
 
 use super::*;
+use ocf::Action;
 use ocf::testing::{assert_params_match_metadata, context};
+use std::path::{Path, PathBuf};
 
 fn agent(params: &[(&str, &str)]) -> Result<Agent> {
     let ctx = context::<Agent>(Action::ValidateAll, params, &[]);
-    <Agent as ocf::Agent>::from_context(&ctx)
+    let (identity, settings) = ocf::testing::parse::<Agent>(&ctx)?;
+    <Agent as ocf::Agent>::new(identity, settings, &ctx)
 }
 
 #[test]

@@ -6,12 +6,14 @@
 //! does not block GFS2 forever.
 
 pub mod args;
+pub mod config;
 pub mod health;
 pub mod process;
 
+use config::{Identity, Settings};
 use dlm_control::{Client, Kernel};
 use health::Verdict;
-use ocf::{Context, Error, Result, ResultExt, Status};
+use ocf::{Context, Error, Params, Presence, Result, ResultExt, Status};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -23,15 +25,11 @@ pub const FENCING_OFF_REASON: &str = "fencing is disabled (stonith-enabled=false
 /// The longest one query to the daemon may take within an action.
 const QUERY_BOUND: Duration = Duration::from_secs(5);
 
-/// The agent and its parameters.
+/// The agent: its configuration and the host it runs on.
 #[derive(Debug)]
 pub struct DlmControld {
-    /// `args` split into words.
-    pub args: Vec<String>,
-    /// `daemon` as given.
-    pub daemon: String,
-    /// allow_fencing_disabled, or its deprecated name allow_stonith_disabled.
-    pub allow_fencing_disabled: bool,
+    pub identity: Identity,
+    pub settings: Settings,
     pub kernel: Kernel,
     pub proc_root: PathBuf,
     pub client: Client,
@@ -41,22 +39,27 @@ impl ocf::Agent for DlmControld {
     const NAME: &'static str = "dlm-controld-wrapper";
     const METADATA: &'static str = include_str!("../../../xml-metadata/dlm-controld-wrapper.xml");
 
-    fn from_context(ctx: &Context) -> Result<Self> {
-        let p = &ctx.params;
-        let raw_args = p.string("args").unwrap_or_default();
-        let args = args::split(&raw_args).map_err(|e| Error::bad_param("args", &raw_args, e))?;
-        let daemon = p.required("daemon")?;
-        let allow_new = p.bool("allow_fencing_disabled")?;
-        let allow_old = p.bool("allow_stonith_disabled")?;
-        if p.is_set("allow_stonith_disabled") {
-            log::warn!(
-                "parameter allow_stonith_disabled is deprecated: use allow_fencing_disabled instead"
-            );
-        }
+    type Identity = Identity;
+    type Settings = Settings;
+
+    /// Any process that looks like the daemon may be it.
+    fn presence_without_identity(params: &Params, _ctx: &Context) -> Result<Presence> {
+        let daemon = params.raw("daemon").unwrap_or_default();
+        let pids: Vec<i32> = process::find(std::path::Path::new("/proc"), daemon)
+            .iter()
+            .map(procs::Captured::pid)
+            .collect();
+        Ok(if pids.is_empty() {
+            Presence::Absent(format!("no process named like {daemon:?} runs"))
+        } else {
+            Presence::Possible(format!("{daemon:?} running as pid {pids:?}"))
+        })
+    }
+
+    fn new(identity: Identity, settings: Settings, _ctx: &Context) -> Result<Self> {
         Ok(DlmControld {
-            args,
-            daemon,
-            allow_fencing_disabled: allow_new || allow_old,
+            identity,
+            settings,
             kernel: Kernel::system(),
             proc_root: PathBuf::from("/proc"),
             client: Client::new(),
@@ -140,7 +143,7 @@ impl ocf::Agent for DlmControld {
                 lockspaces.join(", ")
             )));
         }
-        let found = process::find(&self.proc_root, &self.daemon);
+        let found = process::find(&self.proc_root, &self.identity.daemon);
         if found.is_empty() {
             return Ok(Status::Success);
         }
@@ -169,11 +172,11 @@ impl ocf::Agent for DlmControld {
 
 impl DlmControld {
     fn binary(&self) -> Result<PathBuf> {
-        process::resolve(&self.daemon).ok_or_else(|| {
+        process::resolve(&self.identity.daemon).ok_or_else(|| {
             Error::installed(format!(
                 "daemon {} not found (or not executable) on PATH, /usr/sbin or /sbin; install \
                  dlm-controld",
-                ocf::error::printable(&self.daemon)
+                ocf::error::printable(&self.identity.daemon)
             ))
         })
     }
@@ -182,7 +185,7 @@ impl DlmControld {
         let end = ctx.deadline.within(QUERY_BOUND).end();
         health::observe(
             &self.proc_root,
-            &self.daemon,
+            &self.identity.daemon,
             &self.kernel,
             &self.client,
             end,
@@ -249,11 +252,11 @@ impl DlmControld {
                 options.no_quorum_policy()
             );
         }
-        let mut argv = self.args.clone();
+        let mut argv = self.settings.args.clone();
         if options.fencing_enabled() {
             return Ok(argv);
         }
-        if !self.allow_fencing_disabled {
+        if !self.settings.allow_fencing_disabled {
             // Pacemaker keeps 128 characters of an exit reason (what `pcs status` shows):
             // the reason names the switch within them; the log says the rest.
             log::error!(
@@ -318,22 +321,11 @@ impl DlmControld {
 }
 
 fn modprobe(module: &str, ctx: &Context) -> Result<()> {
-    let out = child::run(
-        "modprobe",
-        &[module],
+    ocf::kernel::load_module(
+        module,
+        &[],
         ctx.deadline.within(Duration::from_secs(30)).end(),
     )
-    .or_status(Status::ErrInstalled, || {
-        format!("loading kernel module {module}")
-    })?;
-    if out.success() {
-        Ok(())
-    } else {
-        Err(Error::installed(format!(
-            "modprobe {module} failed: {}",
-            out.message()
-        )))
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,13 @@ use ocf::testing::{assert_params_match_metadata, context};
 use pacemaker_cli::ClusterOptions;
 
 fn agent(params: &[(&str, &str)]) -> Result<DlmControld> {
-    <DlmControld as ocf::Agent>::from_context(&context::<DlmControld>(Action::Start, params, &[]))
+    build(&context::<DlmControld>(Action::Start, params, &[]))
+}
+
+/// The agent as `ocf::run` builds it for `ctx` (parameters parsed strictly).
+fn build(ctx: &Context) -> Result<DlmControld> {
+    let (identity, settings) = ocf::testing::parse::<DlmControld>(ctx)?;
+    <DlmControld as ocf::Agent>::new(identity, settings, ctx)
 }
 
 #[test]
@@ -22,15 +28,15 @@ fn params_match_metadata() {
 #[test]
 fn defaults_are_controlds() {
     let a = agent(&[]).unwrap();
-    assert_eq!(a.args, ["-s", "0"]);
-    assert_eq!(a.daemon, "dlm_controld");
-    assert!(!a.allow_fencing_disabled);
+    assert_eq!(a.settings.args, ["-s", "0"]);
+    assert_eq!(a.identity.daemon, "dlm_controld");
+    assert!(!a.settings.allow_fencing_disabled);
 }
 
 #[test]
 fn args_are_split_without_a_shell_and_bad_quoting_is_a_config_error() {
     let a = agent(&[("args", r#"-s 0 --debug_logfile "x y""#)]).unwrap();
-    assert_eq!(a.args, ["-s", "0", "--debug_logfile", "x y"]);
+    assert_eq!(a.settings.args, ["-s", "0", "--debug_logfile", "x y"]);
     let e = agent(&[("args", "-s '0")]).unwrap_err();
     assert_eq!(e.status(), Status::ErrConfigured);
     assert!(
@@ -44,11 +50,13 @@ fn the_deprecated_switch_still_allows() {
     assert!(
         agent(&[("allow_stonith_disabled", "true")])
             .unwrap()
+            .settings
             .allow_fencing_disabled
     );
     assert!(
         agent(&[("allow_fencing_disabled", "yes")])
             .unwrap()
+            .settings
             .allow_fencing_disabled
     );
     let e = agent(&[("allow_fencing_disabled", "maybe")]).unwrap_err();
@@ -139,7 +147,7 @@ fn validate_refuses_unique_clones_and_missing_daemons() {
         &[("daemon", "sh")],
         &[("OCF_RESKEY_CRM_meta_globally_unique", "true")],
     );
-    let a = <DlmControld as ocf::Agent>::from_context(&unique).unwrap();
+    let a = build(&unique).unwrap();
     let e = ocf::Agent::validate(&a, &unique).unwrap_err();
     assert_eq!(e.status(), Status::ErrConfigured);
     assert!(e.reason().contains("globally-unique"), "{e}");
@@ -149,13 +157,13 @@ fn validate_refuses_unique_clones_and_missing_daemons() {
         &[("daemon", "no_such_dlm_controld")],
         &[],
     );
-    let a = <DlmControld as ocf::Agent>::from_context(&missing).unwrap();
+    let a = build(&missing).unwrap();
     let e = ocf::Agent::validate(&a, &missing).unwrap_err();
     assert_eq!(e.status(), Status::ErrInstalled);
     assert!(e.reason().contains("no_such_dlm_controld"), "{e}");
 
     let fine = context::<DlmControld>(Action::ValidateAll, &[("daemon", "sh")], &[]);
-    let a = <DlmControld as ocf::Agent>::from_context(&fine).unwrap();
+    let a = build(&fine).unwrap();
     assert!(ocf::Agent::validate(&a, &fine).is_ok());
 }
 
@@ -165,7 +173,7 @@ fn stop_is_refused_while_lockspaces_exist_and_clean_when_stopped() {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("proc")).unwrap();
     let ctx = context::<DlmControld>(Action::Stop, &[], &[]);
-    let mut a = <DlmControld as ocf::Agent>::from_context(&ctx).unwrap();
+    let mut a = build(&ctx).unwrap();
     a.kernel = Kernel::at(&root);
     a.proc_root = root.join("proc");
     assert_eq!(

@@ -48,14 +48,8 @@ impl DrbdCtl for System {
             .drbdadm(conf, &["sh-mod-parms"], &[], end)
             .map(|o| o.stdout)
             .unwrap_or_default();
-        let mut args = vec!["-s", "drbd"];
-        args.extend(parms.split_whitespace());
-        let out = child::run("modprobe", &args, end).map_err(|e| e.to_string())?;
-        if out.success() {
-            Ok(())
-        } else {
-            Err(format!("modprobe drbd failed: {}", out.message()))
-        }
+        let parms: Vec<&str> = parms.split_whitespace().collect();
+        ocf::kernel::load_module("drbd", &parms, end).map_err(|e| e.reason().to_owned())
     }
 
     fn status(&self, resource: &str, end: Instant) -> Result<Option<ResourceStatus>, String> {

@@ -7,14 +7,17 @@
 //! All host access sits behind [`ctl::DrbdCtl`], so the actions are tested against a fake.
 
 pub mod checks;
+pub mod config;
 pub mod ctl;
 pub mod logic;
 pub mod score;
 
-use ocf::{Action, Context, Error, Result, Status};
+use config::{Identity, Settings};
+use ctl::DrbdCtl;
+use ocf::{Context, Error, Params, Presence, Result, Status};
 use std::path::PathBuf;
 
-pub use logic::{Logic, Settings};
+pub use logic::Logic;
 
 /// Where the last written promotion scores are cached.
 pub const CACHE_DIR: &str = "/run/drbd-dualprimary";
@@ -28,24 +31,41 @@ impl ocf::Agent for Agent {
     const NAME: &'static str = "drbd-dualprimary";
     const METADATA: &'static str = include_str!("../../../xml-metadata/drbd-dualprimary.xml");
 
-    fn from_context(ctx: &Context) -> Result<Agent> {
+    type Identity = Identity;
+    type Settings = Settings;
+
+    /// A resource name DRBD cannot have is not up; any other is asked of the kernel.
+    fn presence_without_identity(params: &Params, ctx: &Context) -> Result<Presence> {
+        let Some(name) = params.raw("drbd_resource") else {
+            return Ok(Presence::Absent("no drbd_resource is set".into()));
+        };
+        if name.len() > checks::MAX_RESOURCE_NAME || name.contains('\0') {
+            return Ok(Presence::Absent(
+                "the kernel takes no DRBD resource name like it".into(),
+            ));
+        }
+        match ctl::System.status(name, ctx.deadline.end()) {
+            Ok(None) => Ok(Presence::Absent(format!(
+                "the kernel has no DRBD resource {name}"
+            ))),
+            Ok(Some(st)) => Ok(Presence::Possible(format!(
+                "DRBD resource {name}, which is up here ({})",
+                st.summary()
+            ))),
+            Err(e) => Err(Error::generic(e)),
+        }
+    }
+
+    fn new(identity: Identity, settings: Settings, _ctx: &Context) -> Result<Agent> {
         Ok(Agent {
             logic: Logic {
-                settings: Settings::from_context(ctx)?,
+                identity,
+                settings,
                 ctl: ctl::System,
                 cache: score::ScoreCache::new(PathBuf::from(CACHE_DIR)),
                 refused_promote_min: logic::REFUSED_PROMOTE_MIN,
             },
         })
-    }
-
-    /// A stop with bad parameters has nothing it could stop: 0, as LINBIT's agent.
-    fn config_error(action: Action, _ctx: &Context, err: Error) -> Result<Status> {
-        if action == Action::Stop {
-            log::warn!("stop with invalid parameters, nothing to stop: {err}");
-            return Ok(Status::Success);
-        }
-        Err(err)
     }
 
     fn validate(&self, ctx: &Context) -> Result<()> {

@@ -1,9 +1,10 @@
 //! The actions, written against [`DrbdCtl`] so that they run the same on a real host and
 //! in tests.
 
-use crate::checks::{self, Ladder};
+use crate::checks;
+use crate::config::{Identity, Settings};
 use crate::ctl::DrbdCtl;
-use crate::score::{self, PeerPrimaryPolicy, Score, ScoreCache};
+use crate::score::{self, Score, ScoreCache};
 use drbd_genl::{DiskState, ResourceStatus, api};
 use ocf::{Context, Error, NotifyType, Result, ResultExt, Status};
 use std::time::{Duration, Instant};
@@ -29,86 +30,9 @@ fn held_open(out: &child::Output) -> bool {
         .any(|t| t.contains(&format!("({SS_DEVICE_IN_USE})")) || t.contains("held open"))
 }
 
-/// The parameters, parsed and checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    pub resource: String,
-    pub conf: String,
-    pub ladder: Ladder,
-    pub stop_outdates_secondary: bool,
-    pub ignore_missing_notifications: bool,
-    /// None: do not wait for the peer on start.
-    pub wfc_timeout: Option<Duration>,
-    pub peer_primary: PeerPrimaryPolicy,
-    pub fail_promote_early_if_peer_primary: bool,
-    pub unfence_if_all_uptodate: bool,
-    pub unfence_extra_args: String,
-    pub version_ge: Vec<u32>,
-    pub version_lt: Vec<u32>,
-    pub connect_only_after_promote: bool,
-}
-
-impl Settings {
-    pub fn from_context(ctx: &Context) -> Result<Settings> {
-        let p = &ctx.params;
-        let resource = p.required("drbd_resource")?;
-        checks::check_resource_name(&resource)?;
-        let conf = p.string("drbdconf").unwrap_or_default();
-        if conf.is_empty() || !conf.starts_with('/') {
-            return Err(Error::bad_param(
-                "drbdconf",
-                &conf,
-                "must be an absolute path",
-            ));
-        }
-        let ladder = checks::parse_ladder(&p.string("adjust_master_score").unwrap_or_default())?;
-        // LINBIT: "empty or non-digits means don't wait".
-        let wfc_timeout = p
-            .string("wfc_timeout")
-            .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|t| t.parse::<u64>().ok())
-            .filter(|s| *s > 0)
-            .map(Duration::from_secs);
-        let peer_primary = match p
-            .string("remove_master_score_if_peer_primary")
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "unexpected" => PeerPrimaryPolicy::Unexpected,
-            v => match ocf::params::parse_bool(v) {
-                Some(true) => PeerPrimaryPolicy::Always,
-                Some(false) => PeerPrimaryPolicy::Never,
-                None => {
-                    return Err(Error::bad_param(
-                        "remove_master_score_if_peer_primary",
-                        v,
-                        "expected false, true or unexpected",
-                    ));
-                }
-            },
-        };
-        let version = |name: &str| checks::parse_version(name, &p.string(name).unwrap_or_default());
-        Ok(Settings {
-            conf,
-            ladder,
-            stop_outdates_secondary: p.bool("stop_outdates_secondary")?,
-            ignore_missing_notifications: p.bool("ignore_missing_notifications")?,
-            wfc_timeout,
-            peer_primary,
-            fail_promote_early_if_peer_primary: p.bool("fail_promote_early_if_peer_primary")?,
-            unfence_if_all_uptodate: p.bool("unfence_if_all_uptodate")?,
-            unfence_extra_args: p.string("unfence_extra_args").unwrap_or_default(),
-            version_ge: version("require_drbd_module_version_ge")?,
-            version_lt: version("require_drbd_module_version_lt")?,
-            connect_only_after_promote: p.bool("connect_only_after_promote")?,
-            resource,
-        })
-    }
-}
-
 /// The agent's logic over a host `C`.
 pub struct Logic<C: DrbdCtl> {
+    pub identity: Identity,
     pub settings: Settings,
     pub ctl: C,
     pub cache: ScoreCache,
@@ -122,7 +46,7 @@ fn end(ctx: &Context) -> Instant {
 
 impl<C: DrbdCtl> Logic<C> {
     fn res(&self) -> &str {
-        &self.settings.resource
+        &self.identity.resource
     }
 
     fn status(&self, ctx: &Context) -> Result<Option<ResourceStatus>> {
@@ -452,7 +376,7 @@ impl<C: DrbdCtl> Logic<C> {
             let Ok(Some(st)) = self.ctl.status(self.res(), end(ctx)) else {
                 return Ok(Status::Success);
             };
-            let me = ctx.env.meta.raw.get("on_node").cloned().unwrap_or_default();
+            let me = ctx.env.meta.on_node.clone().unwrap_or_default();
             let others: Vec<&str> = n
                 .promoted
                 .iter()

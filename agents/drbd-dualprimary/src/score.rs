@@ -115,18 +115,9 @@ impl ScoreCache {
     }
 
     fn file(&self, instance: &str) -> PathBuf {
-        // Instance names are Pacemaker ids (`WebData:0`); keep the file name plain.
-        let safe: String = instance
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        self.dir.join(format!("{safe}.score"))
+        // Instance names are Pacemaker ids (`WebData:0`): ocf's one file-name rule.
+        self.dir
+            .join(format!("{}.score", ocf::env::file_name(instance)))
     }
 
     /// The cached score, if a fresh-enough entry exists. The entry is read as

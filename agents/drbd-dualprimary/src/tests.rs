@@ -4,7 +4,7 @@
 use crate::Agent;
 use crate::checks::parse_ladder;
 use crate::ctl::DrbdCtl;
-use crate::logic::{Logic, Settings};
+use crate::logic::Logic;
 use crate::score::{PeerPrimaryPolicy, Score, ScoreCache, decide};
 use drbd_genl::{ConnState, DiskState, Peer, PeerVolume, ReplState, ResourceStatus, Role, Volume};
 use ocf::{Action, Context, Status};
@@ -233,8 +233,10 @@ impl Drop for TempDir {
 }
 
 fn logic(fake: Fake, dir: &TempDir, c: &Context) -> Logic<Fake> {
+    let (identity, settings) = ocf::testing::parse::<Agent>(c).unwrap();
     Logic {
-        settings: Settings::from_context(c).unwrap(),
+        identity,
+        settings,
         ctl: fake,
         cache: ScoreCache::new(dir.0.join("cache")),
         refused_promote_min: Duration::from_millis(300),
@@ -260,18 +262,18 @@ fn bad_values_are_6_naming_the_parameter() {
         ("connect_only_after_promote", "2"),
     ] {
         let c = ctx(Action::Start, &[(name, value)], &[]);
-        let e = Settings::from_context(&c).unwrap_err();
+        let e = ocf::testing::parse::<Agent>(&c).unwrap_err();
         assert_eq!(e.status(), Status::ErrConfigured, "{name}={value}");
         assert!(e.reason().contains(&format!("{name}=")), "{name}: {e}");
     }
     let c = ctx(Action::Start, &[("wfc_timeout", "none")], &[]);
     assert_eq!(
-        Settings::from_context(&c).unwrap().wfc_timeout,
+        ocf::testing::parse::<Agent>(&c).unwrap().1.wfc_timeout,
         None,
         "non-digits: no wait"
     );
     let c = ctx(Action::Start, &[], &[]);
-    let s = Settings::from_context(&c).unwrap();
+    let (_, s) = ocf::testing::parse::<Agent>(&c).unwrap();
     assert_eq!(s.wfc_timeout, Some(Duration::from_secs(5)));
     assert_eq!(s.conf, "/etc/drbd.conf");
     assert_eq!(s.peer_primary, PeerPrimaryPolicy::Never);

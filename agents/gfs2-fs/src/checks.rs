@@ -31,7 +31,7 @@ pub const DLM_CLUSTER: &str = "/sys/kernel/config/dlm/cluster";
 
 pub fn validate(cfg: &Config, ctx: &Context) -> Result<()> {
     clone_safety(cfg, ctx.env.meta.is_clone())?;
-    if cfg.fstype == "gfs2" && cfg.spec.is_local() && !cfg.is_bind() {
+    if cfg.settings.fstype == "gfs2" && cfg.identity.spec.is_local() && !cfg.is_bind() {
         gfs2(cfg, ctx)?;
     }
     Ok(())
@@ -40,44 +40,44 @@ pub fn validate(cfg: &Config, ctx: &Context) -> Result<()> {
 /// A clone of a filesystem that is not cluster-aware is refused unless `force_clones`;
 /// a read-only one is allowed with a warning.
 pub fn clone_safety(cfg: &Config, cloned: bool) -> Result<()> {
-    if !cloned || CLUSTER_SAFE.contains(&cfg.fstype.as_str()) {
+    if !cloned || CLUSTER_SAFE.contains(&cfg.settings.fstype.as_str()) {
         return Ok(());
     }
-    if cfg.force_clones {
+    if cfg.settings.force_clones {
         log::warn!(
             "{} is not cluster-aware; cloned because force_clones is set",
-            cfg.fstype
+            cfg.settings.fstype
         );
         return Ok(());
     }
-    if cfg.options.read_only() {
+    if cfg.settings.options.read_only() {
         log::warn!(
             "{} is not cluster-aware; cloned because it is mounted read-only",
-            cfg.fstype
+            cfg.settings.fstype
         );
         return Ok(());
     }
     Err(Error::configured(format!(
         "{} on {} is not cluster-aware and must not be cloned (set force_clones=true only if \
          no two nodes ever write it)",
-        cfg.fstype, cfg.device
+        cfg.settings.fstype, cfg.identity.device
     )))
 }
 
 fn gfs2(cfg: &Config, ctx: &Context) -> Result<()> {
-    let dev = crate::local_device(&cfg.spec, &cfg.device, ctx.deadline)?;
+    let dev = crate::local_device(&cfg.identity.spec, &cfg.identity.device, ctx.deadline)?;
     let shown = dev.display().to_string();
     let sb = bounded::run("gfs2 superblock", ctx.deadline.end(), move || {
         gfs2_superblock::Superblock::read(&dev)
     })
     .ok_or_else(|| Error::generic(format!("reading the superblock of {shown} took too long")))?
-    .map_err(|e| Error::configured(format!("device={}: {e}", cfg.device)))?;
+    .map_err(|e| Error::configured(format!("device={}: {e}", cfg.identity.device)))?;
     let cluster = match std::fs::read_to_string(corosync::COROSYNC_CONF) {
         Ok(text) => corosync::cluster_name(&text),
         Err(e) if sb.lock_proto == "lock_dlm" => {
             return Err(Error::installed(format!(
                 "{} uses lock_dlm but {} cannot be read: {e}",
-                cfg.device,
+                cfg.identity.device,
                 corosync::COROSYNC_CONF
             )));
         }
@@ -87,13 +87,13 @@ fn gfs2(cfg: &Config, ctx: &Context) -> Result<()> {
         &sb,
         cluster.as_deref(),
         ctx.env.meta.is_clone(),
-        &cfg.device,
+        &cfg.identity.device,
     )?;
     if sb.lock_proto == "lock_dlm" && !Path::new(DLM_CLUSTER).exists() {
         return Err(Error::generic(format!(
             "{} needs DLM, but {DLM_CLUSTER} does not exist: start dlm (controld) before this \
              filesystem",
-            cfg.device
+            cfg.identity.device
         )));
     }
     Ok(())

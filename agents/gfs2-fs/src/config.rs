@@ -1,8 +1,10 @@
-//! The agent's parameters, read and checked once for every action.
+//! The configuration, in the two tiers `ocf` asks for: the identity (`device` and
+//! `directory`: what is mounted where) and the settings (everything else). Each is parsed
+//! once from `ocf::Params`; every default comes from the metadata XML, none is written here.
 
 use mounts::{DeviceSpec, MountOptions};
 use nix::sys::signal::Signal;
-use ocf::{Context, Error, Result};
+use ocf::{Context, Error, Params, Result};
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,13 +28,44 @@ pub enum ForceUnmount {
     False,
 }
 
-/// Every parameter, typed.
+/// What finds the resource on this node: the filesystem's source and its mount point.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct Identity {
     pub device: String,
     pub spec: DeviceSpec,
     pub directory: PathBuf,
+}
+
+impl ocf::Identity for Identity {
+    const PARAMS: &'static [&'static str] = &["device", "directory"];
+
+    fn parse(p: &Params, _ctx: &Context) -> Result<Identity> {
+        let device = p.required("device")?;
+        if device.trim() != device {
+            return Err(Error::bad_param(
+                "device",
+                &device,
+                "leading or trailing whitespace",
+            ));
+        }
+        let directory = mount_point(&p.required("directory")?)?;
+        let spec = DeviceSpec::parse(&device);
+        crate::source::check_device_form(&device, &spec)?;
+        Ok(Identity {
+            device,
+            spec,
+            directory,
+        })
+    }
+}
+
+/// Everything else, typed.
+#[derive(Debug, Clone)]
+pub struct Settings {
     pub fstype: String,
+    /// False when `fstype` was refused and the default stands in (the bad-configuration
+    /// rule): the mounted filesystem's type is then not judged by it.
+    pub fstype_known: bool,
     pub options_text: String,
     pub options: MountOptions,
     pub statusfile_prefix: String,
@@ -45,22 +78,14 @@ pub struct Config {
     pub signal_delay: Duration,
 }
 
-impl Config {
-    pub fn from_context(ctx: &Context) -> Result<Config> {
-        let p = &ctx.params;
-        let device = p.required("device")?;
-        if device.trim() != device {
-            return Err(Error::bad_param(
-                "device",
-                &device,
-                "leading or trailing whitespace",
-            ));
-        }
-        let directory = mount_point(&p.required("directory")?)?;
-        let fstype = p.string("fstype").unwrap_or_else(|| "gfs2".to_owned());
+impl ocf::Settings<Identity> for Settings {
+    fn parse(p: &Params, identity: &Identity, _ctx: &Context) -> Result<Settings> {
+        let fstype = p.required("fstype")?;
         crate::source::check_fstype(&fstype)?;
-        let spec = DeviceSpec::parse(&device);
-        crate::source::check_device(&device, &spec, &fstype)?;
+        let fstype_known = !p.is_rejected("fstype");
+        if fstype_known {
+            crate::source::check_device_type(&identity.device, &identity.spec, &fstype)?;
+        }
         let options_text = p.string("options").unwrap_or_default();
         if options_text.contains(['\n', '\0']) {
             return Err(Error::bad_param(
@@ -77,9 +102,7 @@ impl Config {
                 "move is not a mount option for a resource",
             ));
         }
-        let statusfile_prefix = p
-            .string("statusfile_prefix")
-            .unwrap_or_else(|| ".Filesystem_status/".to_owned());
+        let statusfile_prefix = p.required("statusfile_prefix")?;
         if statusfile_prefix.starts_with('/')
             || Path::new(&statusfile_prefix)
                 .components()
@@ -98,9 +121,9 @@ impl Config {
         };
         let fast_stop = p.bool("fast_stop")?;
         let force_clones = p.bool("force_clones")?;
-        let force_unmount = force_unmount(p.raw("force_unmount").unwrap_or("true"))?;
-        let term_signals = signals("term_signals", p.raw("term_signals").unwrap_or("TERM"))?;
-        let kill_signals = signals("kill_signals", p.raw("kill_signals").unwrap_or("KILL"))?;
+        let force_unmount = force_unmount(&p.required("force_unmount")?)?;
+        let term_signals = signals("term_signals", &p.required("term_signals")?)?;
+        let kill_signals = signals("kill_signals", &p.required("kill_signals")?)?;
         let signal_delay = p.duration("signal_delay", Duration::from_secs(1))?;
         if signal_delay > Duration::from_secs(300) {
             return Err(Error::bad_param(
@@ -109,11 +132,9 @@ impl Config {
                 "more than 300 s",
             ));
         }
-        Ok(Config {
-            device,
-            spec,
-            directory,
+        Ok(Settings {
             fstype,
+            fstype_known,
             options_text,
             options,
             statusfile_prefix,
@@ -126,10 +147,19 @@ impl Config {
             signal_delay,
         })
     }
+}
 
+/// The configuration the actions work with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub identity: Identity,
+    pub settings: Settings,
+}
+
+impl Config {
     /// True for a bind mount (`options=bind` or `fstype=none`).
     pub fn is_bind(&self) -> bool {
-        self.options.is_bind() || self.fstype == "none"
+        self.settings.options.is_bind() || self.settings.fstype == "none"
     }
 }
 

@@ -16,9 +16,9 @@ pub mod status;
 mod status_file;
 mod stop;
 
-use config::{Config, ForceUnmount};
+use config::{Config, ForceUnmount, Identity, Settings};
 use mounts::{DeviceSpec, MountTable, bounded};
-use ocf::{Context, Error, Result, ResultExt, Status};
+use ocf::{Context, Error, Params, Presence, Result, ResultExt, Status};
 use status::State;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,9 +33,34 @@ impl ocf::Agent for Agent {
     const NAME: &'static str = "gfs2-fs";
     const METADATA: &'static str = include_str!("../../../xml-metadata/gfs2-fs.xml");
 
-    fn from_context(ctx: &Context) -> Result<Agent> {
+    type Identity = Identity;
+    type Settings = Settings;
+
+    /// Without a usable identity, whatever is mounted on `directory` (when it is an absolute
+    /// path, normalised as the identity would) may be the resource; nothing can be mounted
+    /// on a `directory` that is no mount point at all.
+    fn presence_without_identity(params: &Params, _ctx: &Context) -> Result<Presence> {
+        let Some(raw) = params.raw("directory") else {
+            return Ok(Presence::Absent("no directory is set".into()));
+        };
+        let Ok(directory) = config::mount_point(raw) else {
+            return Ok(Presence::Absent(format!(
+                "{} can be no mount point",
+                ocf::error::printable(raw)
+            )));
+        };
+        let table = MountTable::read().or_generic(|| "reading the mount table")?;
+        Ok(match table.at(&directory) {
+            None => Presence::Absent(format!("nothing is mounted on {}", directory.display())),
+            Some(m) => {
+                Presence::Possible(format!("{} mounted on {}", m.source, directory.display()))
+            }
+        })
+    }
+
+    fn new(identity: Identity, settings: Settings, _ctx: &Context) -> Result<Agent> {
         Ok(Agent {
-            cfg: Config::from_context(ctx)?,
+            cfg: Config { identity, settings },
         })
     }
 
@@ -59,15 +84,19 @@ impl ocf::Agent for Agent {
             State::Mounted(_) => {}
         }
         // fast_stop gives each unmount 6 s; never for gfs2, whose unmount waits for DLM.
-        let deadline = if cfg.fast_stop && cfg.fstype != "gfs2" {
+        let deadline = if cfg.settings.fast_stop && cfg.settings.fstype != "gfs2" {
             ctx.deadline.within(Duration::from_secs(6))
         } else {
             ctx.deadline
         };
-        if cfg.force_unmount == ForceUnmount::Safe {
+        if cfg.settings.force_unmount == ForceUnmount::Safe {
             log::debug!("force_unmount=safe: leaving the status file in place");
         } else {
-            remove_status_file(cfg.directory.clone(), self.status_file(ctx), deadline);
+            remove_status_file(
+                cfg.identity.directory.clone(),
+                self.status_file(ctx),
+                deadline,
+            );
         }
         stop::unmount_all(cfg, deadline)?;
         Ok(Status::Success)
@@ -101,25 +130,25 @@ impl Agent {
     /// Depth 10: read the device with O_DIRECT (nothing to read for a remote or bind source).
     fn read_device(&self, ctx: &Context) -> Result<()> {
         let cfg = &self.cfg;
-        if cfg.is_bind() || !cfg.spec.is_local() {
+        if cfg.is_bind() || !cfg.identity.spec.is_local() {
             log::debug!(
                 "{} is not a block device: depth 10 has nothing to read",
-                cfg.device
+                cfg.identity.device
             );
             return Ok(());
         }
-        let dev = match cfg.spec.resolve_by_link() {
+        let dev = match cfg.identity.spec.resolve_by_link() {
             Ok(Some(d)) => d,
             // A UUID/label without udev link: the mounted source is the device.
-            _ => match MountTable::read()
-                .ok()
-                .and_then(|t| t.at(&cfg.directory).map(|m| PathBuf::from(&m.source)))
-            {
+            _ => match MountTable::read().ok().and_then(|t| {
+                t.at(&cfg.identity.directory)
+                    .map(|m| PathBuf::from(&m.source))
+            }) {
                 Some(d) => d,
                 None => {
                     return Err(Error::generic(format!(
                         "cannot find the device of {}",
-                        cfg.device
+                        cfg.identity.device
                     )));
                 }
             },
@@ -142,7 +171,7 @@ impl Agent {
     /// the mount point followed, see `status_file`).
     fn write_status_file(&self, ctx: &Context) -> Result<()> {
         let rel = self.status_file(ctx);
-        let mount = self.cfg.directory.clone();
+        let mount = self.cfg.identity.directory.clone();
         let shown = mount.join(&rel).display().to_string();
         let content = format!("{}\n", ctx.env.instance).into_bytes();
         let res = bounded::run("status file", ctx.deadline.end(), move || {
@@ -160,31 +189,16 @@ impl Agent {
     }
 
     /// `<prefix><instance>[_<clone>]_<node>`, relative to the mount point, as Filesystem
-    /// names it.
+    /// names it (instance and node made file names by ocf's one rule).
     fn status_file(&self, ctx: &Context) -> PathBuf {
-        let mut name = ctx.env.instance.replace('/', "_");
+        let mut name = ctx.env.instance_file_name();
         if let Some(n) = ctx.env.meta.clone {
             name = format!("{name}_{n}");
         }
         name.push('_');
-        name.push_str(&node_name(ctx).replace('/', "_"));
-        PathBuf::from(format!("{}{name}", self.cfg.statusfile_prefix))
+        name.push_str(&ocf::env::file_name(&ctx.env.node_name()));
+        PathBuf::from(format!("{}{name}", self.cfg.settings.statusfile_prefix))
     }
-}
-
-/// This node's name: Pacemaker's `on_node`, else the kernel's host name (`uname -n`).
-fn node_name(ctx: &Context) -> String {
-    ctx.env
-        .meta
-        .raw
-        .get("on_node")
-        .cloned()
-        .or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .map(|s| s.trim().to_owned())
-        })
-        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// Remove the depth-20 status file (it would otherwise be left on shared storage), on a

@@ -42,10 +42,10 @@ pub fn check_fstype(fstype: &str) -> Result<()> {
     Ok(())
 }
 
-/// `device` for `fstype`: an absolute path; `UUID=`/`LABEL=` (or `-U`/`-L`/`--uuid=`/
-/// `--label=`); `host:/path` for NFS-like types; `//host/share` for CIFS; a plain name for
-/// tmpfs-like types. Anything else, and any control character, is refused naming `device`.
-pub fn check_device(device: &str, spec: &DeviceSpec, fstype: &str) -> Result<()> {
+/// `device` by its text alone: an absolute path; `UUID=`/`LABEL=` (or `-U`/`-L`/`--uuid=`/
+/// `--label=`); `host:/path`; `//host/share`; a plain name (tmpfs-like types). Anything else,
+/// and any control character, is refused naming `device`.
+pub fn check_device_form(device: &str, spec: &DeviceSpec) -> Result<()> {
     let bad = |why: String| Err(Error::bad_param("device", device, why));
     if device.chars().any(char::is_control) {
         return bad("control characters".into());
@@ -70,24 +70,40 @@ pub fn check_device(device: &str, spec: &DeviceSpec, fstype: &str) -> Result<()>
             }
             Ok(())
         }
-        DeviceSpec::Other(s) => {
-            if HOST_PATH_TYPES.contains(&fstype) && host_path(s) {
-                return Ok(());
-            }
-            if SHARE_TYPES.contains(&fstype) && share(s) {
-                return Ok(());
-            }
-            if VIRTUAL_TYPES.contains(&fstype) && plain_name(s) {
-                return Ok(());
-            }
-            bad(format!(
-                "not an absolute path, UUID=, LABEL= or a remote source that fstype={fstype} \
-                 takes (host:/path for {}, //host/share for {})",
-                HOST_PATH_TYPES.join("/"),
-                SHARE_TYPES.join("/")
-            ))
-        }
+        DeviceSpec::Other(s) if host_path(s) || share(s) || plain_name(s) => Ok(()),
+        DeviceSpec::Other(_) => bad(format!(
+            "not an absolute path, UUID=, LABEL= or a remote source (host:/path for {}, \
+             //host/share for {})",
+            HOST_PATH_TYPES.join("/"),
+            SHARE_TYPES.join("/")
+        )),
     }
+}
+
+/// A remote or virtual `device` (already of a valid form) needs an `fstype` that takes it:
+/// refused naming `fstype`, the setting, so that the identity stays usable.
+pub fn check_device_type(device: &str, spec: &DeviceSpec, fstype: &str) -> Result<()> {
+    let DeviceSpec::Other(s) = spec else {
+        return Ok(());
+    };
+    let takes = (HOST_PATH_TYPES.contains(&fstype) && host_path(s))
+        || (SHARE_TYPES.contains(&fstype) && share(s))
+        || (VIRTUAL_TYPES.contains(&fstype) && plain_name(s));
+    if takes {
+        return Ok(());
+    }
+    Err(Error::bad_param(
+        "fstype",
+        fstype,
+        format!(
+            "does not take device={} (host:/path is for {}, //host/share for {}, a plain \
+             name for {})",
+            ocf::error::printable(device),
+            HOST_PATH_TYPES.join("/"),
+            SHARE_TYPES.join("/"),
+            VIRTUAL_TYPES.join("/")
+        ),
+    ))
 }
 
 /// Host names, addresses (`[v6]`), monitor lists and lustre NIDs: no spaces, quotes,
@@ -124,8 +140,11 @@ mod tests {
     use super::*;
     use ocf::Status;
 
+    /// `device` for `fstype`, as identity and settings check it in turn.
     fn device(d: &str, fstype: &str) -> Result<()> {
-        check_device(d, &DeviceSpec::parse(d), fstype)
+        let spec = DeviceSpec::parse(d);
+        check_device_form(d, &spec)?;
+        check_device_type(d, &spec, fstype)
     }
 
     #[test]
@@ -167,10 +186,6 @@ mod tests {
             ("UUID=", "gfs2"),
             ("UUID=$(id)", "gfs2"),
             ("LABEL=", "ext4"),
-            // Remote forms only where the type takes them.
-            ("nfs1:/export", "gfs2"),
-            ("//server/share", "ext4"),
-            ("tmpfs", "ext4"),
             ("; rm -rf /:/x", "nfs"),
             ("//server", "cifs"),
             ("//ser ver/x", "cifs"),
@@ -179,6 +194,21 @@ mod tests {
             let e = device(d, t).unwrap_err();
             assert_eq!(e.status(), Status::ErrConfigured, "{d:?} ({t})");
             assert!(e.reason().contains("invalid parameter device=\""), "{e}");
+        }
+    }
+
+    #[test]
+    fn remote_forms_only_where_the_type_takes_them_naming_fstype_and_device() {
+        for (d, t) in [
+            ("nfs1:/export", "gfs2"),
+            ("//server/share", "ext4"),
+            ("tmpfs", "ext4"),
+        ] {
+            assert!(check_device_form(d, &DeviceSpec::parse(d)).is_ok(), "{d}");
+            let e = device(d, t).unwrap_err();
+            assert_eq!(e.status(), Status::ErrConfigured, "{d:?} ({t})");
+            assert_eq!(e.param(), Some("fstype"), "{e}");
+            assert!(e.reason().contains(&format!("device=\"{d}\"")), "{e}");
         }
     }
 

@@ -42,17 +42,17 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<Status> {
     let table = MountTable::read().or_generic(|| "reading the mount table")?;
     match status::state(cfg, &table) {
         State::Mounted(_) => {
-            log::info!("{} is already mounted", cfg.directory.display());
+            log::info!("{} is already mounted", cfg.identity.directory.display());
             return Ok(Status::Success);
         }
         State::Other(_, why) => return Err(Error::generic(why)),
         State::Unmounted => {}
     }
-    if let Some(sub) = table.below(&cfg.directory).first() {
+    if let Some(sub) = table.below(&cfg.identity.directory).first() {
         return Err(Error::configured(format!(
             "{} is mounted below {}: refusing to mount over it",
             sub.mount_point.display(),
-            cfg.directory.display()
+            cfg.identity.directory.display()
         )));
     }
     let source = source(cfg, ctx, &table)?;
@@ -60,14 +60,17 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<Status> {
     if needs_fsck(cfg) {
         fsck(cfg, &source, ctx)?;
     }
-    std::fs::create_dir_all(&cfg.directory).or_status(Status::ErrInstalled, || {
-        format!("couldn't create mount point {}", cfg.directory.display())
+    std::fs::create_dir_all(&cfg.identity.directory).or_status(Status::ErrInstalled, || {
+        format!(
+            "couldn't create mount point {}",
+            cfg.identity.directory.display()
+        )
     })?;
     let (src, dir, fstype, opts) = (
         source.clone(),
-        cfg.directory.clone(),
-        cfg.fstype.clone(),
-        cfg.options.clone(),
+        cfg.identity.directory.clone(),
+        cfg.settings.fstype.clone(),
+        cfg.settings.options.clone(),
     );
     let mounted = bounded::run("mount", ctx.deadline.end(), move || {
         mounts::syscalls::mount(&src, &dir, &fstype, &opts).map_err(Box::new)
@@ -75,12 +78,12 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<Status> {
     .ok_or_else(|| {
         Error::generic(format!(
             "mounting {} on {} did not finish before the start timeout",
-            cfg.device,
-            cfg.directory.display()
+            cfg.identity.device,
+            cfg.identity.directory.display()
         ))
     })?;
-    mounted.or_generic(|| format!("couldn't mount {}", cfg.device))?;
-    log::info!("mounted {source} on {}", cfg.directory.display());
+    mounted.or_generic(|| format!("couldn't mount {}", cfg.identity.device))?;
+    log::info!("mounted {source} on {}", cfg.identity.directory.display());
     Ok(Status::Success)
 }
 
@@ -88,10 +91,10 @@ pub fn start(cfg: &Config, ctx: &Context) -> Result<Status> {
 /// in Filesystem), the directory for bind mounts, the text for remote sources.
 fn source(cfg: &Config, ctx: &Context, table: &MountTable) -> Result<String> {
     if cfg.is_bind() {
-        let DeviceSpec::Path(p) = &cfg.spec else {
+        let DeviceSpec::Path(p) = &cfg.identity.spec else {
             return Err(Error::bad_param(
                 "device",
-                &cfg.device,
+                &cfg.identity.device,
                 "a bind mount needs a path",
             ));
         };
@@ -103,14 +106,14 @@ fn source(cfg: &Config, ctx: &Context, table: &MountTable) -> Result<String> {
         }
         return Ok(p.display().to_string());
     }
-    if !cfg.spec.is_local() {
-        return Ok(cfg.device.clone());
+    if !cfg.identity.spec.is_local() {
+        return Ok(cfg.identity.device.clone());
     }
-    let dev = crate::local_device(&cfg.spec, &cfg.device, ctx.deadline)?;
+    let dev = crate::local_device(&cfg.identity.spec, &cfg.identity.device, ctx.deadline)?;
     let Some((major, minor)) = mounts::device::block_device_number(&dev) else {
         return Err(Error::installed(format!(
             "{} ({}) is not a block device",
-            cfg.device,
+            cfg.identity.device,
             dev.display()
         )));
     };
@@ -118,7 +121,7 @@ fn source(cfg: &Config, ctx: &Context, table: &MountTable) -> Result<String> {
         return Err(Error::generic(format!(
             "{} is already mounted on {}; a filesystem mounted twice is not what this resource \
              manages",
-            cfg.device,
+            cfg.identity.device,
             m.mount_point.display()
         )));
     }
@@ -127,20 +130,20 @@ fn source(cfg: &Config, ctx: &Context, table: &MountTable) -> Result<String> {
 
 /// The kernel must know the type (/proc/filesystems); if not, `modprobe` it once.
 fn ensure_fstype(cfg: &Config, ctx: &Context) -> Result<()> {
-    if cfg.fstype == "none" || known_fstype(&cfg.fstype) {
+    if cfg.settings.fstype == "none" || known_fstype(&cfg.settings.fstype) {
         return Ok(());
     }
-    let out = child::run("modprobe", &["--", &cfg.fstype], ctx.deadline.end());
-    if known_fstype(&cfg.fstype) {
+    let loaded = ocf::kernel::load_module(&cfg.settings.fstype, &[], ctx.deadline.end());
+    if known_fstype(&cfg.settings.fstype) {
         return Ok(());
     }
-    let why = match out {
-        Ok(o) => o.message(),
-        Err(e) => e.to_string(),
-    };
+    let why = loaded.err().map_or_else(
+        || "loaded, but not registered".to_owned(),
+        |e| e.reason().to_owned(),
+    );
     Err(Error::installed(format!(
-        "the kernel does not support filesystem {} (modprobe: {why})",
-        cfg.fstype
+        "the kernel does not support filesystem {} ({why})",
+        cfg.settings.fstype
     )))
 }
 
@@ -152,21 +155,25 @@ fn known_fstype(fstype: &str) -> bool {
 }
 
 fn needs_fsck(cfg: &Config) -> bool {
-    if cfg.is_bind() || !cfg.spec.is_local() {
+    if cfg.is_bind() || !cfg.identity.spec.is_local() {
         return false;
     }
-    match cfg.run_fsck {
+    match cfg.settings.run_fsck {
         RunFsck::No => false,
         RunFsck::Force => true,
-        RunFsck::Auto => !NO_AUTO_FSCK.contains(&cfg.fstype.as_str()),
+        RunFsck::Auto => !NO_AUTO_FSCK.contains(&cfg.settings.fstype.as_str()),
     }
 }
 
 /// `fsck -t TYPE -p DEVICE`; exit 4 and above means errors left uncorrected.
 fn fsck(cfg: &Config, dev: &str, ctx: &Context) -> Result<()> {
-    log::info!("checking {dev} with fsck -t {} -p", cfg.fstype);
-    let out = child::run("fsck", &["-t", &cfg.fstype, "-p", dev], ctx.deadline.end())
-        .or_generic(|| format!("fsck of {dev}"))?;
+    log::info!("checking {dev} with fsck -t {} -p", cfg.settings.fstype);
+    let out = child::run(
+        "fsck",
+        &["-t", &cfg.settings.fstype, "-p", dev],
+        ctx.deadline.end(),
+    )
+    .or_generic(|| format!("fsck of {dev}"))?;
     match out.code() {
         Some(c) if c < 4 => Ok(()),
         _ => Err(Error::generic(format!(

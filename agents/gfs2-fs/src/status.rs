@@ -16,7 +16,7 @@ pub enum State {
 
 /// The state of `cfg`'s mount in `table`.
 pub fn state(cfg: &Config, table: &MountTable) -> State {
-    let Some(m) = table.at(&cfg.directory) else {
+    let Some(m) = table.at(&cfg.identity.directory) else {
         return State::Unmounted;
     };
     match mismatch(cfg, m) {
@@ -27,20 +27,21 @@ pub fn state(cfg: &Config, table: &MountTable) -> State {
 
 /// Why `m` is not our mount, or None when it is.
 fn mismatch(cfg: &Config, m: &Mount) -> Option<String> {
-    if !same_fstype(&cfg.fstype, &m.fstype) && !cfg.is_bind() {
+    if cfg.settings.fstype_known && !same_fstype(&cfg.settings.fstype, &m.fstype) && !cfg.is_bind()
+    {
         return Some(format!(
             "{} is mounted on {} as {}, not {}",
             m.source,
             m.mount_point.display(),
             m.fstype,
-            cfg.fstype
+            cfg.settings.fstype
         ));
     }
-    let ours = match &cfg.spec {
+    let ours = match &cfg.identity.spec {
         // Device links resolve without device I/O; a UUID or label without a udev link
         // cannot be checked here, and the type and directory have to do.
         DeviceSpec::Path(_) | DeviceSpec::Uuid(_) | DeviceSpec::Label(_) if !cfg.is_bind() => {
-            match cfg.spec.resolve_by_link() {
+            match cfg.identity.spec.resolve_by_link() {
                 Ok(Some(dev)) => match mounts::device::block_device_number(&dev) {
                     Some(num) => num == (m.major, m.minor),
                     None => dev.as_os_str() == m.source.as_str(),
@@ -56,7 +57,7 @@ fn mismatch(cfg: &Config, m: &Mount) -> Option<String> {
             "{} is mounted on {} instead of {}",
             m.source,
             m.mount_point.display(),
-            cfg.device
+            cfg.identity.device
         )
     })
 }

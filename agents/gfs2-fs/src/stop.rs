@@ -10,17 +10,17 @@ use ocf::{Deadline, Error, Result, ResultExt, Status};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Unmount everything mounted below `cfg.directory` (deepest first), then the directory.
+/// Unmount everything mounted below `cfg.identity.directory` (deepest first), then the directory.
 pub fn unmount_all(cfg: &Config, deadline: Deadline) -> Result<()> {
     // Graceful signals get the first half of the time, forceful ones the rest.
     let graceful = deadline.share(0.5);
     let table = MountTable::read().or_generic(|| "reading the mount table")?;
     let mut targets: Vec<PathBuf> = table
-        .below(&cfg.directory)
+        .below(&cfg.identity.directory)
         .iter()
         .map(|m| m.mount_point.clone())
         .collect();
-    targets.push(cfg.directory.clone());
+    targets.push(cfg.identity.directory.clone());
     for t in targets {
         unmount_one(cfg, &t, graceful, deadline)?;
     }
@@ -28,7 +28,8 @@ pub fn unmount_all(cfg: &Config, deadline: Deadline) -> Result<()> {
 }
 
 fn unmount_one(cfg: &Config, dir: &Path, graceful: Deadline, deadline: Deadline) -> Result<()> {
-    let force = cfg.fstype.starts_with("nfs") || matches!(cfg.fstype.as_str(), "cifs" | "smbfs");
+    let force = cfg.settings.fstype.starts_with("nfs")
+        || matches!(cfg.settings.fstype.as_str(), "cifs" | "smbfs");
     loop {
         let table = MountTable::read().or_generic(|| "reading the mount table")?;
         let Some(target) = table.at(dir).cloned() else {
@@ -54,7 +55,7 @@ fn unmount_one(cfg: &Config, dir: &Path, graceful: Deadline, deadline: Deadline)
             Some(Err(e)) => return Err(Error::generic(e.to_string())),
         }
         let holders = scan(&target, &table, deadline)?;
-        if cfg.force_unmount == ForceUnmount::False {
+        if cfg.settings.force_unmount == ForceUnmount::False {
             return Err(Error::generic(format!(
                 "{} is busy ({}) and force_unmount=false: not killing",
                 dir.display(),
@@ -69,9 +70,9 @@ fn unmount_one(cfg: &Config, dir: &Path, graceful: Deadline, deadline: Deadline)
             )));
         }
         let signals = if graceful.expired() {
-            &cfg.kill_signals
+            &cfg.settings.kill_signals
         } else {
-            &cfg.term_signals
+            &cfg.settings.term_signals
         };
         if holders.is_empty() {
             log::warn!(
@@ -85,10 +86,11 @@ fn unmount_one(cfg: &Config, dir: &Path, graceful: Deadline, deadline: Deadline)
             }
         }
         let delay = if graceful.expired() {
-            cfg.signal_delay
+            cfg.settings.signal_delay
         } else {
             // Never let the graceful phase sleep into the forceful one's time.
-            cfg.signal_delay
+            cfg.settings
+                .signal_delay
                 .min(graceful.remaining().max(Duration::from_millis(10)))
         };
         deadline.sleep(delay);

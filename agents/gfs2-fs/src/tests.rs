@@ -15,7 +15,8 @@ fn parse(extra: &[(&str, &str)], vars: &[(&str, &str)]) -> Result<Config> {
     params.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     params.extend_from_slice(extra);
     let ctx = context::<Agent>(Action::ValidateAll, &params, vars);
-    Config::from_context(&ctx)
+    let (identity, settings) = ocf::testing::parse::<Agent>(&ctx)?;
+    Ok(Config { identity, settings })
 }
 
 #[test]
@@ -26,14 +27,14 @@ fn params_match_metadata() {
 #[test]
 fn defaults_are_filesystems() {
     let c = parse(&[("fstype", "")], &[]).unwrap();
-    assert_eq!(c.fstype, "gfs2");
-    assert_eq!(c.statusfile_prefix, ".Filesystem_status/");
-    assert_eq!(c.run_fsck, RunFsck::Auto);
-    assert_eq!(c.force_unmount, ForceUnmount::True);
-    assert_eq!(c.term_signals, [Signal::SIGTERM]);
-    assert_eq!(c.kill_signals, [Signal::SIGKILL]);
-    assert_eq!(c.signal_delay, Duration::from_secs(1));
-    assert!(!c.fast_stop && !c.force_clones);
+    assert_eq!(c.settings.fstype, "gfs2");
+    assert_eq!(c.settings.statusfile_prefix, ".Filesystem_status/");
+    assert_eq!(c.settings.run_fsck, RunFsck::Auto);
+    assert_eq!(c.settings.force_unmount, ForceUnmount::True);
+    assert_eq!(c.settings.term_signals, [Signal::SIGTERM]);
+    assert_eq!(c.settings.kill_signals, [Signal::SIGKILL]);
+    assert_eq!(c.settings.signal_delay, Duration::from_secs(1));
+    assert!(!c.settings.fast_stop && !c.settings.force_clones);
 }
 
 #[test]
@@ -84,17 +85,18 @@ fn accepted_spellings() {
         &[],
     )
     .unwrap();
-    assert_eq!(c.force_unmount, ForceUnmount::Safe);
+    assert_eq!(c.settings.force_unmount, ForceUnmount::Safe);
     assert_eq!(
-        c.term_signals,
+        c.settings.term_signals,
         [Signal::SIGTERM, Signal::SIGHUP, Signal::SIGINT]
     );
-    assert_eq!(c.signal_delay, Duration::from_millis(500));
-    assert_eq!(c.run_fsck, RunFsck::Force);
-    assert!(c.fast_stop);
+    assert_eq!(c.settings.signal_delay, Duration::from_millis(500));
+    assert_eq!(c.settings.run_fsck, RunFsck::Force);
+    assert!(c.settings.fast_stop);
     assert_eq!(
         parse(&[("force_unmount", "no")], &[])
             .unwrap()
+            .settings
             .force_unmount,
         ForceUnmount::False
     );
@@ -118,8 +120,13 @@ fn mount_point_is_normalised_by_text() {
 #[test]
 fn options_become_flags_and_data() {
     let c = parse(&[("options", "noatime,nodev,errors=remount-ro")], &[]).unwrap();
-    assert!(c.options.flags.contains(nix::mount::MsFlags::MS_NOATIME));
-    assert_eq!(c.options.data, "errors=remount-ro");
+    assert!(
+        c.settings
+            .options
+            .flags
+            .contains(nix::mount::MsFlags::MS_NOATIME)
+    );
+    assert_eq!(c.settings.options.data, "errors=remount-ro");
 }
 
 #[test]

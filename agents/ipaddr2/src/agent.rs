@@ -1,10 +1,10 @@
 //! The actions.
 
 use crate::announce::{self, Announced, Announcement, BackgroundError};
-use crate::config::Config;
+use crate::config::{Config, Identity, Settings};
 use crate::findif;
 use netlink_addr::{AddRequest, Addr, Family, Link, Netlink};
-use ocf::{Action, Context, Error, Result, ResultExt, Status};
+use ocf::{Context, Error, Params, Presence, Result, ResultExt, Status};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,11 @@ const ARPING_WAIT: Duration = Duration::from_secs(3);
 #[derive(Debug)]
 pub struct IpAddr2 {
     cfg: Config,
+    /// Entering `network_namespace` failed (it does not exist): nothing of ours can be
+    /// there. Start and validate-all fail with this; probe and stop answer from it.
+    namespace_error: Option<Error>,
+    /// Where the announcer's pid file lives (`HA_RSCTMP`).
+    state_dir: std::path::PathBuf,
 }
 
 fn netlink(ctx: &Context) -> Result<Netlink> {
@@ -75,16 +80,26 @@ enum Found<'a> {
 }
 
 impl IpAddr2 {
+    /// For the actions that put the address in place: the clone is one this agent serves,
+    /// and the namespace exists.
+    fn usable(&self, ctx: &Context) -> Result<()> {
+        crate::config::check_meta(&ctx.env.meta)?;
+        match &self.namespace_error {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
     fn is_parking(&self, a: &Addr) -> bool {
         // With lvs_support the address rests on lo while stopped; otherwise an address on
         // lo is not ours to judge unless nic says lo.
-        a.index == LOOPBACK_INDEX && self.cfg.nic.as_deref() != Some("lo")
+        a.index == LOOPBACK_INDEX && self.cfg.identity.nic.as_deref() != Some("lo")
     }
 
     fn find<'a>(&self, addrs: &'a [Addr], index: Option<u32>, prefix: Option<u8>) -> Found<'a> {
         let ours: Vec<&Addr> = addrs
             .iter()
-            .filter(|a| a.ip == self.cfg.ip && !self.is_parking(a))
+            .filter(|a| a.ip == self.cfg.identity.ip && !self.is_parking(a))
             .collect();
         let here = ours.iter().find(|a| {
             index.is_none_or(|i| a.index == i) && prefix.is_none_or(|p| a.prefix_len == p)
@@ -98,7 +113,7 @@ impl IpAddr2 {
 
     /// findif: the interface and prefix the address belongs on.
     fn target(&self, nl: &mut Netlink) -> Result<Target> {
-        let nic_link = match &self.cfg.nic {
+        let nic_link = match &self.cfg.identity.nic {
             Some(nic) => Some(nl.link_by_name(nic).map_err(|e| {
                 if e.is_not_found() {
                     Error::installed(format!("nic={nic}: no such interface"))
@@ -109,26 +124,28 @@ impl IpAddr2 {
             None => None,
         };
         let routes = nl
-            .routes(family(self.cfg.ip))
+            .routes(family(self.cfg.identity.ip))
             .or_generic(|| "reading the routing table")?;
         let choice = findif::find(
             &routes,
-            self.cfg.ip,
+            self.cfg.identity.ip,
             nic_link.as_ref().map(|l| l.index),
-            self.cfg.prefix,
-            self.cfg.proto,
+            self.cfg.settings.prefix,
+            self.cfg.settings.proto,
         )
         .map_err(|_| {
             Error::installed(format!(
                 "no interface for {}: no route in the main table covers it{}{}; set nic and \
                  cidr_netmask",
-                self.cfg.ip,
+                self.cfg.identity.ip,
                 self.cfg
+                    .identity
                     .nic
                     .as_ref()
                     .map(|n| format!(" via {n}"))
                     .unwrap_or_default(),
                 self.cfg
+                    .settings
                     .proto
                     .map(|p| format!(" with proto {p}"))
                     .unwrap_or_default(),
@@ -145,11 +162,16 @@ impl IpAddr2 {
         {
             return Err(Error::bad_param(
                 "iflabel",
-                self.cfg.iflabel.as_deref().unwrap_or_default(),
+                self.cfg.settings.iflabel.as_deref().unwrap_or_default(),
                 format!("{label} is longer than 15 characters"),
             ));
         }
-        log::debug!("findif: {} on {}/{}", self.cfg.ip, link.name, choice.prefix);
+        log::debug!(
+            "findif: {} on {}/{}",
+            self.cfg.identity.ip,
+            link.name,
+            choice.prefix
+        );
         Ok(Target {
             link,
             prefix: choice.prefix,
@@ -162,8 +184,8 @@ impl IpAddr2 {
             Some(mac) if !link.noarp && !link.loopback && mac != [0; 6] => Some(Announcement {
                 ifindex: link.index,
                 mac,
-                ip: self.cfg.ip,
-                reply: self.cfg.arp_reply,
+                ip: self.cfg.identity.ip,
+                reply: self.cfg.settings.arp_reply,
             }),
             _ => {
                 log::info!(
@@ -176,12 +198,16 @@ impl IpAddr2 {
     }
 
     fn pid_file(&self) -> std::path::PathBuf {
-        announce::pid_file(self.cfg.ip, self.cfg.network_namespace.as_deref())
+        announce::pid_file(
+            &self.state_dir,
+            self.cfg.identity.ip,
+            self.cfg.identity.network_namespace.as_deref(),
+        )
     }
 
     /// RFC 5227 probe before adding (run_arping).
     fn check_duplicate(&self, ctx: &Context, link: &Link) -> Result<()> {
-        let (IpAddr::V4(ip), Some(a)) = (self.cfg.ip, self.announcement(link)) else {
+        let (IpAddr::V4(ip), Some(a)) = (self.cfg.identity.ip, self.announcement(link)) else {
             return Ok(());
         };
         let socket = arp_announce::PacketSocket::open(link.index, arp_announce::ETH_P_ARP)
@@ -218,7 +244,7 @@ impl IpAddr2 {
                     return Some(false);
                 }
             };
-            let a = addrs.iter().find(|a| a.ip == self.cfg.ip)?;
+            let a = addrs.iter().find(|a| a.ip == self.cfg.identity.ip)?;
             if a.flags.dadfailed() {
                 return Some(false);
             }
@@ -227,19 +253,19 @@ impl IpAddr2 {
         match done {
             Some(true) => Ok(()),
             Some(false) => {
-                let _ = nl.delete_address(index, self.cfg.ip, target.prefix);
+                let _ = nl.delete_address(index, self.cfg.identity.ip, target.prefix);
                 Err(Error::generic(failure.unwrap_or_else(|| {
                     format!(
                         "duplicate address detection failed: another host on {} has {}; \
                          the address was removed",
-                        target.link.name, self.cfg.ip
+                        target.link.name, self.cfg.identity.ip
                     )
                 })))
             }
             None => Err(Error::generic(format!(
                 "duplicate address detection of {} on {} did not finish before the timeout \
                  (is the link up with a carrier?)",
-                self.cfg.ip, target.link.name
+                self.cfg.identity.ip, target.link.name
             ))),
         }
     }
@@ -248,18 +274,19 @@ impl IpAddr2 {
         let Some(a) = self.announcement(link) else {
             return Ok(());
         };
-        let count = self.cfg.arp_count;
-        let interval = self.cfg.arp_interval;
+        let count = self.cfg.settings.arp_count;
+        let interval = self.cfg.settings.arp_interval;
         let pid_path = self.pid_file();
         announce::stop_background(&pid_path, ctx.deadline.within(Duration::from_secs(1)).end());
-        let mut background = self.cfg.arp_bg && count > 1;
+        let mut background = self.cfg.settings.arp_bg && count > 1;
         let sent = if background {
             let announced = a
                 .send_then_background(count - 1, interval, &pid_path, ctx.deadline.end())
                 .map_err(|e| match e {
-                    BackgroundError::Send(e) => {
-                        Error::generic(format!("announcing {} on {}: {e}", self.cfg.ip, link.name))
-                    }
+                    BackgroundError::Send(e) => Error::generic(format!(
+                        "announcing {} on {}: {e}",
+                        self.cfg.identity.ip, link.name
+                    )),
                     BackgroundError::Spawn(e) => Error::generic(format!(
                         "starting the background announcer ({}): {e}",
                         pid_path.display()
@@ -278,14 +305,14 @@ impl IpAddr2 {
             }
         } else {
             a.send(count, interval, ctx.deadline.end())
-                .or_generic(|| format!("announcing {} on {}", self.cfg.ip, link.name))?
+                .or_generic(|| format!("announcing {} on {}", self.cfg.identity.ip, link.name))?
         };
         if !background && sent < count {
             log::warn!("sent {sent} of {count} announcements before the deadline");
         }
         log::info!(
             "announced {} on {} ({sent} sent now{})",
-            self.cfg.ip,
+            self.cfg.identity.ip,
             link.name,
             if background {
                 format!(", {} in the background", count - 1)
@@ -298,13 +325,13 @@ impl IpAddr2 {
 
     fn remove_everywhere(&self, nl: &mut Netlink) -> Result<()> {
         let addrs = nl
-            .addresses(family(self.cfg.ip), None)
+            .addresses(family(self.cfg.identity.ip), None)
             .or_generic(|| "reading addresses")?;
         delete_addresses(
             nl,
             addrs
                 .iter()
-                .filter(|a| a.ip == self.cfg.ip && !self.is_parking(a)),
+                .filter(|a| a.ip == self.cfg.identity.ip && !self.is_parking(a)),
         )
     }
 }
@@ -313,41 +340,81 @@ impl ocf::Agent for IpAddr2 {
     const NAME: &'static str = "ipaddr2";
     const METADATA: &'static str = include_str!("../../../xml-metadata/ipaddr2.xml");
 
-    fn from_context(ctx: &Context) -> Result<IpAddr2> {
-        let cfg = Config::from_context(ctx)?;
-        if let Some(ns) = &cfg.network_namespace {
-            enter_namespace(ns)?;
+    type Identity = Identity;
+    type Settings = Settings;
+
+    /// Without a usable identity, the address may still be read: if `ip` parses and lives
+    /// on an interface (not lo, where lvs_support parks it) in the namespace, it may be
+    /// ours.
+    fn presence_without_identity(params: &Params, ctx: &Context) -> Result<Presence> {
+        let raw_ip = params.raw("ip").unwrap_or_default();
+        let Ok(ip) = raw_ip.trim().parse::<IpAddr>() else {
+            return Ok(Presence::Absent(format!(
+                "ip={} is no address, so no address of ours can exist",
+                ocf::error::printable(raw_ip)
+            )));
+        };
+        if let Some(ns) = params.raw("network_namespace") {
+            if !crate::config::valid_netns(ns) {
+                return Ok(Presence::Absent(format!(
+                    "no network namespace can be called {}",
+                    ocf::error::printable(ns)
+                )));
+            }
+            if let Err(e) = enter_namespace(ns) {
+                return Ok(Presence::Absent(e.reason().to_owned()));
+            }
         }
-        Ok(IpAddr2 { cfg })
+        let mut nl = netlink(ctx)?;
+        let addrs = nl
+            .addresses(family(ip), None)
+            .or_generic(|| "reading addresses")?;
+        Ok(
+            match addrs
+                .iter()
+                .find(|a| a.ip == ip && a.index != LOOPBACK_INDEX)
+            {
+                Some(a) => Presence::Possible(format!(
+                    "{ip}/{} on interface {}",
+                    a.prefix_len,
+                    nl.link_by_index(a.index)
+                        .map_or_else(|_| a.index.to_string(), |l| l.name)
+                )),
+                None => Presence::Absent(format!("{ip} is on no interface")),
+            },
+        )
     }
 
-    fn config_error(action: Action, ctx: &Context, err: Error) -> Result<Status> {
-        if ctx.is_probe() {
-            log::warn!("probe: {}; reporting not running", err.reason());
-            return Ok(Status::NotRunning);
-        }
-        if action == Action::Stop {
-            return stop_unconfigured(ctx, &err);
-        }
-        Err(err)
+    fn new(identity: Identity, settings: Settings, ctx: &Context) -> Result<IpAddr2> {
+        let namespace_error = identity
+            .network_namespace
+            .as_deref()
+            .and_then(|ns| enter_namespace(ns).err());
+        Ok(IpAddr2 {
+            cfg: Config { identity, settings },
+            namespace_error,
+            state_dir: ctx.env.state_dir(),
+        })
     }
 
-    fn validate(&self, _ctx: &Context) -> Result<()> {
+    fn validate(&self, ctx: &Context) -> Result<()> {
+        self.usable(ctx)?;
         let mut nl = Netlink::open(NETLINK_TIMEOUT).or_generic(|| "opening rtnetlink")?;
         self.target(&mut nl).map(drop)
     }
 
     fn start(&self, ctx: &Context) -> Result<Status> {
+        self.usable(ctx)?;
         require_root(ctx)?;
         let mut nl = netlink(ctx)?;
-        let fam = family(self.cfg.ip);
-        if self.cfg.lvs_support {
+        let fam = family(self.cfg.identity.ip);
+        if self.cfg.settings.lvs_support {
             // LVS-DR parks the address on lo while stopped; take it back.
             for a in nl
                 .addresses(fam, Some(LOOPBACK_INDEX))
                 .or_generic(|| "reading addresses of lo")?
                 .iter()
-                .filter(|a| a.ip == self.cfg.ip)
+                .filter(|a| a.ip == self.cfg.identity.ip)
             {
                 match nl.delete_address(LOOPBACK_INDEX, a.ip, a.prefix_len) {
                     Ok(()) => log::info!("removed {}/{} from lo (lvs_support)", a.ip, a.prefix_len),
@@ -363,13 +430,13 @@ impl ocf::Agent for IpAddr2 {
         let mut present = false;
         for a in addrs
             .iter()
-            .filter(|a| a.ip == self.cfg.ip && !self.is_parking(a))
+            .filter(|a| a.ip == self.cfg.identity.ip && !self.is_parking(a))
         {
             if a.index != link.index {
                 return Err(Error::generic(format!(
                     "{} is already configured on interface {} (expected {}); remove it there \
                      first",
-                    self.cfg.ip,
+                    self.cfg.identity.ip,
                     nl.link_by_index(a.index)
                         .map_or_else(|_| a.index.to_string(), |l| l.name),
                     link.name
@@ -394,42 +461,51 @@ impl ocf::Agent for IpAddr2 {
                     .or_generic(|| "removing the misconfigured address")?;
             }
         }
-        if present && (link.up || !self.cfg.check_link_status) {
-            log::info!("{} is already on {}", self.cfg.ip, link.name);
+        if present && (link.up || !self.cfg.settings.check_link_status) {
+            log::info!("{} is already on {}", self.cfg.identity.ip, link.name);
             return Ok(Status::Success);
         }
         if !present {
-            if self.cfg.run_arping {
+            if self.cfg.settings.run_arping {
                 self.check_duplicate(ctx, link)?;
             }
-            let broadcast = match self.cfg.ip {
-                IpAddr::V4(ip) => {
-                    findif::broadcast(self.cfg.broadcast, ip, target.prefix, link.index, &addrs)
-                }
+            let broadcast = match self.cfg.identity.ip {
+                IpAddr::V4(ip) => findif::broadcast(
+                    self.cfg.settings.broadcast,
+                    ip,
+                    target.prefix,
+                    link.index,
+                    &addrs,
+                ),
                 IpAddr::V6(_) => None,
             };
             let req = AddRequest {
                 index: link.index,
-                ip: self.cfg.ip,
+                ip: self.cfg.identity.ip,
                 prefix_len: target.prefix,
                 broadcast,
                 label,
-                nodad: self.cfg.nodad,
-                noprefixroute: self.cfg.noprefixroute,
-                preferred_lft: self.cfg.preferred_lft,
+                nodad: self.cfg.settings.nodad,
+                noprefixroute: self.cfg.settings.noprefixroute,
+                preferred_lft: self.cfg.settings.preferred_lft,
             };
             match nl.add_address(&req) {
                 Ok(()) => {}
                 Err(e) if e.is_exists() => {}
                 Err(e) => return Err(Error::generic(e.to_string())),
             }
-            log::info!("added {}/{} to {}", self.cfg.ip, target.prefix, link.name);
+            log::info!(
+                "added {}/{} to {}",
+                self.cfg.identity.ip,
+                target.prefix,
+                link.name
+            );
         }
         if !link.up {
             nl.set_link_up(link.index)
                 .or_generic(|| format!("setting {} up", link.name))?;
         }
-        if self.cfg.ip.is_ipv6() && !self.cfg.nodad {
+        if self.cfg.identity.ip.is_ipv6() && !self.cfg.settings.nodad {
             self.wait_dad(ctx, &mut nl, &target)?;
         }
         self.announce(ctx, link)?;
@@ -437,6 +513,10 @@ impl ocf::Agent for IpAddr2 {
     }
 
     fn stop(&self, ctx: &Context) -> Result<Status> {
+        if let Some(e) = &self.namespace_error {
+            log::info!("{}: nothing of ours can be there", e.reason());
+            return Ok(Status::Success);
+        }
         require_root(ctx)?;
         announce::stop_background(
             &self.pid_file(),
@@ -444,13 +524,14 @@ impl ocf::Agent for IpAddr2 {
         );
         let mut nl = netlink(ctx)?;
         self.remove_everywhere(&mut nl)?;
-        if self.cfg.flush_routes {
-            netlink_addr::flush_route_cache(family(self.cfg.ip)).or_generic(|| "flush_routes")?;
+        if self.cfg.settings.flush_routes {
+            netlink_addr::flush_route_cache(family(self.cfg.identity.ip))
+                .or_generic(|| "flush_routes")?;
         }
-        if self.cfg.lvs_support {
+        if self.cfg.settings.lvs_support {
             let req = AddRequest {
                 index: LOOPBACK_INDEX,
-                ip: self.cfg.ip,
+                ip: self.cfg.identity.ip,
                 prefix_len: 32,
                 broadcast: None,
                 label: None,
@@ -459,7 +540,7 @@ impl ocf::Agent for IpAddr2 {
                 preferred_lft: None,
             };
             match nl.add_address(&req) {
-                Ok(()) => log::info!("parked {}/32 on lo (lvs_support)", self.cfg.ip),
+                Ok(()) => log::info!("parked {}/32 on lo (lvs_support)", self.cfg.identity.ip),
                 Err(e) if e.is_exists() => {}
                 Err(e) => return Err(Error::generic(e.to_string())),
             }
@@ -468,12 +549,22 @@ impl ocf::Agent for IpAddr2 {
     }
 
     fn monitor(&self, ctx: &Context) -> Result<Status> {
+        if let Some(e) = &self.namespace_error {
+            if ctx.is_probe() {
+                log::info!("{}: {} is not running", e.reason(), self.cfg.identity.ip);
+                return Ok(Status::NotRunning);
+            }
+            return Err(e.clone());
+        }
         let mut nl = netlink(ctx)?;
-        let nic_link = match &self.cfg.nic {
+        let nic_link = match &self.cfg.identity.nic {
             Some(nic) => match nl.link_by_name(nic) {
                 Ok(l) => Some(l),
                 Err(e) if e.is_not_found() => {
-                    log::info!("nic={nic} does not exist: {} is not running", self.cfg.ip);
+                    log::info!(
+                        "nic={nic} does not exist: {} is not running",
+                        self.cfg.identity.ip
+                    );
                     return Ok(Status::NotRunning);
                 }
                 Err(e) => return Err(Error::generic(e.to_string())),
@@ -481,31 +572,37 @@ impl ocf::Agent for IpAddr2 {
             None => None,
         };
         let addrs = nl
-            .addresses(family(self.cfg.ip), None)
+            .addresses(family(self.cfg.identity.ip), None)
             .or_generic(|| "reading addresses")?;
-        let a = match self.find(&addrs, nic_link.as_ref().map(|l| l.index), self.cfg.prefix) {
+        let a = match self.find(
+            &addrs,
+            nic_link.as_ref().map(|l| l.index),
+            self.cfg.settings.prefix,
+        ) {
             Found::Here(a) => a,
             Found::Absent => return Ok(Status::NotRunning),
             Found::Elsewhere(a) => {
                 return Err(Error::generic(format!(
                     "{} is configured as {}/{} on interface {}, not as /{} on {}",
-                    self.cfg.ip,
+                    self.cfg.identity.ip,
                     a.ip,
                     a.prefix_len,
                     a.index,
                     self.cfg
+                        .settings
                         .prefix
                         .map_or_else(|| "any".into(), |p| p.to_string()),
                     self.cfg
+                        .identity
                         .nic
                         .as_deref()
                         .unwrap_or("the interface findif chooses")
                 )));
             }
         };
-        let needs_link = self.cfg.check_link_status
-            || self.cfg.iflabel.is_some()
-            || self.cfg.arp_count_refresh > 0;
+        let needs_link = self.cfg.settings.check_link_status
+            || self.cfg.settings.iflabel.is_some()
+            || self.cfg.settings.arp_count_refresh > 0;
         let link = match (nic_link, needs_link) {
             (Some(l), _) => Some(l),
             (None, true) => Some(
@@ -517,14 +614,14 @@ impl ocf::Agent for IpAddr2 {
         if a.flags.dadfailed() {
             return Err(Error::generic(format!(
                 "{} failed duplicate address detection (dadfailed)",
-                self.cfg.ip
+                self.cfg.identity.ip
             )));
         }
         if let Some(link) = &link {
-            if self.cfg.check_link_status && link.is_down() {
+            if self.cfg.settings.check_link_status && link.is_down() {
                 log::warn!(
                     "{} is on {}, whose link is {}",
-                    self.cfg.ip,
+                    self.cfg.identity.ip,
                     link.name,
                     link.oper_state
                 );
@@ -535,56 +632,26 @@ impl ocf::Agent for IpAddr2 {
             {
                 return Err(Error::generic(format!(
                     "{} on {} has label {:?}, expected {label}",
-                    self.cfg.ip,
+                    self.cfg.identity.ip,
                     link.name,
                     a.label.as_deref().unwrap_or("")
                 )));
             }
-            if self.cfg.arp_count_refresh > 0
+            if self.cfg.settings.arp_count_refresh > 0
                 && let Some(ann) = self.announcement(link)
             {
                 let until: Instant = ctx.deadline.end();
-                if let Err(e) = ann.send(self.cfg.arp_count_refresh, self.cfg.arp_interval, until) {
+                if let Err(e) = ann.send(
+                    self.cfg.settings.arp_count_refresh,
+                    self.cfg.settings.arp_interval,
+                    until,
+                ) {
                     log::warn!("arp_count_refresh: {e}");
                 }
             }
         }
         Ok(Status::Success)
     }
-}
-
-/// stop with parameters that do not parse: remove the address if `ip` (and the namespace)
-/// can still be read, so that a bad edit never leaves a live address behind a "stopped"
-/// resource; otherwise nothing of ours can exist and stop succeeds.
-fn stop_unconfigured(ctx: &Context, err: &Error) -> Result<Status> {
-    log::warn!("stop with an invalid configuration: {}", err.reason());
-    let raw = |name: &str| {
-        ctx.env
-            .params
-            .get(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let Some(ip) = raw("ip").and_then(|v| v.parse::<IpAddr>().ok()) else {
-        return Ok(Status::Success);
-    };
-    if let Some(ns) = raw("network_namespace")
-        && (!crate::config::valid_netns(&ns) || enter_namespace(&ns).is_err())
-    {
-        return Ok(Status::Success);
-    }
-    require_root(ctx)?;
-    let mut nl = netlink(ctx)?;
-    let addrs = nl
-        .addresses(family(ip), None)
-        .or_generic(|| "reading addresses")?;
-    delete_addresses(
-        &mut nl,
-        addrs
-            .iter()
-            .filter(|a| a.ip == ip && a.index != LOOPBACK_INDEX),
-    )?;
-    Ok(Status::Success)
 }
 
 #[cfg(test)]

@@ -156,12 +156,9 @@ pub enum BackgroundError {
     Spawn(std::io::Error),
 }
 
-/// The pid file of the background announcer of `ip` (in `namespace`): under $HA_RSCTMP, as
-/// IPaddr2's send_arp pid file, default /run/resource-agents.
-pub fn pid_file(ip: IpAddr, namespace: Option<&str>) -> PathBuf {
-    let dir = std::env::var_os("HA_RSCTMP")
-        .filter(|d| !d.is_empty())
-        .map_or_else(|| PathBuf::from("/run/resource-agents"), PathBuf::from);
+/// The pid file of the background announcer of `ip` (in `namespace`) in the state directory
+/// `dir` (`ocf::Env::state_dir`: $HA_RSCTMP, as IPaddr2's send_arp pid file).
+pub fn pid_file(dir: &Path, ip: IpAddr, namespace: Option<&str>) -> PathBuf {
     let ns = namespace.map(|n| format!("{n}-")).unwrap_or_default();
     dir.join(format!("ipaddr2-announce-{ns}{ip}.pid"))
 }
@@ -525,7 +522,7 @@ mod tests {
     #[test]
     fn pid_file_names() {
         let ip: IpAddr = "2001:db8::1".parse().unwrap();
-        let p = pid_file(ip, Some("blue"));
+        let p = pid_file(Path::new("/run/resource-agents"), ip, Some("blue"));
         assert!(
             p.ends_with("ipaddr2-announce-blue-2001:db8::1.pid"),
             "{p:?}"

@@ -1,7 +1,9 @@
-//! The instance parameters, read and checked once: every bad value is OCF_ERR_CONFIGURED
-//! with a reason naming the parameter and the value.
+//! The configuration, in the two tiers `ocf` asks for: the identity (`ip`, `nic` and
+//! `network_namespace`: which address, where) and the settings (everything else). Each is
+//! parsed once from `ocf::Params`: every bad value is OCF_ERR_CONFIGURED with a reason
+//! naming the parameter and the value; defaults come from the metadata XML only.
 
-use ocf::{Context, Error, Result};
+use ocf::{Context, Error, Params, Result};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -20,13 +22,23 @@ pub enum Broadcast {
     Addr(Ipv4Addr),
 }
 
-/// Everything the parameters say.
+/// What finds the address on this node: the address, its interface when one is named,
+/// and the network namespace it lives in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
+pub struct Identity {
     pub ip: IpAddr,
     /// The base interface name (without `:label`).
     pub nic: Option<String>,
-    /// The label suffix: `nic:<iflabel>` becomes the IPv4 label.
+    /// The label of the deprecated `nic=<nic>:<label>` form (a setting, carried here
+    /// because it is written in `nic`).
+    pub nic_label: Option<String>,
+    pub network_namespace: Option<String>,
+}
+
+/// Everything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The label suffix: `nic:<iflabel>` becomes the IPv4 label (IPv4 only).
     pub iflabel: Option<String>,
     pub prefix: Option<u8>,
     pub broadcast: Broadcast,
@@ -45,8 +57,14 @@ pub struct Config {
     /// Seconds; None is forever.
     pub preferred_lft: Option<u32>,
     pub flush_routes: bool,
-    pub network_namespace: Option<String>,
     pub check_link_status: bool,
+}
+
+/// The configuration the actions work with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub identity: Identity,
+    pub settings: Settings,
 }
 
 /// Parameters of IPaddr2's load-sharing cluster IP, which this agent does not implement.
@@ -99,17 +117,10 @@ fn out_of_scope(name: &str, value: &str) -> Error {
 }
 
 /// Reject the IPaddr2 parameters this agent does not implement. They are not in our
-/// metadata, so they are read from the environment directly.
-fn reject_out_of_scope(ctx: &Context) -> Result<()> {
-    let raw = |name: &str| {
-        ctx.env
-            .params
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
-    };
+/// metadata, so they are read as undeclared parameters.
+fn reject_out_of_scope(p: &Params) -> Result<()> {
     for name in OUT_OF_SCOPE {
-        if let Some(v) = raw(name) {
+        if let Some(v) = p.undeclared(name) {
             return Err(out_of_scope(name, v));
         }
     }
@@ -118,15 +129,20 @@ fn reject_out_of_scope(ctx: &Context) -> Result<()> {
         "clusterip_mac_mangle",
         "lvs_ipv6_addrlabel",
     ] {
-        if let Some(v) = raw(name)
+        if let Some(v) = p.undeclared(name)
             && ocf::params::parse_bool(v) != Some(false)
         {
             return Err(out_of_scope(name, v));
         }
     }
-    let meta = &ctx.env.meta;
+    Ok(())
+}
+
+/// A globally-unique clone is IPaddr2's load-sharing cluster IP: out of scope (validate-all
+/// and start refuse it).
+pub fn check_meta(meta: &ocf::Meta) -> Result<()> {
     if meta.globally_unique == Some(true) && meta.clone_max.unwrap_or(1) > 1 {
-        return Err(out_of_scope("globally-unique", "true"));
+        return Err(out_of_scope("globally-unique", "true").for_param("globally-unique"));
     }
     Ok(())
 }
@@ -140,6 +156,14 @@ pub fn valid_ifname(name: &str) -> bool {
         && !name
             .chars()
             .any(|c| c == '/' || c == ':' || c.is_whitespace() || c.is_control())
+}
+
+/// A label suffix (`eth0:<label>`): not empty, no white space or control characters, short
+/// enough to leave room for an interface name.
+fn valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && !label.chars().any(|c| c.is_whitespace() || c.is_control())
+        && label.len() < MAX_IFNAME
 }
 
 /// A prefix length, or for IPv4 a dotted-quad netmask.
@@ -187,11 +211,11 @@ pub fn valid_netns(name: &str) -> bool {
         && !name.chars().any(char::is_control)
 }
 
-impl Config {
-    /// Read every parameter.
-    pub fn from_context(ctx: &Context) -> Result<Config> {
-        let p = &ctx.params;
-        reject_out_of_scope(ctx)?;
+impl ocf::Identity for Identity {
+    const PARAMS: &'static [&'static str] = &["ip", "nic", "network_namespace"];
+
+    /// Read `ip`, `nic` and `network_namespace`.
+    fn parse(p: &Params, _ctx: &Context) -> Result<Identity> {
         let ip_text = p.required("ip")?;
         let ip: IpAddr = ip_text
             .trim()
@@ -200,11 +224,8 @@ impl Config {
         if ip.is_unspecified() || ip.is_multicast() || ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
             return Err(Error::bad_param("ip", &ip_text, "not a unicast address"));
         }
-        let v4 = ip.is_ipv4();
-
-        let mut iflabel = p.string("iflabel");
-        let nic = match p.string("nic") {
-            None => None,
+        let (nic, nic_label) = match p.string("nic") {
+            None => (None, None),
             Some(nic) => {
                 let (base, label) = match nic.split_once(':') {
                     Some((base, label)) => (base, Some(label)),
@@ -214,22 +235,56 @@ impl Config {
                     return Err(Error::bad_param("nic", &nic, "not an interface name"));
                 }
                 if let Some(label) = label {
+                    if !valid_label(label) || nic.len() > MAX_IFNAME {
+                        return Err(Error::bad_param(
+                            "nic",
+                            &nic,
+                            format!(
+                                "not a valid interface:label (at most {MAX_IFNAME} characters)"
+                            ),
+                        ));
+                    }
                     log::warn!(
                         "nic={nic}: a label in nic is deprecated; use nic={base} iflabel={label}"
                     );
-                    iflabel = Some(label.to_owned());
                 }
-                Some(base.to_owned())
+                (Some(base.to_owned()), label.map(str::to_owned))
             }
         };
-        if let Some(label) = &iflabel {
-            if label.is_empty()
-                || label.chars().any(|c| c.is_whitespace() || c.is_control())
-                || label.len() > MAX_IFNAME - 1
-            {
+        let network_namespace = p.string("network_namespace");
+        if let Some(ns) = &network_namespace
+            && !valid_netns(ns)
+        {
+            return Err(Error::bad_param(
+                "network_namespace",
+                ns,
+                "not a name under /run/netns",
+            ));
+        }
+        Ok(Identity {
+            ip,
+            nic,
+            nic_label,
+            network_namespace,
+        })
+    }
+}
+
+impl ocf::Settings<Identity> for Settings {
+    /// Read every other parameter, for the address `id` names.
+    fn parse(p: &Params, id: &Identity, ctx: &Context) -> Result<Settings> {
+        reject_out_of_scope(p)?;
+        let ip = id.ip;
+        let v4 = ip.is_ipv4();
+        // The deprecated nic=<nic>:<label> wins, as in IPaddr2 (checked with the identity).
+        let given = p.string("iflabel");
+        if id.nic_label.is_none()
+            && let Some(label) = &given
+        {
+            if !valid_label(label) {
                 return Err(Error::bad_param("iflabel", label, "not a valid label"));
             }
-            if let Some(nic) = &nic
+            if let Some(nic) = &id.nic
                 && nic.len() + 1 + label.len() > MAX_IFNAME
             {
                 return Err(Error::bad_param(
@@ -238,9 +293,10 @@ impl Config {
                     format!("{nic}:{label} is longer than {MAX_IFNAME} characters"),
                 ));
             }
-            if !v4 {
-                log::warn!("iflabel={label} is ignored: address labels are IPv4 only");
-            }
+        }
+        let iflabel = id.nic_label.clone().or(given);
+        if let Some(label) = iflabel.as_ref().filter(|_| !v4) {
+            log::warn!("iflabel={label} is ignored: address labels are IPv4 only");
         }
         let iflabel = iflabel.filter(|_| v4);
 
@@ -296,6 +352,8 @@ impl Config {
         let arp_count = p.int("arp_count", 1u32, 1000)?;
         let arp_interval = Duration::from_millis(p.int("arp_interval", 1u64, 60_000)?);
         let arp_count_refresh = p.int("arp_count_refresh", 0u32, 1000)?;
+        // Unset, arp_bg follows IPaddr2: on for IPv4, off for IPv6 (the XML default is
+        // empty for that reason).
         let arp_bg = match p.raw("arp_bg") {
             None => v4,
             Some(_) => p.bool("arp_bg")?,
@@ -337,20 +395,7 @@ impl Config {
             ),
         };
 
-        let network_namespace = p.string("network_namespace");
-        if let Some(ns) = &network_namespace
-            && !valid_netns(ns)
-        {
-            return Err(Error::bad_param(
-                "network_namespace",
-                ns,
-                "not a name under /run/netns",
-            ));
-        }
-
-        Ok(Config {
-            ip,
-            nic,
+        Ok(Settings {
             iflabel,
             prefix,
             broadcast,
@@ -366,13 +411,14 @@ impl Config {
             noprefixroute: p.bool("noprefixroute")?,
             preferred_lft,
             flush_routes: p.bool("flush_routes")?,
-            network_namespace,
             check_link_status: p.bool("check_link_status")?,
         })
     }
+}
 
+impl Config {
     /// The IPv4 label for interface `nic`, when `iflabel` is set.
     pub fn label(&self, nic: &str) -> Option<String> {
-        self.iflabel.as_ref().map(|l| format!("{nic}:{l}"))
+        self.settings.iflabel.as_ref().map(|l| format!("{nic}:{l}"))
     }
 }

@@ -23,6 +23,8 @@ pub enum Action {
     ValidateAll,
     /// `usage` and `help`: print the usage text.
     Usage,
+    /// `--version`: print the agent's version and build stamp.
+    Version,
 }
 
 impl Action {
@@ -42,6 +44,7 @@ impl Action {
             Action::MetaData => "meta-data",
             Action::ValidateAll => "validate-all",
             Action::Usage => "usage",
+            Action::Version => "--version",
         }
     }
 }
@@ -74,6 +77,7 @@ impl FromStr for Action {
             "meta-data" | "meta_data" => Action::MetaData,
             "validate-all" => Action::ValidateAll,
             "usage" | "help" | "--help" | "-h" => Action::Usage,
+            "--version" => Action::Version,
             other => return Err(UnknownAction(other.to_owned())),
         })
     }
@@ -106,6 +110,7 @@ mod tests {
             ("meta-data", Action::MetaData),
             ("validate-all", Action::ValidateAll),
             ("usage", Action::Usage),
+            ("--version", Action::Version),
         ] {
             assert_eq!(word.parse::<Action>(), Ok(action), "{word}");
         }
@@ -129,6 +134,7 @@ mod tests {
             Action::MetaData,
             Action::ValidateAll,
             Action::Usage,
+            Action::Version,
         ] {
             assert_eq!(a.name().parse::<Action>(), Ok(a));
         }

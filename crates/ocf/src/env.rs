@@ -10,10 +10,37 @@
 use crate::error::{Error, Result};
 use crate::params::parse_bool;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
 const RESKEY: &str = "OCF_RESKEY_";
+/// Where run-time state lives when `HA_RSCTMP` is not set (ocf-directories' default).
+pub const DEFAULT_STATE_DIR: &str = "/run/resource-agents";
+
+/// A name (an instance, a node) turned into one file name component, the one rule for every
+/// per-instance file: ASCII letters, digits, `-`, `_` and `.` are kept, anything else (`:` of
+/// a clone instance, `/`, spaces, control characters) becomes `_`, and a leading `.` becomes
+/// `_`, so the result is never empty, hidden, `.` or `..`.
+pub fn file_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with('.') {
+        out.replace_range(..1, "_");
+    }
+    if out.is_empty() {
+        out.push('_');
+    }
+    out
+}
 const META: &str = "CRM_meta_";
 
 /// A role, as `CRM_meta_role` names it for role-specific monitors.
@@ -59,6 +86,8 @@ pub struct Meta {
     pub globally_unique: Option<bool>,
     /// The role a role-specific monitor expects.
     pub role: Option<Role>,
+    /// `on_node`: the node Pacemaker runs the action on.
+    pub on_node: Option<String>,
     /// Every `CRM_meta_*` variable, by its name without the prefix, for what has no field.
     pub raw: BTreeMap<String, String>,
 }
@@ -195,6 +224,37 @@ impl Env {
         self.other.get(name).map(String::as_str)
     }
 
+    /// The instance name as one file name (see [`file_name`]): what per-instance state files
+    /// are called.
+    pub fn instance_file_name(&self) -> String {
+        file_name(&self.instance)
+    }
+
+    /// The directory for the agents' run-time state: `HA_RSCTMP` when it is an absolute path
+    /// (Pacemaker's environment sets it), else `/run/resource-agents`, as the shell agents'
+    /// ocf-directories. Files created there go through `procs::StateDir`, which checks that the
+    /// directory is root's and not writable by others.
+    pub fn state_dir(&self) -> PathBuf {
+        self.var("HA_RSCTMP")
+            .filter(|d| d.starts_with('/'))
+            .map_or_else(|| PathBuf::from(DEFAULT_STATE_DIR), PathBuf::from)
+    }
+
+    /// This node's name: Pacemaker's `CRM_meta_on_node`, else the kernel's host name
+    /// (`uname -n`), else `localhost`.
+    pub fn node_name(&self) -> String {
+        self.meta
+            .on_node
+            .clone()
+            .or_else(|| {
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or_else(|| "localhost".to_owned())
+    }
+
     /// True when `HA_debug=1` or `OCF_TRACE_RA` asks for debug output.
     pub fn debug(&self) -> bool {
         self.var("HA_debug").is_some_and(|v| v.trim() == "1")
@@ -262,6 +322,7 @@ fn parse_meta(raw: BTreeMap<String, String>) -> Result<Meta> {
         notify: meta_bool(&raw, "notify")?,
         globally_unique: meta_bool(&raw, "globally_unique")?,
         role,
+        on_node: raw.get("on_node").filter(|n| !n.is_empty()).cloned(),
         raw,
     })
 }
@@ -349,6 +410,35 @@ mod tests {
         assert!(!e.is_probe());
         assert!(e.debug());
         assert_eq!(e.check_level, 0);
+    }
+
+    #[test]
+    fn one_file_name_rule() {
+        for (name, file) in [
+            ("WebData:0", "WebData_0"),
+            ("web-site.1", "web-site.1"),
+            ("a/b c\nd", "a_b_c_d"),
+            ("..", "_."),
+            (".", "_"),
+            ("", "_"),
+            (".hidden", "_hidden"),
+        ] {
+            assert_eq!(file_name(name), file, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn state_dir_and_node_name() {
+        let e = env(&[
+            ("HA_RSCTMP", "/tmp/rsc"),
+            ("OCF_RESKEY_CRM_meta_on_node", "node1"),
+        ])
+        .unwrap();
+        assert_eq!(e.state_dir(), PathBuf::from("/tmp/rsc"));
+        assert_eq!(e.node_name(), "node1");
+        let relative = env(&[("HA_RSCTMP", "tmp")]).unwrap();
+        assert_eq!(relative.state_dir(), PathBuf::from(DEFAULT_STATE_DIR));
+        assert!(!relative.node_name().is_empty());
     }
 
     #[test]

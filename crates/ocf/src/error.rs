@@ -9,6 +9,9 @@ use std::fmt;
 pub struct Error {
     status: Status,
     reason: String,
+    /// The parameter whose value is wrong, when the error is about one ([`Error::bad_param`]).
+    /// `ocf::run` uses it to put the XML default in place of a bad setting (see `config`).
+    param: Option<String>,
 }
 
 /// The result of an agent's action or of a parameter lookup.
@@ -20,6 +23,7 @@ impl Error {
         Error {
             status,
             reason: reason.into(),
+            param: None,
         }
     }
 
@@ -64,6 +68,24 @@ impl Error {
             "invalid parameter {name}={}: {why}",
             printable(value)
         ))
+        .for_param(name)
+    }
+
+    /// A required parameter that is not set: OCF_ERR_CONFIGURED naming it.
+    pub fn missing_param(name: &str) -> Error {
+        Error::configured(format!("required parameter {name} is not set")).for_param(name)
+    }
+
+    /// The same error, marked as being about parameter `name`.
+    #[must_use]
+    pub fn for_param(mut self, name: &str) -> Error {
+        self.param = Some(name.to_owned());
+        self
+    }
+
+    /// The parameter this error is about, if it is about one.
+    pub fn param(&self) -> Option<&str> {
+        self.param.as_deref()
     }
 
     /// The status this error ends in.
@@ -166,6 +188,13 @@ mod tests {
     fn printable_escapes_control_characters() {
         assert_eq!(printable("a\nb"), "\"a\\nb\"");
         assert_eq!(printable("ok"), "\"ok\"");
+    }
+
+    #[test]
+    fn bad_and_missing_params_name_their_parameter() {
+        assert_eq!(Error::bad_param("nic", "x", "y").param(), Some("nic"));
+        assert_eq!(Error::missing_param("ip").param(), Some("ip"));
+        assert_eq!(Error::configured("z").param(), None);
     }
 
     #[test]

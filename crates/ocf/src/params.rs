@@ -15,7 +15,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// A boolean in every spelling Pacemaker users write (Pacemaker's `crm_str_to_boolean`):
-/// yes/no, true/false, on/off, y/n, 1/0, in any case.
+/// yes/no, true/false, on/off, y/n, 1/0, in any case. The project's one boolean parser:
+/// parameters, meta-attributes and cluster options (`pacemaker-cli`) all read through it.
 pub fn parse_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "yes" | "y" | "true" | "on" => Some(true),
@@ -55,10 +56,16 @@ pub fn parse_duration(value: &str, unit: Duration) -> Option<Duration> {
 }
 
 /// The instance parameters of one invocation.
-#[derive(Debug)]
+///
+/// A `Params` can stand in the XML default for values that were rejected
+/// ([`Params::rejecting`]): that is how `ocf::run` gives probe, monitor and stop usable settings
+/// when a setting is bad (see [`crate::config`]).
+#[derive(Debug, Clone)]
 pub struct Params {
     metadata: Metadata,
     values: BTreeMap<String, String>,
+    /// Names whose value was rejected: they read as unset, so their XML default applies.
+    rejected: BTreeSet<String>,
     read: RefCell<BTreeSet<String>>,
 }
 
@@ -68,8 +75,34 @@ impl Params {
         Params {
             metadata,
             values: env.params.clone(),
+            rejected: BTreeSet::new(),
             read: RefCell::new(BTreeSet::new()),
         }
+    }
+
+    /// The same parameters with the values of `names` rejected: each now reads as unset, so
+    /// its XML default applies. The record of names read starts afresh.
+    #[must_use]
+    pub fn rejecting<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Params {
+        let mut values = self.values.clone();
+        let mut rejected = self.rejected.clone();
+        for name in names {
+            values.remove(name);
+            rejected.insert(name.to_owned());
+        }
+        Params {
+            metadata: self.metadata.clone(),
+            values,
+            rejected,
+            read: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    /// True when the administrator's value of `name` was rejected and its XML default stands
+    /// in for it. A parser may then choose to not judge by it (e.g. not compare a mounted
+    /// filesystem's type with a default type the administrator did not ask for).
+    pub fn is_rejected(&self, name: &str) -> bool {
+        self.rejected.contains(name)
     }
 
     /// The metadata these parameters are read against.
@@ -87,6 +120,15 @@ impl Params {
             .collect()
     }
 
+    /// The names the administrator set to a non-empty value (declared or not).
+    pub fn given_names(&self) -> Vec<&str> {
+        self.values
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, _)| k.as_str())
+            .collect()
+    }
+
     /// Every parameter name the agent has read so far.
     pub fn read_names(&self) -> BTreeSet<String> {
         self.read.borrow().clone()
@@ -97,19 +139,47 @@ impl Params {
         self.values.get(name).is_some_and(|v| !v.is_empty())
     }
 
-    /// The value as set, or the XML default; None when both are empty.
-    pub fn raw(&self, name: &str) -> Option<&str> {
-        let spec = self.metadata.param(name);
+    /// The value exactly as the administrator gave it, even empty, without the XML default:
+    /// for the rare parameter where "set but empty" means something of its own.
+    pub fn given(&self, name: &str) -> Option<&str> {
+        self.note_read(name);
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// A parameter the metadata does not declare, as given (non-empty): for an agent that
+    /// refuses its anchor's parameters it does not implement.
+    pub fn undeclared(&self, name: &str) -> Option<&str> {
         debug_assert!(
-            spec.is_some(),
+            self.metadata.param(name).is_none(),
+            "parameter {name} is declared in the metadata: read it with raw()"
+        );
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn note_read(&self, name: &str) {
+        debug_assert!(
+            self.metadata.param(name).is_some(),
             "parameter {name} is read but not declared in the metadata"
         );
         self.read.borrow_mut().insert(name.to_owned());
+    }
+
+    /// The XML default of `name`, if it has one.
+    pub fn default_of(&self, name: &str) -> Option<&str> {
+        self.metadata.param(name).and_then(|s| s.default.as_deref())
+    }
+
+    /// The value as set, or the XML default; None when both are empty.
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.note_read(name);
         self.values
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
-            .or_else(|| spec.and_then(|s| s.default.as_deref()))
+            .or_else(|| self.default_of(name))
             .filter(|v| !v.is_empty())
     }
 
@@ -120,8 +190,7 @@ impl Params {
 
     /// A required string: missing or empty is OCF_ERR_CONFIGURED.
     pub fn required(&self, name: &str) -> Result<String> {
-        self.string(name)
-            .ok_or_else(|| Error::configured(format!("required parameter {name} is not set")))
+        self.string(name).ok_or_else(|| Error::missing_param(name))
     }
 
     /// A boolean; unset and without a default it is false.
@@ -166,7 +235,7 @@ impl Params {
         T: FromStr + PartialOrd + Display + Copy,
     {
         self.int_opt(name, min, max)?
-            .ok_or_else(|| Error::configured(format!("required parameter {name} is not set")))
+            .ok_or_else(|| Error::missing_param(name))
     }
 
     /// An optional duration: a bare number is in `unit`.
@@ -183,7 +252,7 @@ impl Params {
     /// A duration that has a default.
     pub fn duration(&self, name: &str, unit: Duration) -> Result<Duration> {
         self.duration_opt(name, unit)?
-            .ok_or_else(|| Error::configured(format!("required parameter {name} is not set")))
+            .ok_or_else(|| Error::missing_param(name))
     }
 
     /// A value that must be one of `choices` (a `select`, or a string with fixed values).
@@ -311,6 +380,25 @@ mod tests {
         assert_eq!(params(&[("name", "x")]).required("name"), Ok("x".into()));
         assert_eq!(p.string("mode").as_deref(), Some("safe"));
         assert!(!p.is_set("mode"));
+    }
+
+    #[test]
+    fn a_rejected_value_reads_as_its_default() {
+        let p = params(&[("count", "x"), ("mode", "loud")]);
+        assert!(p.int("count", 0u32, 100).is_err());
+        let fixed = p.rejecting(["count"]);
+        assert_eq!(fixed.int("count", 0u32, 100), Ok(5), "the XML default");
+        assert!(fixed.is_rejected("count") && !fixed.is_rejected("mode"));
+        assert_eq!(
+            fixed.string("mode").as_deref(),
+            Some("loud"),
+            "others untouched"
+        );
+        assert_eq!(fixed.given_names(), ["mode"]);
+        assert_eq!(
+            fixed.read_names().into_iter().collect::<Vec<_>>(),
+            ["count", "mode"]
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! The entry point: argv[1] to an action, the environment to typed data, the action to an
-//! exit code, and a panic to OCF_ERR_GENERIC with a logged reason.
+//! The entry point: argv[1] to an action, the environment to typed data, the parameters to
+//! an identity and settings under the bad-configuration rule ([`crate::config`]), the action
+//! to an exit code, and a panic to OCF_ERR_GENERIC with a logged reason.
 
 use crate::action::Action;
 use crate::agent::{Agent, Context};
-use crate::deadline::Deadline;
+use crate::config::{self, Resolution};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
@@ -28,13 +29,36 @@ pub fn run<A: Agent>() -> ExitCode {
     status.into()
 }
 
+/// The actions `A` implements: those its metadata lists (`status` counts as `monitor`),
+/// plus `meta-data`, which every agent answers.
+pub fn implemented_actions<A: Agent>() -> Vec<String> {
+    let listed = Metadata::parse(A::METADATA)
+        .map(|m| m.actions.into_iter().map(|a| a.name).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let mut names: Vec<String> = Vec::new();
+    for name in listed.into_iter().chain(["meta-data".to_owned()]) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+fn implements<A: Agent>(action: Action) -> bool {
+    implemented_actions::<A>()
+        .iter()
+        .any(|name| name.parse::<Action>().is_ok_and(|listed| listed == action))
+}
+
 fn usage<A: Agent>(out: &mut dyn Write) {
     let _ = writeln!(
         out,
-        "usage: {} {{start|stop|monitor|status|promote|demote|notify|reload-agent|meta-data|validate-all}}\n\
-         Parameters come from OCF_RESKEY_* environment variables; see `{} meta-data`.",
-        A::NAME,
-        A::NAME
+        "{name} {stamp}\n\
+         usage: {name} {{{actions}}}\n       {name} --version\n\
+         Parameters come from OCF_RESKEY_* environment variables; see `{name} meta-data`.",
+        name = A::NAME,
+        stamp = crate::version::stamp(),
+        actions = implemented_actions::<A>().join("|"),
     );
 }
 
@@ -68,6 +92,10 @@ pub fn run_with<A: Agent>(
         }
         Action::Usage => {
             usage::<A>(out);
+            return Status::Success;
+        }
+        Action::Version => {
+            let _ = writeln!(out, "{} {}", A::NAME, crate::version::stamp());
             return Status::Success;
         }
         _ => {}
@@ -108,23 +136,27 @@ fn catch_panics(f: impl FnOnce() -> Result<Status>) -> Result<Status> {
 }
 
 fn dispatch<A: Agent>(action: Action, env: Env) -> Result<Status> {
+    if !implements::<A>(action) {
+        return Err(Error::unimplemented(format!(
+            "action {action} is not implemented by {}",
+            A::NAME
+        )));
+    }
     let metadata = Metadata::parse(A::METADATA)?;
-    let deadline = Deadline::for_timeout(env.meta.timeout);
     let params = Params::new(metadata, &env);
-    let ctx = Context {
-        action,
-        env,
-        params,
-        deadline,
-    };
-    for name in ctx.params.unknown() {
+    let ctx = Context::new(action, env);
+    for name in params.unknown() {
         log::warn!("ignoring parameter {name}: {} does not have it", A::NAME);
     }
-    log::debug!("{action} begins; deadline in {:?}", deadline.remaining());
-    let agent = match A::from_context(&ctx) {
-        Ok(a) => a,
-        Err(e) => return A::config_error(action, &ctx, e),
+    log::debug!(
+        "{action} begins; deadline in {:?}",
+        ctx.deadline.remaining()
+    );
+    let (identity, settings) = match config::resolve::<A>(&ctx, &params) {
+        Resolution::Run(identity, settings) => (identity, settings),
+        Resolution::Finish(result) => return result,
     };
+    let agent = A::new(identity, settings, &ctx)?;
     let status = match action {
         Action::Start => agent.start(&ctx),
         Action::Stop => agent.stop(&ctx),
@@ -137,7 +169,7 @@ fn dispatch<A: Agent>(action: Action, env: Env) -> Result<Status> {
         Action::MigrateTo => agent.migrate_to(&ctx),
         Action::MigrateFrom => agent.migrate_from(&ctx),
         Action::ValidateAll => agent.validate(&ctx).map(|()| Status::Success),
-        Action::MetaData | Action::Usage => Ok(Status::Success),
+        Action::MetaData | Action::Usage | Action::Version => Ok(Status::Success),
     }?;
     log::debug!("{action} ends: {status}");
     Ok(status)
@@ -146,6 +178,7 @@ fn dispatch<A: Agent>(action: Action, env: Env) -> Result<Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::{Identity, Presence, Settings};
 
     const XML: &str = r#"<?xml version="1.0"?>
 <resource-agent name="dummy"><version>1.1</version>
@@ -153,7 +186,13 @@ mod tests {
  <parameter name="state" required="1"><content type="string"/></parameter>
  <parameter name="fail"><content type="string" default=""/></parameter>
  <parameter name="why"><content type="string" default="asked to fail"/></parameter>
-</parameters><actions><action name="start" timeout="20s"/></actions></resource-agent>
+</parameters><actions>
+<action name="start" timeout="20s"/>
+<action name="stop" timeout="20s"/>
+<action name="monitor" timeout="20s" interval="10s"/>
+<action name="promote" timeout="20s"/>
+<action name="validate-all" timeout="20s"/>
+</actions></resource-agent>
 "#;
 
     struct Dummy {
@@ -161,26 +200,54 @@ mod tests {
         why: String,
     }
 
+    struct State(#[allow(dead_code)] String);
+
+    struct DummySettings {
+        fail: Option<String>,
+        why: String,
+    }
+
+    impl Identity for State {
+        const PARAMS: &'static [&'static str] = &["state"];
+        fn parse(params: &Params, _ctx: &Context) -> Result<State> {
+            params.required("state").map(State)
+        }
+    }
+
+    impl Settings<State> for DummySettings {
+        fn parse(params: &Params, _: &State, _ctx: &Context) -> Result<DummySettings> {
+            Ok(DummySettings {
+                fail: params.string("fail"),
+                why: params.string("why").unwrap_or_default(),
+            })
+        }
+    }
+
     impl Agent for Dummy {
         const NAME: &'static str = "dummy";
         const METADATA: &'static str = XML;
+        type Identity = State;
+        type Settings = DummySettings;
 
-        fn from_context(ctx: &Context) -> Result<Dummy> {
-            ctx.params.required("state")?;
+        fn presence_without_identity(_: &Params, _ctx: &Context) -> Result<Presence> {
+            Ok(Presence::Absent("dummies leave nothing behind".into()))
+        }
+        fn new(_: State, s: DummySettings, _ctx: &Context) -> Result<Dummy> {
             Ok(Dummy {
-                fail: ctx.params.string("fail"),
-                why: ctx.params.string("why").unwrap_or_default(),
+                fail: s.fail,
+                why: s.why,
             })
         }
 
-        fn config_error(action: Action, _ctx: &Context, err: Error) -> Result<Status> {
-            match action {
-                Action::Stop => Ok(Status::Success),
-                _ => Err(err),
+        fn validate(&self, _ctx: &Context) -> Result<()> {
+            match self.fail.as_deref() {
+                Some("no-program") => Err(Error::installed("no /usr/sbin/dummyd")),
+                _ => Ok(()),
             }
         }
 
-        fn start(&self, _ctx: &Context) -> Result<Status> {
+        fn start(&self, ctx: &Context) -> Result<Status> {
+            self.validate(ctx)?;
             match self.fail.as_deref() {
                 Some("panic") => panic!("boom"),
                 Some(code) => Err(Error::new(
@@ -242,10 +309,27 @@ mod tests {
     }
 
     #[test]
-    fn usage_goes_to_stdout() {
+    fn usage_lists_only_the_implemented_actions_and_the_version() {
         let (status, out, _) = run(&["usage"], &[]);
         assert_eq!(status, Status::Success);
-        assert!(out.contains("meta-data"));
+        assert!(
+            out.contains("usage: dummy {start|stop|monitor|promote|validate-all|meta-data}"),
+            "{out}"
+        );
+        assert!(!out.contains("demote") && !out.contains("notify"), "{out}");
+        assert!(
+            out.starts_with(&format!("dummy {}", crate::version::VERSION)),
+            "{out}"
+        );
+        assert!(out.contains("--version"), "{out}");
+    }
+
+    #[test]
+    fn version_prints_the_build_stamp() {
+        let (status, out, err) = run(&["--version"], &[]);
+        assert_eq!(status, Status::Success);
+        assert_eq!(out, format!("dummy {}\n", crate::version::stamp()));
+        assert!(err.is_empty());
     }
 
     #[test]
@@ -262,10 +346,21 @@ mod tests {
     }
 
     #[test]
-    fn config_error_can_be_remapped() {
+    fn stop_and_probe_without_identity_follow_the_rule() {
         let (status, _, err) = run(&["stop"], &[]);
         assert_eq!(status, Status::Success);
-        assert!(err.is_empty());
+        assert!(err.is_empty(), "{err}");
+        assert_eq!(run(&["monitor"], &[]).0, Status::NotRunning);
+    }
+
+    #[test]
+    fn a_missing_program_is_5_at_validate_all_and_start() {
+        let vars = [("OCF_RESKEY_state", "x"), ("OCF_RESKEY_fail", "no-program")];
+        for action in ["validate-all", "start"] {
+            let (status, _, err) = run(&[action], &vars);
+            assert_eq!(status, Status::ErrInstalled, "{action}");
+            assert!(err.contains("dummyd"), "{err}");
+        }
     }
 
     #[test]
@@ -300,13 +395,19 @@ mod tests {
     }
 
     #[test]
-    fn unimplemented_actions_are_3() {
+    fn actions_the_metadata_does_not_list_are_3() {
         let ok = [("OCF_RESKEY_state", "x")];
-        for action in ["promote", "demote", "notify", "reload-agent", "migrate_to"] {
+        for action in ["demote", "notify", "reload-agent", "migrate_to"] {
             let (status, _, err) = run(&[action], &ok);
             assert_eq!(status, Status::ErrUnimplemented, "{action}");
             assert!(err.contains("not implemented"), "{err}");
         }
+        let (status, _, err) = run(&["promote"], &ok);
+        assert_eq!(
+            status,
+            Status::ErrUnimplemented,
+            "listed but not written: {err}"
+        );
     }
 
     /// Issue 17 "Everyone": Pacemaker takes the LAST `ocf-exit-reason:` anywhere in stderr,

@@ -1,17 +1,19 @@
-//! Checks every agent's own tests run, so no agent can forget them. These panic on a
-//! failed check, as test helpers do.
+//! Checks every agent's own tests run, so no agent can forget them, and the few helpers
+//! that build what `ocf::run` would hand an agent. These panic on a failed check, as test
+//! helpers do.
 #![allow(clippy::missing_panics_doc)]
 
 use crate::action::Action;
-use crate::agent::{Agent, Context};
-use crate::deadline::Deadline;
+use crate::agent::{Agent, Context, Identity, Settings};
+use crate::config::{self, Resolution};
 use crate::env::Env;
-use crate::metadata::Metadata;
+use crate::error::Result;
+use crate::metadata::{Metadata, ParamKind};
 use crate::params::Params;
 use std::collections::BTreeSet;
 
 /// A context for `action` with these `OCF_RESKEY_*`-less parameters (`("ip", "10.0.0.1")`)
-/// and any extra raw variables.
+/// and any extra raw variables (`OCF_RESKEY_CRM_meta_clone_max`, `HA_RSCTMP`).
 pub fn context<A: Agent>(
     action: Action,
     params: &[(&str, &str)],
@@ -26,21 +28,43 @@ pub fn context<A: Agent>(
             "test".to_owned(),
         )));
     let env = Env::from_vars(all).expect("test environment parses");
-    let metadata = Metadata::parse(A::METADATA).expect("agent metadata parses");
-    Context {
-        action,
-        deadline: Deadline::for_timeout(env.meta.timeout),
-        params: Params::new(metadata, &env),
-        env,
-    }
+    Context::new(action, env)
 }
 
-/// Assert that the agent's metadata is what the project promises (OCF 1.1, the agent's
-/// name) and that parsing `params` reads exactly the parameters the XML declares: the
-/// parameter list in the XML and the agent's parser cannot drift apart.
+/// The parameters of `ctx`, read against `A`'s metadata.
+pub fn params<A: Agent>(ctx: &Context) -> Params {
+    Params::new(
+        Metadata::parse(A::METADATA).expect("agent metadata parses"),
+        &ctx.env,
+    )
+}
+
+/// `A`'s identity and settings for `ctx`, parsed strictly (as validate-all does, without the
+/// rule's defaults).
+pub fn parse<A: Agent>(ctx: &Context) -> Result<(A::Identity, A::Settings)> {
+    let params = params::<A>(ctx);
+    let identity = <A::Identity as Identity>::parse(&params, ctx)?;
+    let settings = <A::Settings as Settings<A::Identity>>::parse(&params, &identity, ctx)?;
+    Ok((identity, settings))
+}
+
+/// What `ocf::run` decides for `ctx` under the bad-configuration rule.
+pub fn resolve<A: Agent>(ctx: &Context) -> Resolution<A::Identity, A::Settings> {
+    config::resolve::<A>(ctx, &params::<A>(ctx))
+}
+
+/// Assert what the project promises of an agent's configuration, with `params` a fixture
+/// that sets every parameter to a good value:
+/// - the metadata declares OCF 1.1 and the agent's name, and parses;
+/// - [`Identity::PARAMS`] names declared parameters, and every required parameter is in it;
+/// - the identity parser reads exactly the identity's parameters, the settings parser
+///   exactly the others: the XML and the parsers cannot drift apart;
+/// - the settings parse from the XML defaults alone (the bad-configuration rule relies on
+///   it), and every boolean default is a boolean.
 pub fn assert_params_match_metadata<A: Agent>(params: &[(&str, &str)]) {
     let ctx = context::<A>(Action::ValidateAll, params, &[]);
-    let metadata = ctx.params.metadata().clone();
+    let all = self::params::<A>(&ctx);
+    let metadata = all.metadata().clone();
     assert_eq!(
         metadata.ocf_version,
         "1.1",
@@ -48,20 +72,73 @@ pub fn assert_params_match_metadata<A: Agent>(params: &[(&str, &str)]) {
         A::NAME
     );
     assert_eq!(metadata.name, A::NAME, "metadata name");
-    if let Err(e) = A::from_context(&ctx) {
-        panic!("the fixture parameters must parse: {e}");
-    }
+
     let declared: BTreeSet<String> = metadata.params.iter().map(|p| p.name.clone()).collect();
-    let read = ctx.params.read_names();
-    let not_read: Vec<_> = declared.difference(&read).collect();
-    let undeclared: Vec<_> = read.difference(&declared).collect();
+    let identity_names: BTreeSet<String> = <A::Identity as Identity>::PARAMS
+        .iter()
+        .map(|n| (*n).to_owned())
+        .collect();
+    let undeclared: Vec<_> = identity_names.difference(&declared).collect();
     assert!(
-        not_read.is_empty() && undeclared.is_empty(),
-        "{}: declared in XML but never read: {not_read:?}; read but not declared: {undeclared:?}",
+        undeclared.is_empty(),
+        "{}: IDENTITY names parameters the XML does not declare: {undeclared:?}",
         A::NAME
     );
+    for p in metadata.params.iter().filter(|p| p.required) {
+        assert!(
+            identity_names.contains(&p.name),
+            "{}: required parameter {} must be part of the identity",
+            A::NAME,
+            p.name
+        );
+    }
+
+    let identity = match <A::Identity as Identity>::parse(&all, &ctx) {
+        Ok(i) => i,
+        Err(e) => panic!("{}: the fixture's identity must parse: {e}", A::NAME),
+    };
+    assert_eq!(
+        all.read_names(),
+        identity_names,
+        "{}: the identity parser must read exactly IDENTITY",
+        A::NAME
+    );
+    let for_settings = all.rejecting([]);
+    if let Err(e) = <A::Settings as Settings<A::Identity>>::parse(&for_settings, &identity, &ctx) {
+        panic!("{}: the fixture's settings must parse: {e}", A::NAME);
+    }
+    let settings_names: BTreeSet<String> = declared.difference(&identity_names).cloned().collect();
+    let read = for_settings.read_names();
+    let not_read: Vec<_> = settings_names.difference(&read).collect();
+    let foreign: Vec<_> = read.difference(&settings_names).collect();
+    assert!(
+        not_read.is_empty() && foreign.is_empty(),
+        "{}: settings declared in XML but never read: {not_read:?}; read by the settings \
+         parser but not settings: {foreign:?}",
+        A::NAME
+    );
+
+    let only_identity: Vec<(&str, &str)> = params
+        .iter()
+        .copied()
+        .filter(|(k, _)| <A::Identity as Identity>::PARAMS.contains(k))
+        .collect();
+    let ctx = context::<A>(Action::Stop, &only_identity, &[]);
+    let defaults = self::params::<A>(&ctx);
+    let identity = match <A::Identity as Identity>::parse(&defaults, &ctx) {
+        Ok(i) => i,
+        Err(e) => panic!("{}: the fixture's identity must parse alone: {e}", A::NAME),
+    };
+    if let Err(e) = <A::Settings as Settings<A::Identity>>::parse(&defaults, &identity, &ctx) {
+        panic!(
+            "{}: the settings must parse from their XML defaults alone (the \
+             bad-configuration rule falls back to them): {e}",
+            A::NAME
+        );
+    }
+
     for p in &metadata.params {
-        if let (crate::metadata::ParamKind::Boolean, Some(d)) = (&p.kind, &p.default) {
+        if let (ParamKind::Boolean, Some(d)) = (&p.kind, &p.default) {
             assert!(
                 crate::params::parse_bool(d).is_some(),
                 "{}: boolean {} has default {d:?}",

@@ -152,22 +152,13 @@ impl ClusterOptions {
     pub fn fencing_enabled(&self) -> bool {
         self.get("fencing-enabled")
             .or_else(|| self.get("stonith-enabled"))
-            .and_then(parse_bool)
+            .and_then(ocf::params::parse_bool)
             .unwrap_or(true)
     }
 
     /// `no-quorum-policy`, default `stop`.
     pub fn no_quorum_policy(&self) -> &str {
         self.get("no-quorum-policy").unwrap_or("stop")
-    }
-}
-
-/// Pacemaker's boolean spellings.
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "1" | "yes" | "y" | "true" | "on" => Some(true),
-        "0" | "no" | "n" | "false" | "off" => Some(false),
-        _ => None,
     }
 }
 

@@ -2,13 +2,15 @@
 
 use super::IpAddr2;
 use crate::config::{Broadcast, Config};
-use ocf::{Action, Agent, Status, testing};
+use ocf::config::Resolution;
+use ocf::{Action, Status, testing};
 use std::net::IpAddr;
 use std::time::Duration;
 
 fn config(params: &[(&str, &str)]) -> Result<Config, ocf::Error> {
     let ctx = testing::context::<IpAddr2>(Action::ValidateAll, params, &[]);
-    Config::from_context(&ctx)
+    let (identity, settings) = testing::parse::<IpAddr2>(&ctx)?;
+    Ok(Config { identity, settings })
 }
 
 #[test]
@@ -19,20 +21,29 @@ fn params_match_metadata() {
 #[test]
 fn defaults_follow_ipaddr2() {
     let c = config(&[("ip", "192.0.2.10")]).unwrap();
-    assert_eq!(c.ip, "192.0.2.10".parse::<IpAddr>().unwrap());
+    assert_eq!(c.identity.ip, "192.0.2.10".parse::<IpAddr>().unwrap());
     assert_eq!(
-        (c.nic.clone(), c.prefix, c.broadcast),
+        (
+            c.identity.nic.clone(),
+            c.settings.prefix,
+            c.settings.broadcast
+        ),
         (None, None, Broadcast::Auto)
     );
-    assert_eq!(c.arp_count, 5);
-    assert_eq!(c.arp_interval, Duration::from_millis(200));
-    assert_eq!(c.arp_count_refresh, 0);
-    assert!(c.arp_bg, "arp_bg defaults to true for IPv4");
-    assert!(c.check_link_status);
-    assert!(!c.lvs_support && !c.run_arping && !c.nodad && !c.flush_routes);
-    assert_eq!(c.preferred_lft, None);
+    assert_eq!(c.settings.arp_count, 5);
+    assert_eq!(c.settings.arp_interval, Duration::from_millis(200));
+    assert_eq!(c.settings.arp_count_refresh, 0);
+    assert!(c.settings.arp_bg, "arp_bg defaults to true for IPv4");
+    assert!(c.settings.check_link_status);
+    assert!(
+        !c.settings.lvs_support
+            && !c.settings.run_arping
+            && !c.settings.nodad
+            && !c.settings.flush_routes
+    );
+    assert_eq!(c.settings.preferred_lft, None);
     let c6 = config(&[("ip", "2001:db8::1")]).unwrap();
-    assert!(!c6.arp_bg, "arp_bg defaults to false for IPv6");
+    assert!(!c6.settings.arp_bg, "arp_bg defaults to false for IPv6");
 }
 
 #[test]
@@ -49,23 +60,27 @@ fn accepted_spellings() {
         ("arp_bg", "no"),
     ])
     .unwrap();
-    assert_eq!(c.nic.as_deref(), Some("eth0"));
+    assert_eq!(c.identity.nic.as_deref(), Some("eth0"));
     assert_eq!(c.label("eth0").as_deref(), Some("eth0:vip"));
-    assert_eq!(c.prefix, Some(24));
-    assert_eq!(c.broadcast, Broadcast::Plus);
-    assert_eq!(c.proto, Some(2));
-    assert_eq!(c.preferred_lft, Some(0));
-    assert!(c.arp_reply && !c.arp_bg);
+    assert_eq!(c.settings.prefix, Some(24));
+    assert_eq!(c.settings.broadcast, Broadcast::Plus);
+    assert_eq!(c.settings.proto, Some(2));
+    assert_eq!(c.settings.preferred_lft, Some(0));
+    assert!(c.settings.arp_reply && !c.settings.arp_bg);
     let c = config(&[("ip", "10.0.0.5"), ("cidr_netmask", "16"), ("netmask", "8")]).unwrap();
-    assert_eq!(c.prefix, Some(16), "cidr_netmask wins over the alias");
+    assert_eq!(
+        c.settings.prefix,
+        Some(16),
+        "cidr_netmask wins over the alias"
+    );
     let c = config(&[
         ("ip", "2001:DB8:0:0::1"),
         ("cidr_netmask", "64"),
         ("proto", "186"),
     ])
     .unwrap();
-    assert_eq!(c.ip.to_string(), "2001:db8::1", "RFC 5952 form");
-    assert_eq!(c.proto, Some(186));
+    assert_eq!(c.identity.ip.to_string(), "2001:db8::1", "RFC 5952 form");
+    assert_eq!(c.settings.proto, Some(186));
 }
 
 /// Parameters, then the name and value the reason must show.
@@ -187,45 +202,45 @@ fn load_sharing_parameters_are_out_of_scope() {
             ("OCF_RESKEY_CRM_meta_globally_unique", "true"),
         ],
     );
-    let e = Config::from_context(&ctx).unwrap_err();
+    let e = crate::config::check_meta(&ctx.env.meta).unwrap_err();
     assert!(e.reason().contains("out of scope"), "{e}");
 }
 
+/// The bad-configuration rule (ocf::config) for ipaddr2: a bad setting fails start, while
+/// probe, monitor and stop go on with the XML default; a stop whose ip cannot be read has
+/// nothing of ours to remove.
 #[test]
-fn probe_of_misconfigured_resource_is_7_and_start_is_6() {
+fn a_bad_setting_fails_start_but_not_probe_monitor_or_stop() {
     let bad = [("ip", "192.0.2.10"), ("arp_count", "many")];
-    let probe = testing::context::<IpAddr2>(Action::Monitor, &bad, &[]);
-    let e = IpAddr2::from_context(&probe).unwrap_err();
-    assert_eq!(
-        IpAddr2::config_error(Action::Monitor, &probe, e),
-        Ok(Status::NotRunning)
-    );
-    let recurring = testing::context::<IpAddr2>(
-        Action::Monitor,
-        &bad,
-        &[("OCF_RESKEY_CRM_meta_interval", "10000")],
-    );
-    let e = IpAddr2::from_context(&recurring).unwrap_err();
-    assert_eq!(
-        IpAddr2::config_error(Action::Monitor, &recurring, e)
-            .unwrap_err()
-            .status(),
-        Status::ErrConfigured
-    );
+    let recurring = [("OCF_RESKEY_CRM_meta_interval", "10000")];
+    for (action, vars) in [
+        (Action::Monitor, &[][..]),
+        (Action::Monitor, &recurring[..]),
+        (Action::Stop, &[][..]),
+    ] {
+        let ctx = testing::context::<IpAddr2>(action, &bad, vars);
+        match testing::resolve::<IpAddr2>(&ctx) {
+            Resolution::Run(_, settings) => assert_eq!(settings.arp_count, 5, "{action}"),
+            Resolution::Finish(r) => panic!("{action} did not run: {r:?}"),
+        }
+    }
     let start = testing::context::<IpAddr2>(Action::Start, &bad, &[]);
-    let e = IpAddr2::from_context(&start).unwrap_err();
-    assert_eq!(
-        IpAddr2::config_error(Action::Start, &start, e)
-            .unwrap_err()
-            .status(),
-        Status::ErrConfigured
-    );
-    // A stop whose ip cannot be read has nothing of ours to remove.
+    match testing::resolve::<IpAddr2>(&start) {
+        Resolution::Finish(Err(e)) => {
+            assert_eq!(e.status(), Status::ErrConfigured);
+            assert!(e.reason().contains("arp_count=\"many\""), "{e}");
+        }
+        other => panic!("start must refuse: {other:?}"),
+    }
     let unreadable = [("ip", "not-an-ip")];
-    let stop = testing::context::<IpAddr2>(Action::Stop, &unreadable, &[]);
-    let e = IpAddr2::from_context(&stop).unwrap_err();
-    assert_eq!(
-        IpAddr2::config_error(Action::Stop, &stop, e),
-        Ok(Status::Success)
-    );
+    for (action, answer) in [
+        (Action::Stop, Status::Success),
+        (Action::Monitor, Status::NotRunning),
+    ] {
+        let ctx = testing::context::<IpAddr2>(action, &unreadable, &[]);
+        match testing::resolve::<IpAddr2>(&ctx) {
+            Resolution::Finish(r) => assert_eq!(r, Ok(answer), "{action}"),
+            Resolution::Run(..) => panic!("{action} ran without an address"),
+        }
+    }
 }
