@@ -219,3 +219,22 @@ fn testregex_matches_as_grep_does() {
         assert_eq!(e.status(), Status::ErrConfigured, "{pattern:?}: {e}");
     }
 }
+
+/// The bad-configuration rule for a pattern a monitor compiles only when it needs it: found
+/// bad then, the XML default stands in (logged), as the rule does for every other setting;
+/// validate-all and start refuse it up front.
+#[test]
+fn a_bad_testregex_found_by_a_monitor_falls_back_to_the_default() {
+    let bad = [("testregex", "(unclosed")];
+    let ctx = context::<Agent>(Action::Monitor, &bad, &[]);
+    let (identity, settings) = ocf::testing::parse::<Agent>(&ctx).unwrap();
+    let a = <Agent as ocf::Agent>::new(identity, settings, &ctx).unwrap();
+    let r = a.checks.testregex.regex().unwrap();
+    assert!(matches_a_line(r, "<p>x</p>\n</HTML >\n"), "the default </ *html *>");
+    for action in [Action::ValidateAll, Action::Start] {
+        let ctx = context::<Agent>(action, &bad, &[]);
+        let e = ocf::testing::parse::<Agent>(&ctx).unwrap_err();
+        assert_eq!(e.status(), Status::ErrConfigured);
+        assert!(e.reason().contains("testregex"), "{e}");
+    }
+}

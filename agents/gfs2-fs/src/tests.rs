@@ -204,3 +204,61 @@ fn gfs2_superblock_from_mkfs_is_checked() {
     assert!(checks::check_superblock(&sb, cluster.as_deref(), true, "img").is_ok());
     assert!(checks::check_superblock(&sb, Some("webcluster"), true, "img").is_err());
 }
+
+/// The bad-configuration rule (ocf::config) for gfs2-fs, with issue 13's typos: a bad setting
+/// fails validate-all and start, while probe, monitor and stop go on with the XML default
+/// (a mounted filesystem is still found and still unmounted).
+#[test]
+fn a_typo_in_a_setting_fails_start_but_not_probe_monitor_or_stop() {
+    use ocf::config::Resolution;
+    for typo in [("run_fsck", "yes"), ("force_unmount", "perhaps")] {
+        let mut params = BASE.to_vec();
+        params.push(typo);
+        let recurring = [("OCF_RESKEY_CRM_meta_interval", "20000")];
+        for (action, vars) in [
+            (Action::Monitor, &[][..]),
+            (Action::Monitor, &recurring[..]),
+            (Action::Stop, &[][..]),
+        ] {
+            let ctx = context::<Agent>(action, &params, vars);
+            match ocf::testing::resolve::<Agent>(&ctx) {
+                Resolution::Run(identity, settings) => {
+                    assert_eq!(identity.directory, PathBuf::from("/var/www/html"));
+                    assert_eq!(settings.run_fsck, RunFsck::Auto, "{typo:?}");
+                    assert_eq!(settings.force_unmount, ForceUnmount::True, "{typo:?}");
+                    assert_eq!(settings.fstype, "ext4", "the good settings are kept");
+                }
+                Resolution::Finish(r) => panic!("{action} with {typo:?} did not run: {r:?}"),
+            }
+        }
+        for action in [Action::ValidateAll, Action::Start] {
+            let ctx = context::<Agent>(action, &params, &[]);
+            match ocf::testing::resolve::<Agent>(&ctx) {
+                Resolution::Finish(Err(e)) => {
+                    assert_eq!(e.status(), Status::ErrConfigured, "{action}");
+                    assert!(e.reason().contains(typo.0), "{e}");
+                }
+                other => panic!("{action} with {typo:?} must refuse: {other:?}"),
+            }
+        }
+    }
+}
+
+/// A bad fstype in a probe: the default (gfs2) stands in, but the mounted filesystem's type is
+/// not judged by it, so a mounted ext4 is still reported as ours.
+#[test]
+fn a_rejected_fstype_is_not_used_to_judge_the_mount() {
+    use ocf::config::Resolution;
+    let ctx = context::<Agent>(
+        Action::Monitor,
+        &[("fstype", "ext4 xfs"), BASE[0], BASE[1]],
+        &[],
+    );
+    match ocf::testing::resolve::<Agent>(&ctx) {
+        Resolution::Run(_, settings) => {
+            assert_eq!(settings.fstype, "gfs2");
+            assert!(!settings.fstype_known);
+        }
+        Resolution::Finish(r) => panic!("the probe did not run: {r:?}"),
+    }
+}
