@@ -6,7 +6,7 @@ use crate::measure::{Census, Invocation, Sample};
 use crate::subjects::{Step, Subject};
 use crate::sys;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const SIDES: [&str; 2] = ["ours", "anchor"];
 
@@ -133,7 +133,8 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Time a stop, and how long after httpd's main process exited it returned.
+    /// Time a stop, and how long after httpd's main process exited it returned: signed, so
+    /// that a stop returning while httpd still runs is a negative lag, never 0 ms.
     fn stop_against_httpd(
         &self,
         subject: &Subject,
@@ -147,13 +148,23 @@ impl Runner<'_> {
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .ok_or_else(|| format!("{}: no pid in {} before stop", inv.label, pidfile.display()))?;
-        let pidfd = sys::pidfd_open(pid)
-            .map_err(|e| format!("{}: httpd {pid} not running before stop: {e}", inv.label))?;
-        let watcher = std::thread::spawn(move || sys::wait_exit(&pidfd, Duration::from_secs(60)));
+        let opened = || {
+            sys::pidfd_open(pid)
+                .map_err(|e| format!("{}: httpd {pid} not running before stop: {e}", inv.label))
+        };
+        // One pidfd for the watcher's timestamp, one to ask the kernel, once the stop has been
+        // reaped, whether httpd had exited by then: causal, so the watcher thread's wake-up
+        // latency cannot make an early return look late or a late one early.
+        let (for_watcher, asked) = (opened()?, opened()?);
+        let watcher =
+            std::thread::spawn(move || sys::wait_exit(&for_watcher, Duration::from_secs(60)));
         let sample = inv.time(self.logdir)?;
-        // The stop has returned 0: httpd must be gone by now (or within a moment of it).
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        while !watcher.is_finished() && std::time::Instant::now() < deadline {
+        let exited_first = sys::wait_exit(&asked, Duration::ZERO)
+            .map_err(|e| format!("{}: asking whether httpd {pid} exited: {e}", inv.label))?
+            .is_some();
+        // httpd must be gone by now, or within a moment of it (then the lag is negative).
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !watcher.is_finished() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
         if !watcher.is_finished() {
@@ -167,8 +178,7 @@ impl Runner<'_> {
             .map_err(|_| "httpd watcher panicked".to_owned())?
             .map_err(|e| format!("{}: watching httpd {pid}: {e}", inv.label))?
             .ok_or_else(|| format!("{}: httpd {pid} did not exit", inv.label))?;
-        let lag = sample.ended.saturating_duration_since(exited);
-        Ok((sample, lag.as_secs_f64() * 1e3))
+        Ok((sample, signed_lag_ms(exited_first, exited, sample.ended)))
     }
 
     /// After a failure: stop the resource with both agents, best effort, so the fixture's drop
@@ -181,5 +191,35 @@ impl Runner<'_> {
                 let _ = inv.time(self.logdir);
             }
         }
+    }
+}
+
+/// Milliseconds from httpd's exit to the stop's return. `exited_first`: the kernel said httpd
+/// had exited when the stop was reaped; then the lag is at least 0 (the watcher may have woken
+/// after `returned`). Otherwise it is negative: the stop returned that long before the exit.
+fn signed_lag_ms(exited_first: bool, exited: Instant, returned: Instant) -> f64 {
+    if exited_first {
+        returned.saturating_duration_since(exited).as_secs_f64() * 1e3
+    } else {
+        -(exited.saturating_duration_since(returned).as_secs_f64() * 1e3).max(0.001)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed_lag_ms;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_stop_that_returned_first_is_negative() {
+        let returned = Instant::now();
+        let exited = returned + Duration::from_millis(30);
+        assert!((signed_lag_ms(false, exited, returned) + 30.0).abs() < 1e-6);
+        // The watcher saw the exit at the same instant: still before, still negative.
+        assert!(signed_lag_ms(false, returned, returned) < 0.0);
+        // Exited first, watcher late to wake: 0, not negative.
+        assert!(signed_lag_ms(true, exited, returned).abs() < 1e-9);
+        let exited = returned.checked_sub(Duration::from_millis(5)).unwrap();
+        assert!((signed_lag_ms(true, exited, returned) - 5.0).abs() < 1e-6);
     }
 }
