@@ -230,7 +230,10 @@ fn a_bad_testregex_found_by_a_monitor_falls_back_to_the_default() {
     let (identity, settings) = ocf::testing::parse::<Agent>(&ctx).unwrap();
     let a = <Agent as ocf::Agent>::new(identity, settings, &ctx).unwrap();
     let r = a.checks.testregex.regex().unwrap();
-    assert!(matches_a_line(r, "<p>x</p>\n</HTML >\n"), "the default </ *html *>");
+    assert!(
+        matches_a_line(r, "<p>x</p>\n</HTML >\n"),
+        "the default </ *html *>"
+    );
     for action in [Action::ValidateAll, Action::Start] {
         let ctx = context::<Agent>(action, &bad, &[]);
         let e = ocf::testing::parse::<Agent>(&ctx).unwrap_err();

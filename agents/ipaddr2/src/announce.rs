@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The argv[1] of the background announcer.
@@ -327,9 +327,14 @@ pub fn stop_background(pid_path: &Path, until: Instant) {
     let _ = std::fs::remove_file(pid_path);
 }
 
-fn parse_background_args(args: &[OsString]) -> Option<(Announcement, u32, Duration, PathBuf)> {
-    let text: Vec<&str> = args.iter().map(|a| a.to_str()).collect::<Option<_>>()?;
-    let [ifindex, ip, mac, count, interval, op, pid_path] = text.as_slice() else {
+/// The most announcements, and the longest interval, `arp_count` and `arp_interval` allow.
+const MAX_COUNT: u32 = 1000;
+const MAX_INTERVAL_MS: u64 = 60_000;
+
+/// The announcer's arguments, checked: it is this binary's own mode, but its command line
+/// is readable and writable by whoever can run the binary, so nothing in it is trusted.
+fn parse_background_args(args: &[String]) -> Option<(Announcement, u32, Duration, PathBuf)> {
+    let [ifindex, ip, mac, count, interval, op, pid_path] = args else {
         return None;
     };
     let mut mac_bytes = [0u8; 6];
@@ -337,22 +342,43 @@ fn parse_background_args(args: &[OsString]) -> Option<(Announcement, u32, Durati
     for b in &mut mac_bytes {
         *b = u8::from_str_radix(parts.next()?, 16).ok()?;
     }
+    if parts.next().is_some() {
+        return None;
+    }
     let a = Announcement {
         ifindex: ifindex.parse().ok()?,
         ip: ip.parse().ok()?,
         mac: mac_bytes,
-        reply: *op == "reply",
+        reply: match op.as_str() {
+            "reply" => true,
+            "request" => false,
+            _ => return None,
+        },
     };
-    let interval = Duration::from_millis(interval.parse().ok()?);
-    Some((a, count.parse().ok()?, interval, PathBuf::from(pid_path)))
+    let count = count.parse().ok().filter(|c| *c <= MAX_COUNT)?;
+    let interval = interval
+        .parse()
+        .ok()
+        .filter(|ms| (1..=MAX_INTERVAL_MS).contains(ms))
+        .map(Duration::from_millis)?;
+    let pid_path = PathBuf::from(pid_path);
+    if !pid_path.is_absolute() {
+        return None;
+    }
+    Some((a, count, interval, pid_path))
 }
 
-/// The background announcer's main: `ipaddr2 --announce IFINDEX IP MAC COUNT INTERVAL_MS
-/// request|reply PIDFILE`. It sleeps one interval, sends COUNT frames, and removes its pid
-/// file if that still names it. Bounded: it ends after COUNT x INTERVAL.
-pub fn background_main(args: &[OsString]) -> ExitCode {
+/// The background announcer, `ipaddr2 --announce IFINDEX IP MAC COUNT INTERVAL_MS
+/// request|reply PIDFILE`: a mode of this binary that only `start` runs (see the module
+/// doc), through `ocf::run` like an action (`ocf::Agent::helper`), so its panics and errors
+/// are logged to syslog. It sleeps one interval, sends COUNT frames, and removes its pid file
+/// if that still names it. Bounded: it ends after COUNT x INTERVAL.
+pub fn background_main(args: &[String]) -> ocf::Result<ocf::Status> {
     let Some((a, count, interval, pid_path)) = parse_background_args(args) else {
-        return ExitCode::from(2);
+        return Err(ocf::Error::args(format!(
+            "{ANNOUNCE_ARG}: expected IFINDEX IP MAC COUNT(<={MAX_COUNT}) \
+             INTERVAL_MS(1..={MAX_INTERVAL_MS}) request|reply /PIDFILE"
+        )));
     };
     // The socket start sent the first frame on, when start passed it (see the module doc).
     let inherited = std::io::stdin()
@@ -368,11 +394,12 @@ pub fn background_main(args: &[OsString]) -> ExitCode {
     if procs::read_pid_file(&pid_path).ok().flatten() == i32::try_from(std::process::id()).ok() {
         let _ = std::fs::remove_file(&pid_path);
     }
-    if result.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    result.map(|_| ocf::Status::Success).map_err(|e| {
+        ocf::Error::generic(format!(
+            "announcing {} on interface {}: {e}",
+            a.ip, a.ifindex
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -380,20 +407,24 @@ mod tests {
     use super::*;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
+    /// The arguments start gives a background announcer.
+    const GOOD_ARGS: [&str; 7] = [
+        "4",
+        "192.0.2.10",
+        "02:00:00:aa:bb:cc",
+        "4",
+        "200",
+        "reply",
+        "/run/x.pid",
+    ];
+
+    fn owned(args: &[&str]) -> Vec<String> {
+        args.iter().map(|a| (*a).to_owned()).collect()
+    }
+
     #[test]
     fn background_arguments_round_trip() {
-        let args: Vec<OsString> = [
-            "4",
-            "192.0.2.10",
-            "02:00:00:aa:bb:cc",
-            "4",
-            "200",
-            "reply",
-            "/run/x.pid",
-        ]
-        .iter()
-        .map(OsString::from)
-        .collect();
+        let args = owned(&GOOD_ARGS);
         let (a, count, interval, path) = parse_background_args(&args).unwrap();
         assert_eq!(a.ifindex, 4);
         assert_eq!(a.mac, [2, 0, 0, 0xaa, 0xbb, 0xcc]);
@@ -401,6 +432,27 @@ mod tests {
         assert_eq!((count, interval), (4, Duration::from_millis(200)));
         assert_eq!(path, PathBuf::from("/run/x.pid"));
         assert!(parse_background_args(&args[..6]).is_none());
+    }
+
+    /// Issue 17: crafted arguments to the hidden mode made it panic (an overflowing
+    /// COUNT x INTERVAL). Every argument is bounded now, and a refusal is an error.
+    #[test]
+    fn crafted_background_arguments_are_refused_not_panicked_on() {
+        for (i, bad) in [
+            (3, "4294967295"),
+            (4, "18446744073709551615"),
+            (4, "0"),
+            (2, "02:00:00:aa:bb:cc:dd"),
+            (5, "sideways"),
+            (6, "relative.pid"),
+            (1, "not-an-ip"),
+        ] {
+            let mut args = owned(&GOOD_ARGS);
+            args[i] = bad.to_owned();
+            assert!(parse_background_args(&args).is_none(), "{bad}");
+            let e = background_main(&args).unwrap_err();
+            assert_eq!(e.status(), ocf::Status::ErrArgs);
+        }
     }
 
     fn scratch(tag: &str) -> PathBuf {

@@ -422,3 +422,6 @@ impl Config {
         self.settings.iflabel.as_ref().map(|l| format!("{nic}:{l}"))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -90,11 +90,12 @@ pub fn broadcast(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use netlink_addr::{AddrFlags, Family};
 
-    fn route(dst: &str, len: u8, oif: u32, metric: u32) -> Route {
+    /// A unicast route of the main table, as the kernel lists a connected prefix.
+    pub(crate) fn route(dst: &str, len: u8, oif: u32, metric: u32) -> Route {
         let dst: IpAddr = dst.parse().unwrap();
         Route {
             family: Family::of(dst),

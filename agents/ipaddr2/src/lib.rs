@@ -6,23 +6,121 @@
 //! monitor, probe, validate-all and meta-data fork nothing: monitor is one address dump
 //! (and one link lookup when the link state or a label must be checked).
 //!
+//! The shape every agent follows:
+//! - [`config`]: the identity (`ip`, `nic`, `network_namespace`) and the settings, each
+//!   parsed once from `ocf::Params`;
+//! - [`host`]: the [`host::Host`] trait, only what this agent asks of the kernel, and
+//!   [`host::System`], its real implementation;
+//! - [`logic`]: the policy, [`logic::Logic<H: Host>`], unit-tested on a fake host without
+//!   root;
+//! - this file: the [`ocf::Agent`] impl that joins them; `main.rs` is one line.
+//!
 //! Out of scope: IPaddr2's load-sharing cluster IP (`clusterip_*`, `mac`,
 //! `unique_clone_address`, globally-unique clones) and `lvs_ipv6_addrlabel`; they are
 //! rejected with OCF_ERR_CONFIGURED.
 
-mod agent;
 pub mod announce;
 pub mod config;
 pub mod findif;
+pub mod host;
+pub mod logic;
 
-pub use agent::IpAddr2;
+use config::{Config, Identity, Settings};
+use host::{Host, System};
+use logic::{LOOPBACK_INDEX, Logic};
+use netlink_addr::Family;
+use ocf::{Context, Env, Params, Presence, Result, ResultExt, Status};
+use std::net::IpAddr;
 
-/// The binary's entry: the background announcer (`ipaddr2 --announce ...`, started by
-/// `start` itself), or the OCF agent.
-pub fn main() -> std::process::ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == announce::ANNOUNCE_ARG) {
-        return announce::background_main(&args[2..]);
+/// The agent: its policy over the real host.
+#[derive(Debug)]
+pub struct IpAddr2 {
+    logic: Logic<System>,
+}
+
+impl ocf::Agent for IpAddr2 {
+    const NAME: &'static str = "ipaddr2";
+    const METADATA: &'static str = include_str!("../../../xml-metadata/ipaddr2.xml");
+
+    type Identity = Identity;
+    type Settings = Settings;
+
+    /// Without a usable identity, the address may still be read: if `ip` parses and lives
+    /// on an interface (not lo, where lvs_support parks it) in the namespace, it may be
+    /// ours.
+    fn presence_without_identity(params: &Params, ctx: &Context) -> Result<Presence> {
+        let raw_ip = params.raw("ip").unwrap_or_default();
+        let Ok(ip) = raw_ip.trim().parse::<IpAddr>() else {
+            return Ok(Presence::Absent(format!(
+                "ip={} is no address, so no address of ours can exist",
+                ocf::error::printable(raw_ip)
+            )));
+        };
+        if let Some(ns) = params.raw("network_namespace") {
+            if !config::valid_netns(ns) {
+                return Ok(Presence::Absent(format!(
+                    "no network namespace can be called {}",
+                    ocf::error::printable(ns)
+                )));
+            }
+            if let Err(e) = host::enter_namespace(ns) {
+                return Ok(Presence::Absent(e.reason().to_owned()));
+            }
+        }
+        let host = System::new(ctx.deadline, std::path::PathBuf::new());
+        let addrs = host
+            .addresses(Family::of(ip), None)
+            .or_generic(|| "reading addresses")?;
+        Ok(
+            match addrs
+                .iter()
+                .find(|a| a.ip == ip && a.index != LOOPBACK_INDEX)
+            {
+                Some(a) => Presence::Possible(format!(
+                    "{ip}/{} on interface {}",
+                    a.prefix_len,
+                    host.link_by_index(a.index)
+                        .map_or_else(|_| a.index.to_string(), |l| l.name)
+                )),
+                None => Presence::Absent(format!("{ip} is on no interface")),
+            },
+        )
     }
-    ocf::run::<IpAddr2>()
+
+    fn new(identity: Identity, settings: Settings, ctx: &Context) -> Result<IpAddr2> {
+        let namespace_error = identity
+            .network_namespace
+            .as_deref()
+            .and_then(|ns| host::enter_namespace(ns).err());
+        let pid_file = announce::pid_file(
+            &ctx.env.state_dir(),
+            identity.ip,
+            identity.network_namespace.as_deref(),
+        );
+        Ok(IpAddr2 {
+            logic: Logic {
+                cfg: Config { identity, settings },
+                host: System::new(ctx.deadline, pid_file),
+                namespace_error,
+            },
+        })
+    }
+
+    /// `--announce`: the background announcer `start` leaves behind (see [`announce`]).
+    fn helper(mode: &str, args: &[String], _env: &Env) -> Option<Result<Status>> {
+        (mode == announce::ANNOUNCE_ARG).then(|| announce::background_main(args))
+    }
+
+    fn validate(&self, ctx: &Context) -> Result<()> {
+        self.logic.validate(ctx)
+    }
+    fn start(&self, ctx: &Context) -> Result<Status> {
+        self.logic.start(ctx)
+    }
+    fn stop(&self, ctx: &Context) -> Result<Status> {
+        self.logic.stop(ctx)
+    }
+    fn monitor(&self, ctx: &Context) -> Result<Status> {
+        self.logic.monitor(ctx)
+    }
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    ipaddr2::main()
+    ocf::run::<ipaddr2::IpAddr2>()
 }

@@ -101,6 +101,17 @@ pub trait Agent: Sized {
     /// The agent for this configuration (typically its policy over the real host).
     fn new(identity: Self::Identity, settings: Self::Settings, ctx: &Context) -> Result<Self>;
 
+    /// A helper process the agent starts itself, never called by Pacemaker (ipaddr2's
+    /// background announcer, `ipaddr2 --announce ...`): `ocf::run` calls this when argv[1] is
+    /// no action, with argv[1] as `mode` and the rest as `args`; `None` means the agent has
+    /// no such mode (then it is an unknown action, exit 3). The helper runs under the same
+    /// logging (syslog, `agent(instance)[pid]`) and panic handling as an action; its result
+    /// is its exit code.
+    fn helper(mode: &str, args: &[String], env: &Env) -> Option<Result<Status>> {
+        let _ = (mode, args, env);
+        None
+    }
+
     /// Checks for `validate-all` beyond parsing (binaries present, host facts).
     fn validate(&self, ctx: &Context) -> Result<()> {
         let _ = ctx;

@@ -19,7 +19,10 @@ pub use crate::text::EXIT_REASON_PREFIX;
 
 /// Run agent `A` as Pacemaker invokes it. Its `main` is `ocf::run::<A>()`.
 pub fn run<A: Agent>() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
+    // Lossy: an argument that is not UTF-8 must not panic before the panic handler runs.
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let status = run_with::<A>(
         &args,
         Env::from_process,
@@ -77,6 +80,9 @@ pub fn run_with<A: Agent>(
     let action = match word.parse::<Action>() {
         Ok(a) => a,
         Err(e) => {
+            if let Some(status) = run_helper::<A>(word, &args[2..], env) {
+                return status;
+            }
             let _ = writeln!(err, "{}", one_line(&e.to_string()));
             usage::<A>(err);
             return Status::ErrUnimplemented;
@@ -114,6 +120,34 @@ pub fn run_with<A: Agent>(
             e.status()
         }
     }
+}
+
+/// argv[1] is no action: one of the agent's helper modes ([`Agent::helper`]), under the same
+/// logging and panic handling, or None.
+fn run_helper<A: Agent>(
+    mode: &str,
+    args: &[String],
+    env: impl FnOnce() -> Result<Env>,
+) -> Option<Status> {
+    if !mode.starts_with("--") {
+        return None;
+    }
+    let env = env().ok()?;
+    crate::log::init(A::NAME, &env);
+    let mut known = true;
+    let outcome = catch_panics(|| {
+        A::helper(mode, args, &env).unwrap_or_else(|| {
+            known = false;
+            Ok(Status::ErrUnimplemented)
+        })
+    });
+    if !known {
+        return None;
+    }
+    Some(outcome.unwrap_or_else(|e| {
+        log::error!("{mode} failed: {}", e.reason());
+        e.status()
+    }))
 }
 
 /// Run `f`, turning a panic into OCF_ERR_GENERIC with the panic's message as the reason. The
@@ -239,6 +273,14 @@ mod tests {
             })
         }
 
+        fn helper(mode: &str, args: &[String], _env: &Env) -> Option<Result<Status>> {
+            (mode == "--helper").then(|| match args.first().map(String::as_str) {
+                Some("panic") => panic!("helper boom"),
+                Some(_) => Err(Error::args("bad helper arguments")),
+                None => Ok(Status::Success),
+            })
+        }
+
         fn validate(&self, _ctx: &Context) -> Result<()> {
             match self.fail.as_deref() {
                 Some("no-program") => Err(Error::installed("no /usr/sbin/dummyd")),
@@ -299,6 +341,16 @@ mod tests {
         let (status, _, err) = run(&["explode"], &[]);
         assert_eq!(status, Status::ErrUnimplemented);
         assert!(err.contains("unknown action \"explode\""), "{err}");
+    }
+
+    #[test]
+    fn a_helper_mode_runs_through_the_same_error_and_panic_handling() {
+        assert_eq!(run(&["--helper"], &[]).0, Status::Success);
+        assert_eq!(run(&["--helper", "x"], &[]).0, Status::ErrArgs);
+        assert_eq!(run(&["--helper", "panic"], &[]).0, Status::ErrGeneric);
+        let (status, _, err) = run(&["--other"], &[]);
+        assert_eq!(status, Status::ErrUnimplemented, "not a mode of this agent");
+        assert!(err.contains("unknown action"), "{err}");
     }
 
     #[test]

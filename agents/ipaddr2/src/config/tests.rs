@@ -1,6 +1,6 @@
-//! Parameter parsing and configuration-error handling, without privileges.
+//! Parameter parsing and the bad-configuration rule, without privileges.
 
-use super::IpAddr2;
+use crate::IpAddr2;
 use crate::config::{Broadcast, Config};
 use ocf::config::Resolution;
 use ocf::{Action, Status, testing};

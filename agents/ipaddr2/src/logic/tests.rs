@@ -1,0 +1,499 @@
+//! The policy on a fake host: no root, no network namespace, no kernel. The fake keeps
+//! links, routes and addresses as the kernel would and records what the policy asked of
+//! it; each test asserts what an administrator would check (`ip addr`, the exit code,
+//! what was announced).
+
+use super::*;
+use crate::IpAddr2;
+use crate::announce::{Announced, Announcement, BackgroundError};
+use crate::findif::tests::route;
+use netlink_addr::{AddrFlags, OperState, Route};
+use ocf::config::Resolution;
+use ocf::{Action, testing};
+use std::cell::{Cell, RefCell};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+const ETH0: u32 = 2;
+const ETH1: u32 = 3;
+const MAC: [u8; 6] = [2, 0, 0, 0, 0, 1];
+
+/// A host with lo, eth0 (192.0.2.1/24, 2001:db8::1/64) and eth1 (198.51.100.1/24).
+#[derive(Debug)]
+struct Fake {
+    privileged: bool,
+    links: RefCell<Vec<Link>>,
+    routes: Vec<Route>,
+    addrs: RefCell<Vec<Addr>>,
+    /// What a RFC 5227 probe finds.
+    conflict: Option<[u8; 6]>,
+    /// Announcements sent in the foreground (interface, count).
+    sent: RefCell<Vec<(u32, u32)>>,
+    /// A background announcer runs.
+    announcer: Cell<bool>,
+    flushed: Cell<bool>,
+    /// IPv6 addresses stay tentative, then fail DAD.
+    dad_fails: bool,
+}
+
+fn link(index: u32, name: &str) -> Link {
+    Link {
+        index,
+        name: name.to_owned(),
+        up: true,
+        loopback: index == LOOPBACK_INDEX,
+        noarp: index == LOOPBACK_INDEX,
+        oper_state: OperState::Up,
+        mac: (index != LOOPBACK_INDEX).then(|| MAC.to_vec()),
+    }
+}
+
+fn addr(index: u32, ip: &str, prefix_len: u8) -> Addr {
+    Addr {
+        index,
+        ip: ip.parse().unwrap(),
+        prefix_len,
+        label: None,
+        broadcast: None,
+        flags: AddrFlags(0),
+        scope: 0,
+        preferred_lft: u32::MAX,
+    }
+}
+
+fn kernel_error(op: &str, errno: i32) -> netlink_addr::Error {
+    netlink_addr::Error::Kernel {
+        op: op.to_owned(),
+        errno,
+        ext_ack: None,
+    }
+}
+
+impl Fake {
+    fn new() -> Fake {
+        Fake {
+            privileged: true,
+            links: RefCell::new(vec![
+                link(LOOPBACK_INDEX, "lo"),
+                link(ETH0, "eth0"),
+                link(ETH1, "eth1"),
+            ]),
+            routes: vec![
+                route("192.0.2.0", 24, ETH0, 0),
+                route("198.51.100.0", 24, ETH1, 0),
+                route("2001:db8::", 64, ETH0, 0),
+            ],
+            addrs: RefCell::new(vec![
+                addr(ETH0, "192.0.2.1", 24),
+                addr(ETH0, "2001:db8::1", 64),
+                addr(ETH1, "198.51.100.1", 24),
+            ]),
+            conflict: None,
+            sent: RefCell::new(Vec::new()),
+            announcer: Cell::new(false),
+            flushed: Cell::new(false),
+            dad_fails: false,
+        }
+    }
+
+    /// Where `ip` is, as `ip -o addr` would list it: (interface, prefix).
+    fn where_is(&self, ip: &str) -> Vec<(u32, u8)> {
+        let ip: IpAddr = ip.parse().unwrap();
+        self.addrs
+            .borrow()
+            .iter()
+            .filter(|a| a.ip == ip)
+            .map(|a| (a.index, a.prefix_len))
+            .collect()
+    }
+
+    fn set_link(&self, index: u32, f: impl FnOnce(&mut Link)) {
+        if let Some(l) = self
+            .links
+            .borrow_mut()
+            .iter_mut()
+            .find(|l| l.index == index)
+        {
+            f(l);
+        }
+    }
+}
+
+impl Host for Fake {
+    fn privileged(&self) -> bool {
+        self.privileged
+    }
+
+    fn link_by_name(&self, name: &str) -> netlink_addr::Result<Link> {
+        self.links
+            .borrow()
+            .iter()
+            .find(|l| l.name == name)
+            .cloned()
+            .ok_or_else(|| kernel_error("RTM_GETLINK", nix::libc::ENODEV))
+    }
+
+    fn link_by_index(&self, index: u32) -> netlink_addr::Result<Link> {
+        self.links
+            .borrow()
+            .iter()
+            .find(|l| l.index == index)
+            .cloned()
+            .ok_or_else(|| kernel_error("RTM_GETLINK", nix::libc::ENODEV))
+    }
+
+    fn routes(&self, family: Family) -> netlink_addr::Result<Vec<Route>> {
+        Ok(self
+            .routes
+            .iter()
+            .filter(|r| r.family == family)
+            .cloned()
+            .collect())
+    }
+
+    fn addresses(&self, family: Family, index: Option<u32>) -> netlink_addr::Result<Vec<Addr>> {
+        Ok(self
+            .addrs
+            .borrow()
+            .iter()
+            .filter(|a| Family::of(a.ip) == family && index.is_none_or(|i| a.index == i))
+            .cloned()
+            .collect())
+    }
+
+    fn add_address(&self, req: &AddRequest) -> netlink_addr::Result<()> {
+        let mut addrs = self.addrs.borrow_mut();
+        if addrs
+            .iter()
+            .any(|a| a.index == req.index && a.ip == req.ip && a.prefix_len == req.prefix_len)
+        {
+            return Err(kernel_error("RTM_NEWADDR", nix::libc::EEXIST));
+        }
+        let mut a = addr(req.index, &req.ip.to_string(), req.prefix_len);
+        a.label.clone_from(&req.label);
+        a.broadcast = req.broadcast;
+        if req.ip.is_ipv6() && !req.nodad && self.dad_fails {
+            a.flags = AddrFlags(AddrFlags::DADFAILED);
+        }
+        addrs.push(a);
+        Ok(())
+    }
+
+    fn delete_address(&self, index: u32, ip: IpAddr, prefix_len: u8) -> netlink_addr::Result<()> {
+        let mut addrs = self.addrs.borrow_mut();
+        let before = addrs.len();
+        addrs.retain(|a| !(a.index == index && a.ip == ip && a.prefix_len == prefix_len));
+        if addrs.len() == before {
+            return Err(kernel_error("RTM_DELADDR", nix::libc::EADDRNOTAVAIL));
+        }
+        Ok(())
+    }
+
+    fn set_link_up(&self, index: u32) -> netlink_addr::Result<()> {
+        self.set_link(index, |l| {
+            l.up = true;
+            l.oper_state = OperState::Up;
+        });
+        Ok(())
+    }
+
+    fn flush_route_cache(&self, _family: Family) -> netlink_addr::Result<()> {
+        self.flushed.set(true);
+        Ok(())
+    }
+
+    fn probe_for_conflict(
+        &self,
+        _link: &Link,
+        _mac: [u8; 6],
+        _ip: Ipv4Addr,
+        _until: Instant,
+    ) -> std::io::Result<Option<[u8; 6]>> {
+        Ok(self.conflict)
+    }
+
+    fn announce(
+        &self,
+        a: &Announcement,
+        count: u32,
+        _interval: Duration,
+        _until: Instant,
+    ) -> std::io::Result<u32> {
+        self.sent.borrow_mut().push((a.ifindex, count));
+        Ok(count)
+    }
+
+    fn announce_in_background(
+        &self,
+        a: &Announcement,
+        _count: u32,
+        _interval: Duration,
+        _until: Instant,
+    ) -> std::result::Result<Announced, BackgroundError> {
+        self.sent.borrow_mut().push((a.ifindex, 1));
+        self.announcer.set(true);
+        Ok(Announced::Background)
+    }
+
+    fn stop_announcer(&self, _until: Instant) {
+        self.announcer.set(false);
+    }
+
+    fn announcer_pid_file(&self) -> PathBuf {
+        PathBuf::from("/run/resource-agents/ipaddr2-announce-test.pid")
+    }
+}
+
+/// The context of `action` (`CRM_meta_interval` set for a recurring monitor).
+fn ctx(action: Action, params: &[(&str, &str)], recurring: bool) -> Context {
+    let vars: &[(&str, &str)] = if recurring {
+        &[("OCF_RESKEY_CRM_meta_interval", "10000")]
+    } else {
+        &[]
+    };
+    testing::context::<IpAddr2>(action, params, vars)
+}
+
+/// The policy as `ocf::run` builds it for `ctx` (the bad-configuration rule applied) over
+/// `host`; None when the rule ends the action itself.
+fn logic_for(ctx: &Context, host: Fake) -> std::result::Result<Logic<Fake>, Result<Status>> {
+    match testing::resolve::<IpAddr2>(ctx) {
+        Resolution::Run(identity, settings) => Ok(Logic {
+            cfg: Config { identity, settings },
+            host,
+            namespace_error: None,
+        }),
+        Resolution::Finish(r) => Err(r),
+    }
+}
+
+fn logic(action: Action, params: &[(&str, &str)], host: Fake) -> (Logic<Fake>, Context) {
+    let c = ctx(action, params, false);
+    match logic_for(&c, host) {
+        Ok(l) => (l, c),
+        Err(r) => panic!("{action} did not run: {r:?}"),
+    }
+}
+
+const VIP: (&str, &str) = ("ip", "192.0.2.10");
+
+#[test]
+fn start_adds_the_address_where_findif_says_and_announces_it() {
+    let (l, c) = logic(Action::Start, &[VIP], Fake::new());
+    assert_eq!(l.start(&c), Ok(Status::Success));
+    assert_eq!(l.host.where_is("192.0.2.10"), [(ETH0, 24)]);
+    let added = l.host.addrs.borrow().last().cloned().unwrap();
+    assert_eq!(added.broadcast, Some(Ipv4Addr::new(192, 0, 2, 255)));
+    assert_eq!(*l.host.sent.borrow(), [(ETH0, 1)], "one frame now");
+    assert!(
+        l.host.announcer.get(),
+        "the rest in the background (arp_bg)"
+    );
+}
+
+#[test]
+fn start_is_idempotent_and_monitor_follows() {
+    let (l, c) = logic(Action::Start, &[VIP, ("cidr_netmask", "24")], Fake::new());
+    let probe = ctx(Action::Monitor, &[VIP], false);
+    assert_eq!(l.monitor(&probe), Ok(Status::NotRunning));
+    assert_eq!(l.start(&c), Ok(Status::Success));
+    assert_eq!(l.monitor(&probe), Ok(Status::Success));
+    l.host.sent.borrow_mut().clear();
+    assert_eq!(l.start(&c), Ok(Status::Success), "a second start");
+    assert_eq!(l.host.where_is("192.0.2.10"), [(ETH0, 24)], "added once");
+    assert!(l.host.sent.borrow().is_empty(), "nothing announced again");
+}
+
+#[test]
+fn stop_removes_the_address_and_the_announcer_and_is_idempotent() {
+    let (l, c) = logic(Action::Start, &[VIP], Fake::new());
+    l.start(&c).unwrap();
+    let stop = ctx(Action::Stop, &[VIP], false);
+    assert_eq!(l.stop(&stop), Ok(Status::Success));
+    assert!(l.host.where_is("192.0.2.10").is_empty());
+    assert!(!l.host.announcer.get(), "the announcer was ended");
+    assert_eq!(
+        l.stop(&stop),
+        Ok(Status::Success),
+        "stopping what is stopped"
+    );
+    assert_eq!(
+        l.monitor(&ctx(Action::Monitor, &[VIP], true)),
+        Ok(Status::NotRunning)
+    );
+}
+
+#[test]
+fn stop_removes_the_address_from_every_interface_but_not_from_lo() {
+    let host = Fake::new();
+    host.addrs.borrow_mut().extend([
+        addr(ETH0, "192.0.2.10", 24),
+        addr(ETH1, "192.0.2.10", 32),
+        addr(LOOPBACK_INDEX, "192.0.2.10", 32),
+    ]);
+    let (l, c) = logic(Action::Stop, &[VIP], host);
+    assert_eq!(l.stop(&c), Ok(Status::Success));
+    assert_eq!(l.host.where_is("192.0.2.10"), [(LOOPBACK_INDEX, 32)]);
+}
+
+#[test]
+fn lvs_support_parks_the_address_on_lo_and_takes_it_back() {
+    let params = [VIP, ("lvs_support", "true")];
+    let (l, c) = logic(Action::Start, &params, Fake::new());
+    l.start(&c).unwrap();
+    l.stop(&ctx(Action::Stop, &params, false)).unwrap();
+    assert_eq!(l.host.where_is("192.0.2.10"), [(LOOPBACK_INDEX, 32)]);
+    assert_eq!(
+        l.monitor(&ctx(Action::Monitor, &params, false)),
+        Ok(Status::NotRunning),
+        "parked is stopped"
+    );
+    l.start(&c).unwrap();
+    assert_eq!(l.host.where_is("192.0.2.10"), [(ETH0, 24)]);
+}
+
+#[test]
+fn flush_routes_flushes_at_stop() {
+    let params = [VIP, ("flush_routes", "true")];
+    let (l, c) = logic(Action::Stop, &params, Fake::new());
+    l.stop(&c).unwrap();
+    assert!(l.host.flushed.get());
+}
+
+#[test]
+fn start_refuses_an_address_configured_on_another_interface() {
+    let host = Fake::new();
+    host.addrs.borrow_mut().push(addr(ETH1, "192.0.2.10", 32));
+    let (l, c) = logic(Action::Start, &[VIP], host);
+    let e = l.start(&c).unwrap_err();
+    assert_eq!(e.status(), Status::ErrGeneric);
+    assert!(
+        e.reason().contains("already configured on interface eth1"),
+        "{e}"
+    );
+    assert_eq!(l.host.where_is("192.0.2.10"), [(ETH1, 32)], "not touched");
+}
+
+#[test]
+fn start_replaces_the_address_with_a_wrong_prefix() {
+    let host = Fake::new();
+    host.addrs.borrow_mut().push(addr(ETH0, "192.0.2.10", 32));
+    let (l, c) = logic(Action::Start, &[VIP], host);
+    assert_eq!(l.start(&c), Ok(Status::Success));
+    assert_eq!(l.host.where_is("192.0.2.10"), [(ETH0, 24)]);
+}
+
+#[test]
+fn start_without_an_interface_for_the_address_is_5() {
+    for params in [&[("ip", "203.0.113.5")][..], &[VIP, ("nic", "eth9")][..]] {
+        let (l, c) = logic(Action::Start, params, Fake::new());
+        let e = l.start(&c).unwrap_err();
+        assert_eq!(e.status(), Status::ErrInstalled, "{params:?}: {e}");
+        assert_eq!(l.validate(&c).unwrap_err().status(), Status::ErrInstalled);
+    }
+}
+
+#[test]
+fn start_as_a_user_is_4_and_changes_nothing() {
+    let mut host = Fake::new();
+    host.privileged = false;
+    let (l, c) = logic(Action::Start, &[VIP], host);
+    assert_eq!(l.start(&c).unwrap_err().status(), Status::ErrPerm);
+    assert!(l.host.where_is("192.0.2.10").is_empty());
+}
+
+#[test]
+fn run_arping_refuses_an_address_another_host_answers_for() {
+    let mut host = Fake::new();
+    host.conflict = Some([2, 0, 0, 0, 0, 0x99]);
+    let (l, c) = logic(Action::Start, &[VIP, ("run_arping", "true")], host);
+    let e = l.start(&c).unwrap_err();
+    assert!(
+        e.reason().contains("collision") && e.reason().contains("02:00:00:00:00:99"),
+        "{e}"
+    );
+    assert!(l.host.where_is("192.0.2.10").is_empty());
+}
+
+#[test]
+fn ipv6_duplicate_address_detection_failure_removes_the_address() {
+    let mut host = Fake::new();
+    host.dad_fails = true;
+    let (l, c) = logic(Action::Start, &[("ip", "2001:db8::10")], host);
+    let e = l.start(&c).unwrap_err();
+    assert!(
+        e.reason().contains("duplicate address detection failed"),
+        "{e}"
+    );
+    assert!(l.host.where_is("2001:db8::10").is_empty(), "removed again");
+}
+
+#[test]
+fn monitor_tells_down_links_missing_nics_labels_and_strangers_apart() {
+    let host = Fake::new();
+    host.addrs.borrow_mut().push(addr(ETH0, "192.0.2.10", 24));
+    let (l, _) = logic(Action::Monitor, &[VIP, ("nic", "eth0")], host);
+    let monitor = ctx(Action::Monitor, &[VIP], true);
+    assert_eq!(l.monitor(&monitor), Ok(Status::Success));
+    l.host
+        .set_link(ETH0, |link| link.oper_state = OperState::LowerLayerDown);
+    assert_eq!(l.monitor(&monitor), Ok(Status::NotRunning), "no carrier");
+    l.host.links.borrow_mut().retain(|link| link.index != ETH0);
+    assert_eq!(l.monitor(&monitor), Ok(Status::NotRunning), "nic gone");
+
+    let host = Fake::new();
+    host.addrs.borrow_mut().push(addr(ETH1, "192.0.2.10", 24));
+    let (l, _) = logic(Action::Monitor, &[VIP, ("nic", "eth0")], host);
+    let e = l.monitor(&monitor).unwrap_err();
+    assert!(e.reason().contains("on interface eth1"), "{e}");
+
+    let host = Fake::new();
+    host.addrs.borrow_mut().push(addr(ETH0, "192.0.2.10", 24));
+    let (l, _) = logic(Action::Monitor, &[VIP, ("iflabel", "vip")], host);
+    let e = l.monitor(&monitor).unwrap_err();
+    assert!(e.reason().contains("expected eth0:vip"), "{e}");
+}
+
+#[test]
+fn a_missing_namespace_is_not_running_stopped_and_not_installed() {
+    let (mut l, _) = logic(Action::Monitor, &[VIP], Fake::new());
+    l.namespace_error = Some(Error::installed("network_namespace=blue: cannot open"));
+    assert_eq!(
+        l.monitor(&ctx(Action::Monitor, &[VIP], false)),
+        Ok(Status::NotRunning)
+    );
+    assert_eq!(
+        l.stop(&ctx(Action::Stop, &[VIP], false)),
+        Ok(Status::Success)
+    );
+    for e in [
+        l.monitor(&ctx(Action::Monitor, &[VIP], true)).unwrap_err(),
+        l.start(&ctx(Action::Start, &[VIP], false)).unwrap_err(),
+        l.validate(&ctx(Action::ValidateAll, &[VIP], false))
+            .unwrap_err(),
+    ] {
+        assert_eq!(e.status(), Status::ErrInstalled);
+    }
+}
+
+/// The bad-configuration rule end to end for ipaddr2: with a bad setting, a probe reports
+/// the address as it really is, stop removes it, and start refuses with 6.
+#[test]
+fn a_bad_setting_never_hides_or_keeps_a_running_address() {
+    let bad = [VIP, ("arp_count", "many"), ("lvs_support", "perhaps")];
+    let host = Fake::new();
+    host.addrs.borrow_mut().push(addr(ETH0, "192.0.2.10", 24));
+    let probe = ctx(Action::Monitor, &bad, false);
+    let l = logic_for(&probe, host).unwrap();
+    assert_eq!(l.monitor(&probe), Ok(Status::Success), "running, as it is");
+    let stop = ctx(Action::Stop, &bad, false);
+    let l = logic_for(&stop, l.host).unwrap();
+    assert_eq!(l.stop(&stop), Ok(Status::Success));
+    assert!(
+        l.host.where_is("192.0.2.10").is_empty(),
+        "and stop removed it"
+    );
+    let e = logic_for(&ctx(Action::Start, &bad, false), Fake::new()).unwrap_err();
+    assert_eq!(e.unwrap_err().status(), Status::ErrConfigured);
+}
