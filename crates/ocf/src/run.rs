@@ -32,23 +32,21 @@ pub fn run<A: Agent>() -> ExitCode {
     status.into()
 }
 
-/// The actions `A` implements: those its metadata lists (`status` counts as `monitor`),
-/// plus `meta-data`, which every agent answers.
-pub fn implemented_actions<A: Agent>() -> Vec<String> {
-    let listed = Metadata::parse(A::METADATA)
-        .map(|m| m.actions.into_iter().map(|a| a.name).collect::<Vec<_>>())
-        .unwrap_or_default();
+/// The actions an agent with `metadata` implements: those it lists (`status` counts as
+/// `monitor`), plus `meta-data`, which every agent answers.
+pub fn implemented_actions(metadata: &Metadata) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for name in listed.into_iter().chain(["meta-data".to_owned()]) {
-        if !names.contains(&name) {
-            names.push(name);
+    let listed = metadata.actions.iter().map(|a| a.name.as_str());
+    for name in listed.chain(["meta-data"]) {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
         }
     }
     names
 }
 
-fn implements<A: Agent>(action: Action) -> bool {
-    implemented_actions::<A>()
+fn implements(metadata: &Metadata, action: Action) -> bool {
+    implemented_actions(metadata)
         .iter()
         .any(|name| name.parse::<Action>().is_ok_and(|listed| listed == action))
 }
@@ -61,7 +59,9 @@ fn usage<A: Agent>(out: &mut dyn Write) {
          Parameters come from OCF_RESKEY_* environment variables; see `{name} meta-data`.",
         name = A::NAME,
         stamp = crate::version::stamp(),
-        actions = implemented_actions::<A>().join("|"),
+        actions = Metadata::parse(A::METADATA)
+            .map(|m| implemented_actions(&m).join("|"))
+            .unwrap_or_default(),
     );
 }
 
@@ -170,13 +170,13 @@ fn catch_panics(f: impl FnOnce() -> Result<Status>) -> Result<Status> {
 }
 
 fn dispatch<A: Agent>(action: Action, env: Env) -> Result<Status> {
-    if !implements::<A>(action) {
+    let metadata = Metadata::parse(A::METADATA)?;
+    if !implements(&metadata, action) {
         return Err(Error::unimplemented(format!(
             "action {action} is not implemented by {}",
             A::NAME
         )));
     }
-    let metadata = Metadata::parse(A::METADATA)?;
     let params = Params::new(metadata, &env);
     let ctx = Context::new(action, env);
     for name in params.unknown() {
