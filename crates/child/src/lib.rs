@@ -1,14 +1,40 @@
 //! Running the few helper programs an agent may not avoid (drbdadm, crm_attribute, modprobe,
 //! fsck, ...): always an argv vector, never a shell; stdout and stderr collected; and bounded
-//! by a deadline, after which the child is killed (SIGKILL) and reaped, so that the agent
-//! itself still has time to report before Pacemaker's own timeout.
+//! by a deadline, so that the agent itself still has time to report before Pacemaker's own
+//! timeout.
+//!
+//! A helper runs in a process group of its own (setpgid(2)), so that everything it starts
+//! (drbdsetup under drbdadm, a modprobe install hook) can be killed with it: at the deadline
+//! the whole group gets SIGKILL. Its output is read with poll(2) under the same deadline, so a
+//! grandchild that keeps stdout open (and ignores SIGTERM) cannot hold the agent past it;
+//! when the helper itself has exited, what is left of its group still holding its output
+//! after [`STRAY_GRACE`] is killed too. The helper gets SIGKILL if the agent dies before it
+//! (PR_SET_PDEATHSIG), since Pacemaker's kill of the agent's process group no longer reaches
+//! it.
 //!
 //! Not for daemons that must outlive the agent (httpd, dlm_controld): those are spawned and
-//! detached by the agents that own them.
+//! detached by the agents that own them (crate procs).
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{Signal, killpg};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+use nix::unistd::Pid;
 use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+/// How long the output may stay open after the helper exited, held by something it left
+/// running in its process group, before that is killed.
+pub const STRAY_GRACE: Duration = Duration::from_millis(200);
+
+/// Most of each stream kept; a helper that writes more is not blocked, the rest is dropped.
+const OUTPUT_CAP: usize = 16 * 1024 * 1024;
+
+/// How long to wait for the helper to be reaped after SIGKILL at the deadline; one stuck in
+/// the kernel (D state, on a dead device) is left for init to reap once the agent exits.
+const REAP_AFTER_KILL: Duration = Duration::from_millis(50);
 
 /// Why a helper program did not give an answer.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +83,8 @@ impl Output {
 }
 
 /// Run `program` with `args` and wait for it, but no later than `end`. Standard input is
-/// /dev/null. A child still running at `end` is killed and reaped, and `TimedOut` returned.
+/// /dev/null. A helper still running at `end` is killed with its whole process group, and
+/// `TimedOut` returned.
 pub fn run(program: &str, args: &[&str], end: Instant) -> Result<Output, Error> {
     run_with(Command::new(program).args(args), end)
 }
@@ -66,103 +93,200 @@ pub fn run(program: &str, args: &[&str], end: Instant) -> Result<Output, Error> 
 pub fn run_with(cmd: &mut Command, end: Instant) -> Result<Output, Error> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let started = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
+    let parent = nix::unistd::getpid();
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| Error::Spawn {
-            program: program.clone(),
-            source,
-        })?;
-    // Read both pipes on threads so that a chatty child cannot block on a full pipe while
-    // we wait for it.
-    let out = child.stdout.take().map(reader);
-    let err = child.stderr.take().map(reader);
+        .process_group(0);
+    #[allow(unsafe_code)]
+    // SAFETY: the closure runs in the forked child before exec and only calls prctl(2) and
+    // getppid(2), which are async-signal-safe; it touches no memory shared with the parent.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+            // The agent died between fork and prctl: do not run orphaned.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::from(std::io::ErrorKind::Interrupted));
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|source| Error::Spawn {
+        program: program.clone(),
+        source,
+    })?;
+    let group = Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+    let mut out = Stream::new(child.stdout.take().map(Pipe::Out));
+    let mut err = Stream::new(child.stderr.take().map(Pipe::Err));
+    let mut exited: Option<Instant> = None;
     let mut nap = Duration::from_millis(1);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(source) => return Err(Error::Wait { program, source }),
-        }
+    loop {
+        out.drain();
+        err.drain();
         let now = Instant::now();
-        if now >= end {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(Error::TimedOut {
-                program,
-                waited: started.elapsed(),
-            });
+        if exited.is_none()
+            && has_exited(group).map_err(|source| Error::Wait {
+                program: program.clone(),
+                source,
+            })?
+        {
+            exited = Some(now);
         }
-        std::thread::sleep(nap.min(end - now));
-        // Back off from 1 ms to 50 ms: quick tools answer fast, slow ones cost little.
+        let limit = match exited {
+            // Exited, output closed: done.
+            Some(_) if out.closed() && err.closed() => break,
+            Some(at) => end.min(at + STRAY_GRACE),
+            None => end,
+        };
+        if now >= limit {
+            // SIGKILL to the group: the helper and everything it started that stayed in it.
+            let _ = killpg(group, Signal::SIGKILL);
+            if exited.is_none() {
+                reap_briefly(&mut child);
+                return Err(Error::TimedOut {
+                    program,
+                    waited: started.elapsed(),
+                });
+            }
+            break;
+        }
+        // Sleep until output arrives or closes, or for a while (the helper's exit is not a
+        // descriptor event): 1 ms growing to 50 ms, never past the limit.
+        wait_for_output(&[&out, &err], nap.min(limit - now));
         nap = (nap * 2).min(Duration::from_millis(50));
-    };
-    let collect = |h: Option<std::thread::JoinHandle<String>>| {
-        h.and_then(|h| h.join().ok()).unwrap_or_default()
-    };
+    }
+    // The helper has exited (seen with WNOWAIT, so its pid stayed reserved as the group's id
+    // until the kill above): reap it.
+    let status = child.wait().map_err(|source| Error::Wait {
+        program: program.clone(),
+        source,
+    })?;
     Ok(Output {
         status,
-        stdout: collect(out),
-        stderr: collect(err),
+        stdout: out.text(),
+        stderr: err.text(),
     })
 }
 
-fn reader<R: Read + Send + 'static>(mut pipe: R) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = pipe.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+/// True once the helper has exited, without reaping it (waitid(2) with WNOWAIT): while it is
+/// a zombie its pid, which is its process group's id, cannot be reused.
+fn has_exited(pid: Pid) -> std::io::Result<bool> {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    match waitid(Id::Pid(pid), flags) {
+        Ok(WaitStatus::StillAlive) => Ok(false),
+        Ok(_) => Ok(true),
+        Err(e) => Err(std::io::Error::from(e)),
+    }
+}
+
+/// Reap a helper that was just sent SIGKILL, waiting no longer than [`REAP_AFTER_KILL`].
+fn reap_briefly(child: &mut Child) {
+    let until = Instant::now() + REAP_AFTER_KILL;
+    while Instant::now() < until {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// poll(2) on the streams still open, for at most `timeout`.
+fn wait_for_output(streams: &[&Stream], timeout: Duration) {
+    let fds: Vec<_> = streams.iter().filter_map(|s| s.fd()).collect();
+    let millis = u16::try_from(timeout.as_millis().max(1)).unwrap_or(u16::MAX);
+    if fds.is_empty() {
+        std::thread::sleep(timeout);
+        return;
+    }
+    let mut polled: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
+        .collect();
+    let _ = poll(&mut polled, PollTimeout::from(millis));
+}
+
+/// One of the helper's output pipes, read without blocking.
+struct Stream {
+    pipe: Option<Pipe>,
+    buf: Vec<u8>,
+}
+
+enum Pipe {
+    Out(ChildStdout),
+    Err(ChildStderr),
+}
+
+impl Stream {
+    fn new(pipe: Option<Pipe>) -> Stream {
+        if let Some(p) = &pipe {
+            set_nonblocking(p.as_fd());
+        }
+        Stream {
+            pipe,
+            buf: Vec::new(),
+        }
+    }
+
+    fn fd(&self) -> Option<BorrowedFd<'_>> {
+        self.pipe.as_ref().map(Pipe::as_fd)
+    }
+
+    fn closed(&self) -> bool {
+        self.pipe.is_none()
+    }
+
+    /// Read what is there now; at end of file the pipe is closed.
+    fn drain(&mut self) {
+        let Some(pipe) = &mut self.pipe else {
+            return;
+        };
+        let mut chunk = [0u8; 8192];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) => {
+                    self.pipe = None;
+                    return;
+                }
+                Ok(n) => {
+                    let room = OUTPUT_CAP.saturating_sub(self.buf.len());
+                    self.buf.extend_from_slice(&chunk[..n.min(room)]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    self.pipe = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buf).into_owned()
+    }
+}
+
+impl Pipe {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Pipe::Out(p) => p.as_fd(),
+            Pipe::Err(p) => p.as_fd(),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Pipe::Out(p) => p.read(buf),
+            Pipe::Err(p) => p.read(buf),
+        }
+    }
+}
+
+fn set_nonblocking(fd: BorrowedFd<'_>) {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let flags = fcntl(fd, FcntlArg::F_GETFL).map_or(OFlag::empty(), OFlag::from_bits_truncate);
+    let _ = fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK));
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn soon(secs: u64) -> Instant {
-        Instant::now() + Duration::from_secs(secs)
-    }
-
-    #[test]
-    fn collects_output_and_status() {
-        let out = run("sh", &["-c", "echo out; echo err >&2; exit 3"], soon(10)).unwrap();
-        assert_eq!(out.code(), Some(3));
-        assert_eq!(out.stdout, "out\n");
-        assert_eq!(out.stderr, "err\n");
-        assert_eq!(out.message(), "err");
-    }
-
-    #[test]
-    fn arguments_are_not_interpreted_by_a_shell() {
-        let out = run("echo", &["$(id)", ";", "rm -rf /"], soon(10)).unwrap();
-        assert_eq!(out.stdout, "$(id) ; rm -rf /\n");
-    }
-
-    #[test]
-    fn overrun_is_killed_at_the_deadline() {
-        let start = Instant::now();
-        let err = run(
-            "sleep",
-            &["30"],
-            Instant::now() + Duration::from_millis(200),
-        )
-        .unwrap_err();
-        assert!(matches!(err, Error::TimedOut { .. }), "{err}");
-        assert!(start.elapsed() < Duration::from_secs(5));
-    }
-
-    #[test]
-    fn missing_program_is_a_spawn_error() {
-        let err = run("/nonexistent/prog", &[], soon(5)).unwrap_err();
-        assert!(matches!(err, Error::Spawn { .. }));
-        assert!(err.to_string().contains("/nonexistent/prog"));
-    }
-
-    #[test]
-    fn large_output_does_not_deadlock() {
-        let out = run("sh", &["-c", "head -c 1000000 /dev/zero"], soon(20)).unwrap();
-        assert_eq!(out.stdout.len(), 1_000_000);
-    }
-}
+mod tests;
