@@ -4,8 +4,7 @@
 use crate::config::{Config, ForceUnmount};
 use mounts::{Mount, MountTable, bounded};
 use nix::errno::Errno;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use ocf::{Deadline, Error, Result, ResultExt, Status};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -115,18 +114,24 @@ fn scan(target: &Mount, table: &MountTable, deadline: Deadline) -> Result<Vec<mo
     })
 }
 
+/// Signal a holder through the identity captured when it was found (pid, start time, user,
+/// executable; a pidfd where the kernel has them): a process that exited and whose pid was
+/// reused since the scan is never signalled.
 fn send(h: &mounts::Holder, sig: Signal) {
     log::info!(
         "sending {} to pid {} ({}) using the mount through {:?}",
         sig.as_str(),
-        h.pid,
-        h.comm,
+        h.pid(),
+        h.comm(),
         h.uses
     );
-    if let Err(e) = kill(Pid::from_raw(h.pid), sig)
-        && e != Errno::ESRCH
-    {
-        log::warn!("kill({}, {}): {e}", h.pid, sig.as_str());
+    match h.process.signal(sig) {
+        Ok(true) => {}
+        Ok(false) => log::info!(
+            "pid {} is gone or is not the process found using the mount any more: not signalled",
+            h.pid()
+        ),
+        Err(e) => log::warn!("{e}"),
     }
 }
 
@@ -137,12 +142,48 @@ fn describe(holders: &[mounts::Holder]) -> String {
     let list: Vec<String> = holders
         .iter()
         .take(10)
-        .map(|h| format!("{} ({})", h.pid, h.comm))
+        .map(|h| format!("{} ({})", h.pid(), h.comm()))
         .collect();
     let more = holders.len().saturating_sub(10);
     if more > 0 {
         format!("pids {} and {more} more", list.join(", "))
     } else {
         format!("pids {}", list.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_holder_is_signalled_only_while_it_is_the_process_found() {
+        // Issue 17: force_unmount signalled bare pids found earlier; a pid reused in between
+        // got the signal. Here the "reused" pid is the same pid with another start time.
+        let mut sleeper = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = i32::try_from(sleeper.id()).unwrap();
+        let found = procs::ProcFs::system().capture(pid).unwrap().unwrap();
+        let mut reused = found.clone();
+        reused.id.start_time += 1;
+        let stale = mounts::Holder {
+            process: reused,
+            uses: vec![mounts::holders::Use::Cwd],
+        };
+        send(&stale, Signal::SIGKILL);
+        let soon = std::time::Instant::now() + Duration::from_millis(200);
+        assert!(
+            !procs::wait_gone(&[found.id], soon, Duration::from_millis(5)),
+            "a process that is not the one found was signalled"
+        );
+        let holder = mounts::Holder {
+            process: found.clone(),
+            uses: vec![mounts::holders::Use::Cwd],
+        };
+        send(&holder, Signal::SIGKILL);
+        sleeper.wait().unwrap();
+        assert!(!found.is_alive());
     }
 }

@@ -564,7 +564,11 @@ mod tests {
             std::fs::write(&path, recorded.pid_file_text()).unwrap();
             assert!(our_announcer(&path).is_none());
             stop_background(&path, Instant::now() + Duration::from_millis(100));
-            assert!(id.is_alive(), "{recorded:?}: sleep was signalled");
+            let soon = Instant::now() + Duration::from_millis(200);
+            assert!(
+                !procs::wait_gone(&[id], soon, Duration::from_millis(5)),
+                "{recorded:?}: sleep was signalled"
+            );
         }
         sleeper.kill().unwrap();
         sleeper.wait().unwrap();

@@ -1,19 +1,29 @@
-//! Which processes hold a mount: the `fuser -m` question answered by walking `/proc`
-//! without ever touching the mounted filesystem, so that it cannot hang on a dead one.
+//! Which processes hold a mount or a device: the `fuser -m` question, and the one it misses
+//! (which other mount namespaces still have the filesystem mounted), answered by walking
+//! `/proc` through crate procs' one reader ([`procs::ProcFs`]) without ever touching the
+//! mounted filesystem, so that it cannot hang on a dead one.
 //!
-//! * open files: `/proc/<pid>/fdinfo/<fd>` names the mount ID (`mnt_id:`) of each descriptor;
+//! * open files: `/proc/<pid>/fdinfo/<fd>` names the mount ID (`mnt_id:`) of each
+//!   descriptor; mount IDs are unique across namespaces;
 //! * cwd, root, exe: readlink() of `/proc/<pid>/{cwd,root,exe}`, matched by path against the
-//!   mount table (the longest mount point that prefixes the path);
-//! * memory maps: `/proc/<pid>/maps` gives each mapping's device number and path.
+//!   mount table of the process's own mount namespace (the longest mount point that
+//!   prefixes the path);
+//! * memory maps: `/proc/<pid>/maps` gives each mapping's device number;
+//! * mounts in other namespaces: `/proc/<pid>/mountinfo`, read once per mount namespace
+//!   (`/proc/<pid>/ns/mnt`).
 //!
-//! Nothing here calls stat() on a path under the mount. Reading `maps` takes the target's
-//! mmap lock (killably); callers that must not wait run the scan on a worker thread
-//! ([`crate::bounded`]).
+//! Every process found is [`procs::Captured`] (pid, start time, uids, executable), so that a
+//! signal sent later reaches that process or nothing. Nothing here calls stat() on a path
+//! under the mount. Reading `maps` takes the target's mmap lock (killably); callers that
+//! must not wait run the scan on a worker thread ([`crate::bounded`]).
 
 use crate::mountinfo::{Mount, MountTable};
+use procs::{Captured, ProcFs};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// How a process holds the mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,84 +35,292 @@ pub enum Use {
     Mmap,
 }
 
-/// A process that uses the mount.
+/// A process that uses the mount or device, captured when it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
-    pub pid: i32,
-    /// `/proc/<pid>/comm`, for the log.
-    pub comm: String,
+    pub process: Captured,
     pub uses: Vec<Use>,
 }
 
-/// `PF_KTHREAD` in the flags field of `/proc/<pid>/stat`.
-const PF_KTHREAD: u64 = 0x0020_0000;
+impl Holder {
+    pub fn pid(&self) -> i32 {
+        self.process.pid()
+    }
 
-/// The processes (other than this one, pid 1 and kernel threads) that use `target`, a mount
-/// of `table`. Processes that vanish during the walk are skipped.
-pub fn find(target: &Mount, table: &MountTable) -> Vec<Holder> {
-    find_in(Path::new("/proc"), target, table)
+    /// The command name, for the log.
+    pub fn comm(&self) -> &str {
+        &self.process.comm
+    }
 }
 
-fn find_in(proc_root: &Path, target: &Mount, table: &MountTable) -> Vec<Holder> {
-    let me = std::process::id();
-    let my_ns = std::fs::read_link(proc_root.join("self/ns/mnt")).ok();
-    let Ok(entries) = std::fs::read_dir(proc_root) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        if pid <= 1 || u32::try_from(pid).is_ok_and(|p| p == me) {
-            continue;
+/// A device number (`st_dev`, `major:minor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Device {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl Device {
+    /// The device of the filesystem a mount shows.
+    pub fn of(mount: &Mount) -> Device {
+        Device {
+            major: mount.major,
+            minor: mount.minor,
         }
-        let dir = e.path();
-        let same_ns = my_ns.is_some() && std::fs::read_link(dir.join("ns/mnt")).ok() == my_ns;
-        let uses = uses_of(&dir, target, table, same_ns);
-        if uses.is_empty() || is_kernel_thread(&dir) {
-            continue;
-        }
-        let comm = std::fs::read_to_string(dir.join("comm"))
-            .map(|s| s.trim_end().to_owned())
-            .unwrap_or_default();
-        out.push(Holder { pid, comm, uses });
     }
-    out.sort_by_key(|h| h.pid);
+
+    fn is(self, mount: &Mount) -> bool {
+        Device::of(mount) == self
+    }
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.major, self.minor)
+    }
+}
+
+/// A mount namespace other than the scanning process's that has the device mounted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// The namespace's inode (`/proc/<pid>/ns/mnt` reads `mnt:[<inode>]`).
+    pub inode: u64,
+    /// The device's mounts there, as that namespace's mountinfo shows them (paths relative
+    /// to the root of the process it was read from).
+    pub mounts: Vec<Mount>,
+    /// Every process (kernel threads aside) in that namespace.
+    pub processes: Vec<Captured>,
+}
+
+/// Who uses a device, in every mount namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceUsers {
+    /// The other mount namespaces that have it mounted, each with its processes: a
+    /// filesystem stays mounted (and the device busy) while one of them lives.
+    pub other_namespaces: Vec<Namespace>,
+    /// The processes (in any namespace) that hold a file on it open, as cwd or root, or
+    /// mapped.
+    pub holders: Vec<Holder>,
+}
+
+/// The processes (other than this one, pid 1 and kernel threads) that use `target`, a mount
+/// of `table` (this process's mount table). Processes that vanish during the walk are
+/// skipped.
+pub fn find(target: &Mount, table: &MountTable) -> Vec<Holder> {
+    find_in(&ProcFs::system(), target, table)
+}
+
+/// [`find`] over `procfs`.
+pub fn find_in(procfs: &ProcFs, target: &Mount, table: &MountTable) -> Vec<Holder> {
+    let scan = Scan::new(procfs);
+    let mut out = Vec::new();
+    for pid in scan.candidates() {
+        let same_ns = scan.in_our_namespace(pid);
+        let mut uses = Vec::new();
+        // Paths are only meaningful in our own mount namespace; mount IDs are global.
+        if same_ns {
+            uses.extend(path_uses(procfs, pid, table, Path::new("/"), |m| {
+                m.id == target.id
+            }));
+        }
+        if fd_mount_ids(procfs, pid).any(|id| id == u64::from(target.id)) {
+            uses.push(Use::OpenFile);
+        }
+        if same_ns
+            && maps(procfs, pid)
+                .any(|(dev, path)| Device::of(target) == dev && owned_by(table, &path, target.id))
+        {
+            uses.push(Use::Mmap);
+        }
+        if let Some(h) = holder(procfs, pid, uses) {
+            out.push(h);
+        }
+    }
     out
 }
 
-/// True when the pid still holds the mount (checked right before signalling it).
-pub fn still_holds(pid: i32, target: &Mount, table: &MountTable) -> bool {
-    let dir = Path::new("/proc").join(pid.to_string());
-    let my_ns = std::fs::read_link("/proc/self/ns/mnt").ok();
-    let same_ns = my_ns.is_some() && std::fs::read_link(dir.join("ns/mnt")).ok() == my_ns;
-    !uses_of(&dir, target, table, same_ns).is_empty()
-}
-
-fn uses_of(dir: &Path, target: &Mount, table: &MountTable, same_ns: bool) -> Vec<Use> {
-    let mut uses = Vec::new();
-    // Paths are only meaningful in our own mount namespace; mount IDs are global.
-    if same_ns {
-        for (name, what) in [("cwd", Use::Cwd), ("root", Use::Root), ("exe", Use::Exe)] {
-            if std::fs::read_link(dir.join(name)).is_ok_and(|p| on_mount(&p, target, table)) {
-                uses.push(what);
+/// Everything that keeps `device` in use, in every mount namespace: the other namespaces
+/// that have it mounted (deduplicated by namespace inode, each namespace's mountinfo read
+/// once) with their processes, and the processes that hold a file on it (fd, cwd, root,
+/// exe, mapping) whichever namespace they are in. This process, pid 1 and kernel threads are
+/// never holders.
+pub fn device_users(procfs: &ProcFs, device: Device) -> DeviceUsers {
+    let mut scan = Scan::new(procfs);
+    let mut found = DeviceUsers::default();
+    let mut namespaces: BTreeMap<u64, Namespace> = BTreeMap::new();
+    for pid in scan.candidates() {
+        let ns = procfs.mount_namespace(pid);
+        // The process's root: its mountinfo is relative to it, and so, once it is taken off,
+        // is the path readlink gives of its cwd (from our root where reachable, from its
+        // namespace's root otherwise).
+        let root = procfs
+            .link(pid, "root")
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let table = scan.table_of(pid, ns, &root);
+        if let (Some(ns), Some(table)) = (ns, &table)
+            && Some(ns) != scan.ours
+            && table.mounts.iter().any(|m| device.is(m))
+            && let Some(c) = capture(procfs, pid)
+        {
+            namespaces
+                .entry(ns)
+                .or_insert_with(|| Namespace {
+                    inode: ns,
+                    mounts: table
+                        .mounts
+                        .iter()
+                        .filter(|m| device.is(m))
+                        .cloned()
+                        .collect(),
+                    processes: Vec::new(),
+                })
+                .processes
+                .push(c);
+        }
+        let mut uses = Vec::new();
+        if let Some(table) = &table {
+            uses.extend(path_uses(procfs, pid, table, &root, |m| device.is(m)));
+            if fd_mount_ids(procfs, pid).any(|id| {
+                u32::try_from(id)
+                    .ok()
+                    .and_then(|id| table.by_id(id))
+                    .is_some_and(|m| device.is(m))
+            }) {
+                uses.push(Use::OpenFile);
             }
         }
+        if maps(procfs, pid).any(|(dev, _)| dev == device) {
+            uses.push(Use::Mmap);
+        }
+        if let Some(h) = holder(procfs, pid, uses) {
+            found.holders.push(h);
+        }
     }
-    if holds_open_file(dir, target) {
-        uses.push(Use::OpenFile);
+    found.other_namespaces = namespaces.into_values().collect();
+    found
+}
+
+/// What one walk of /proc knows: this process, its namespace, and each namespace's table.
+struct Scan<'a> {
+    procfs: &'a ProcFs,
+    me: Option<i32>,
+    ours: Option<u64>,
+    tables: BTreeMap<u64, Rc<MountTable>>,
+}
+
+impl<'a> Scan<'a> {
+    fn new(procfs: &'a ProcFs) -> Scan<'a> {
+        let me = procfs
+            .is_system()
+            .then(|| i32::try_from(std::process::id()).ok())
+            .flatten();
+        // Our namespace: the real one for the system's /proc, `self` in a fake tree.
+        let ours = match me {
+            Some(pid) => procfs.mount_namespace(pid),
+            None => std::fs::read_link(procfs.root().join("self/ns/mnt"))
+                .ok()
+                .and_then(|l| {
+                    l.to_str()?
+                        .strip_prefix("mnt:[")?
+                        .strip_suffix(']')?
+                        .parse()
+                        .ok()
+                }),
+        };
+        Scan {
+            procfs,
+            me,
+            ours,
+            tables: BTreeMap::new(),
+        }
     }
-    if same_ns && maps_mount(dir, target, table) {
-        uses.push(Use::Mmap);
+
+    /// The pids worth looking at: all but this process and init.
+    fn candidates(&self) -> Vec<i32> {
+        self.procfs
+            .pids()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&pid| pid > 1 && Some(pid) != self.me)
+            .collect()
+    }
+
+    fn in_our_namespace(&self, pid: i32) -> bool {
+        self.ours.is_some() && self.procfs.mount_namespace(pid) == self.ours
+    }
+
+    /// The mount table `pid` sees. Read once per namespace from a process whose root is
+    /// the namespace's (`/`); a process with a root of its own (chroot) has its own view.
+    fn table_of(&mut self, pid: i32, ns: Option<u64>, root: &Path) -> Option<Rc<MountTable>> {
+        let read = || {
+            let text = self.procfs.read(pid, "mountinfo").ok()?;
+            MountTable::parse(&String::from_utf8_lossy(&text))
+                .ok()
+                .map(Rc::new)
+        };
+        let Some(ns) = ns.filter(|_| root == Path::new("/")) else {
+            return read();
+        };
+        if let Some(t) = self.tables.get(&ns) {
+            return Some(Rc::clone(t));
+        }
+        let table = read()?;
+        self.tables.insert(ns, Rc::clone(&table));
+        Some(table)
+    }
+}
+
+/// The process, captured, as a holder when it has uses and is not a kernel thread.
+fn holder(procfs: &ProcFs, pid: i32, uses: Vec<Use>) -> Option<Holder> {
+    if uses.is_empty() {
+        return None;
+    }
+    Some(Holder {
+        process: capture(procfs, pid)?,
+        uses,
+    })
+}
+
+/// The process captured, unless it is gone, a zombie or a kernel thread.
+fn capture(procfs: &ProcFs, pid: i32) -> Option<Captured> {
+    let p = procfs.process(pid).ok().flatten()?;
+    if p.is_kernel_thread() {
+        return None;
+    }
+    procfs.capture(pid).ok().flatten()
+}
+
+/// cwd, root and exe of `pid` whose path (taken relative to `base`, the process's root as
+/// its table sees it) lies on a mount of `table` that `wanted` accepts.
+fn path_uses(
+    procfs: &ProcFs,
+    pid: i32,
+    table: &MountTable,
+    base: &Path,
+    wanted: impl Fn(&Mount) -> bool,
+) -> Vec<Use> {
+    let mut uses = Vec::new();
+    for (name, what) in [("cwd", Use::Cwd), ("root", Use::Root), ("exe", Use::Exe)] {
+        let Some(link) = procfs.link(pid, name) else {
+            continue;
+        };
+        let path = strip_deleted(&link);
+        let relative = match path.strip_prefix(base) {
+            Ok(rest) => Path::new("/").join(rest),
+            Err(_) => path,
+        };
+        if table.owning(&relative).is_some_and(&wanted) {
+            uses.push(what);
+        }
     }
     uses
 }
 
-/// True when `path` (from readlink, maybe with " (deleted)") lies on `target`.
-fn on_mount(path: &Path, target: &Mount, table: &MountTable) -> bool {
-    let path = strip_deleted(path);
-    table.owning(&path).is_some_and(|m| m.id == target.id)
+/// True when `path` lies on the mount with ID `id` of `table`.
+fn owned_by(table: &MountTable, path: &Path, id: u32) -> bool {
+    table
+        .owning(&strip_deleted(path))
+        .is_some_and(|m| m.id == id)
 }
 
 fn strip_deleted(path: &Path) -> PathBuf {
@@ -111,30 +329,22 @@ fn strip_deleted(path: &Path) -> PathBuf {
     PathBuf::from(OsString::from_vec(b.to_vec()))
 }
 
-fn holds_open_file(dir: &Path, target: &Mount) -> bool {
-    let Ok(fds) = std::fs::read_dir(dir.join("fdinfo")) else {
-        return false;
-    };
-    let want = format!("mnt_id:\t{}", target.id);
-    fds.flatten().any(|fd| {
-        std::fs::read_to_string(fd.path())
-            .is_ok_and(|info| info.lines().any(|l| l.trim_end() == want))
-    })
+/// The mount IDs of the process's open files.
+fn fd_mount_ids(procfs: &ProcFs, pid: i32) -> impl Iterator<Item = u64> {
+    procfs.fd_mounts(pid).into_iter().map(|(_, id)| id)
 }
 
-fn maps_mount(dir: &Path, target: &Mount, table: &MountTable) -> bool {
-    let Ok(maps) = std::fs::read(dir.join("maps")) else {
-        return false;
-    };
-    maps.split(|&b| b == b'\n').any(|line| {
-        map_line_device(line).is_some_and(|(maj, min, path)| {
-            maj == target.major && min == target.minor && on_mount(&path, target, table)
-        })
-    })
+/// The device and path of each file mapping of the process.
+fn maps(procfs: &ProcFs, pid: i32) -> impl Iterator<Item = (Device, PathBuf)> {
+    let text = procfs.read(pid, "maps").unwrap_or_default();
+    text.split(|&b| b == b'\n')
+        .filter_map(map_line_device)
+        .collect::<Vec<_>>()
+        .into_iter()
 }
 
 /// `major:minor` (hex) and path of one maps line, for file mappings.
-fn map_line_device(line: &[u8]) -> Option<(u32, u32, PathBuf)> {
+fn map_line_device(line: &[u8]) -> Option<(Device, PathBuf)> {
     // addr perms offset dev inode [path]; the path may contain spaces.
     let mut fields = line.splitn(6, |&b| b == b' ');
     let dev = fields.nth(3)?;
@@ -149,79 +359,13 @@ fn map_line_device(line: &[u8]) -> Option<(u32, u32, PathBuf)> {
     let dev = std::str::from_utf8(dev).ok()?;
     let (maj, min) = dev.split_once(':')?;
     Some((
-        u32::from_str_radix(maj, 16).ok()?,
-        u32::from_str_radix(min, 16).ok()?,
+        Device {
+            major: u32::from_str_radix(maj, 16).ok()?,
+            minor: u32::from_str_radix(min, 16).ok()?,
+        },
         PathBuf::from(OsString::from_vec(path.to_vec())),
     ))
 }
 
-fn is_kernel_thread(dir: &Path) -> bool {
-    let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
-        return true; // gone: nothing to signal
-    };
-    // Fields after the last ')': state ppid pgrp session tty tpgid flags ...
-    stat.rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().nth(6)?.parse::<u64>().ok())
-        .is_some_and(|flags| flags & PF_KTHREAD != 0)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn maps_lines() {
-        let l = b"7f00-7f01 r--s 00000000 07:00 12 /srv/web dir/data.bin";
-        assert_eq!(
-            map_line_device(l),
-            Some((7, 0, PathBuf::from("/srv/web dir/data.bin")))
-        );
-        let l = b"7f00-7f01 r-xp 00000000 fd:01 99                         /usr/lib/libc.so.6";
-        assert_eq!(map_line_device(l).unwrap().0, 0xfd);
-        assert_eq!(
-            map_line_device(b"7f00-7f01 rw-p 00000000 00:00 0 [heap]"),
-            None
-        );
-        assert_eq!(map_line_device(b"7f00-7f01 rw-p 00000000 00:00 0"), None);
-        assert_eq!(map_line_device(b""), None);
-    }
-
-    #[test]
-    fn deleted_suffix() {
-        assert_eq!(
-            strip_deleted(Path::new("/m/f (deleted)")),
-            Path::new("/m/f")
-        );
-        assert_eq!(strip_deleted(Path::new("/m/f")), Path::new("/m/f"));
-    }
-
-    #[test]
-    fn our_own_cwd_is_never_a_holder() {
-        // This process uses "/" through cwd and root, yet it is excluded, as is pid 1.
-        let table = MountTable::read().unwrap();
-        let root = table.owning(Path::new("/")).unwrap().clone();
-        let holders = find(&root, &table);
-        let me = i32::try_from(std::process::id()).unwrap();
-        assert!(holders.iter().all(|h| h.pid != me && h.pid != 1));
-    }
-
-    #[test]
-    fn finds_a_child_in_a_directory() {
-        // A child whose cwd is in /proc/sys is found by cwd; this needs no privileges and
-        // no mount of our own.
-        let table = MountTable::read().unwrap();
-        let proc_mount = table.owning(Path::new("/proc/sys")).unwrap().clone();
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .current_dir("/proc/sys")
-            .spawn()
-            .unwrap();
-        let pid = i32::try_from(child.id()).unwrap();
-        let found = find(&proc_mount, &table);
-        let _ = child.kill();
-        let _ = child.wait();
-        let h = found.iter().find(|h| h.pid == pid).expect("child found");
-        assert!(h.uses.contains(&Use::Cwd), "{h:?}");
-        assert_eq!(h.comm, "sleep");
-    }
-}
+mod tests;

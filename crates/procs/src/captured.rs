@@ -285,7 +285,11 @@ mod tests {
         let mut other = c.clone();
         other.uids.real += 1;
         assert!(!other.signal(Signal::SIGKILL).unwrap());
-        assert!(c.is_alive());
+        let soon = std::time::Instant::now() + std::time::Duration::from_millis(200);
+        assert!(
+            !crate::wait_gone(&[c.id], soon, std::time::Duration::from_millis(5)),
+            "nothing was sent"
+        );
         assert!(c.signal(Signal::SIGKILL).unwrap());
         child.wait().unwrap();
         assert!(!c.is_alive());

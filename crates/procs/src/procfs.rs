@@ -171,9 +171,11 @@ impl ProcFs {
         parse_ns_link(link.to_str()?, "mnt")
     }
 
-    /// The raw content of `/proc/<pid>/<name>` (`mountinfo`, `maps`, `fdinfo/3`, ...).
+    /// The raw content of `/proc/<pid>/<name>` (`mountinfo`, `maps`, `fdinfo/3`, ...), read
+    /// to its end: a seq_file of many records (maps, mountinfo) returns short reads at record
+    /// boundaries long before its end.
     pub fn read(&self, pid: i32, name: &str) -> std::io::Result<Vec<u8>> {
-        read_bytes(&self.path(pid, name))
+        std::fs::read(self.path(pid, name))
     }
 
     /// readlink of `/proc/<pid>/<name>` (`cwd`, `root`, `fd/3`, ...): the path the kernel
@@ -281,9 +283,10 @@ pub(crate) fn read_small(path: &Path) -> std::io::Result<String> {
     read_bytes(path).map(|buf| String::from_utf8_lossy(&buf).into_owned())
 }
 
-/// [`read_small`] without the text conversion. `cmdline` is not a seq_file, but the kernel
-/// copies the whole argument area when the buffer is large enough, so the same shortcut
-/// holds; larger files (`maps`, `mountinfo`) are read on until end of file.
+/// [`read_small`] without the text conversion. Also for `status` and `fdinfo/<fd>` (single
+/// records, continued by the next read when longer than the buffer) and `cmdline` (not a
+/// seq_file, but a read returns all that is left when the buffer is large enough). Never
+/// for files of many records (`maps`, `mountinfo`): see [`ProcFs::read`].
 pub(crate) fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 1024];
@@ -392,7 +395,9 @@ mod tests {
             fds.iter().any(|(n, _)| i32::try_from(*n).unwrap() == fd),
             "{fds:?}"
         );
-        assert!(!sys.read(me, "maps").unwrap().is_empty());
+        // maps is many records: read to its end (the stack is mapped after the libraries).
+        let maps = String::from_utf8(sys.read(me, "maps").unwrap()).unwrap();
+        assert!(maps.len() > 1024 && maps.contains("[stack]"), "{maps}");
         assert!(sys.link(me, "cwd").is_some());
     }
 }
