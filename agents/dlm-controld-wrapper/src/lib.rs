@@ -1,9 +1,11 @@
 //! dlm-controld-wrapper: the OCF agent that runs dlm_controld, the DLM daemon GFS2 needs on
 //! every node. A drop-in for `ocf:pacemaker:controld` (same parameters), which it improves on:
 //! every wait is bounded by the deadline, monitor asks the daemon over its query socket
-//! instead of forking dlm_tool, stop refuses at once while lockspaces are in use, and with
-//! fencing disabled (and allowed) the daemon's own fencing is turned off so that a lost node
-//! does not block GFS2 forever.
+//! instead of forking dlm_tool, and stop refuses at once while lockspaces are in use. Like
+//! the anchor, it never turns the daemon's own fencing off by itself: with fencing disabled
+//! (and allowed) a lost node freezes GFS2 rather than letting two nodes write it; only the
+//! administrator's `args` (`--enable_fencing 0`) trade that freeze for the risk, which start
+//! then logs.
 
 pub mod args;
 pub mod config;
@@ -21,6 +23,28 @@ use std::time::Duration;
 /// characters of an exit reason that Pacemaker keeps.
 pub const FENCING_OFF_REASON: &str = "fencing is disabled (stonith-enabled=false) and \
      allow_fencing_disabled is not set: DLM needs fencing";
+
+/// Logged at every start whose `args` turn dlm_controld's own fencing off.
+pub const DAEMON_FENCING_OFF_RISK: &str = "DATA-SAFETY RISK: args turn dlm_controld's own \
+     fencing off (--enable_fencing 0): a node that is lost is TRUSTED TO BE DEAD and its locks \
+     are recovered at once. If it is alive behind a cut link, both nodes write the shared file \
+     system without coordination: GFS2 corruption, or two diverged DRBD copies. Enable fencing \
+     and remove --enable_fencing 0 from args to be safe";
+
+/// Logged at start when fencing is off in the cluster, allowed, and `args` leave the
+/// daemon's own fencing on (the safe freeze).
+pub const DAEMON_FENCING_KEPT: &str = "fencing is disabled in the cluster and \
+     allow_fencing_disabled is set: dlm_controld keeps its own fencing. When a node is lost, \
+     DLM waits for it to be fenced, which nothing will do: GFS2 stays frozen on the other nodes \
+     (nothing is written unguarded) until the lost node rejoins or an administrator who knows \
+     it is down confirms it (dlm_tool fence_ack NODEID)";
+
+/// The daemon's command line and what start must warn about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaemonArgs {
+    pub argv: Vec<String>,
+    pub warnings: Vec<String>,
+}
 
 /// The longest one query to the daemon may take within an action.
 const QUERY_BOUND: Duration = Duration::from_secs(5);
@@ -234,29 +258,32 @@ impl DlmControld {
             })
     }
 
-    /// The daemon's argv after the fencing check: refuse when fencing is off and not allowed;
-    /// when allowed, turn the daemon's own fencing off unless `args` decide.
+    /// The daemon's argv after the fencing check (its warnings logged): refuse when fencing
+    /// is off and not allowed. The daemon's own fencing is the administrator's to turn off,
+    /// in `args`, never ours.
     fn argv_for_fencing(&self, ctx: &Context) -> Result<Vec<String>> {
         let options =
             pacemaker_cli::cluster_options(ctx.deadline.within(Duration::from_secs(30)).end())
                 .or_generic(|| "reading the cluster's fencing setting")?;
-        self.argv_for_options(&options)
+        let plan = self.argv_for_options(&options)?;
+        for warning in &plan.warnings {
+            log::warn!("{warning}");
+        }
+        Ok(plan.argv)
     }
 
     /// [`Self::argv_for_fencing`] for options already read.
-    pub fn argv_for_options(&self, options: &pacemaker_cli::ClusterOptions) -> Result<Vec<String>> {
+    pub fn argv_for_options(&self, options: &pacemaker_cli::ClusterOptions) -> Result<DaemonArgs> {
+        let mut warnings = Vec::new();
         if options.no_quorum_policy() != "freeze" {
-            log::warn!(
+            warnings.push(format!(
                 "no-quorum-policy is {}, not freeze: a node that loses quorum stops its \
                  resources, and GFS2 can hang on the way",
                 options.no_quorum_policy()
-            );
+            ));
         }
-        let mut argv = self.settings.args.clone();
-        if options.fencing_enabled() {
-            return Ok(argv);
-        }
-        if !self.settings.allow_fencing_disabled {
+        let argv = self.settings.args.clone();
+        if !options.fencing_enabled() && !self.settings.allow_fencing_disabled {
             // Pacemaker keeps 128 characters of an exit reason (what `pcs status` shows):
             // the reason names the switch within them; the log says the rest.
             log::error!(
@@ -265,21 +292,12 @@ impl DlmControld {
             );
             return Err(Error::configured(FENCING_OFF_REASON));
         }
-        if args::sets_enable_fencing(&argv) {
-            log::warn!(
-                "fencing is disabled in the cluster; args set dlm_controld's enable_fencing \
-                 themselves, so the agent leaves it as given"
-            );
-        } else {
-            argv.extend(args::FENCING_OFF.map(str::to_owned));
-            log::warn!(
-                "fencing is disabled in the cluster and allow_fencing_disabled is set: starting \
-                 dlm_controld with --enable_fencing 0. A node that is lost is TRUSTED TO BE DEAD \
-                 and its locks are recovered at once; if it is alive behind a split network, \
-                 both nodes may write the shared file system and corrupt it"
-            );
+        if args::enable_fencing(&argv) == Some(false) {
+            warnings.push(DAEMON_FENCING_OFF_RISK.to_owned());
+        } else if !options.fencing_enabled() {
+            warnings.push(DAEMON_FENCING_KEPT.to_owned());
         }
-        Ok(argv)
+        Ok(DaemonArgs { argv, warnings })
     }
 
     /// Lockspaces without a healthy daemon: ask Pacemaker to fence this node when fencing is

@@ -90,51 +90,86 @@ fn options(xml: &str) -> ClusterOptions {
 
 #[test]
 fn fencing_off_and_not_allowed_is_refused_with_the_reason() {
-    let a = agent(&[]).unwrap();
-    for xml in [PCMK_21_NO_FENCING, PCMK_3_NO_FENCING] {
-        let e = a.argv_for_options(&options(xml)).unwrap_err();
-        assert_eq!(e.status(), Status::ErrConfigured);
-        assert!(e.reason().contains("fencing is disabled"), "{e}");
-        assert!(e.reason().contains("allow_fencing_disabled"), "{e}");
-        // The lab found the switch's name cut off in `pcs status`: Pacemaker keeps only
-        // 128 characters of an exit reason.
-        assert!(
-            e.reason().len() <= 128,
-            "{} characters: {e}",
-            e.reason().len()
-        );
+    for args in ["-s 0", "-s 0 --enable_fencing 0"] {
+        let a = agent(&[("args", args)]).unwrap();
+        for xml in [PCMK_21_NO_FENCING, PCMK_3_NO_FENCING] {
+            let e = a.argv_for_options(&options(xml)).unwrap_err();
+            assert_eq!(e.status(), Status::ErrConfigured);
+            assert!(e.reason().contains("fencing is disabled"), "{e}");
+            assert!(e.reason().contains("allow_fencing_disabled"), "{e}");
+            // The lab found the switch's name cut off in `pcs status`: Pacemaker keeps only
+            // 128 characters of an exit reason.
+            assert!(
+                e.reason().len() <= 128,
+                "{} characters: {e}",
+                e.reason().len()
+            );
+        }
     }
 }
 
+/// Issue 13: allow_fencing_disabled only lets the daemon start. With the daemon's own
+/// fencing left on, a partition freezes GFS2 instead of letting both sides write it.
 #[test]
-fn fencing_off_and_allowed_turns_the_daemons_fencing_off() {
-    let a = agent(&[("allow_fencing_disabled", "true")]).unwrap();
-    for xml in [PCMK_21_NO_FENCING, PCMK_3_NO_FENCING] {
-        assert_eq!(
-            a.argv_for_options(&options(xml)).unwrap(),
-            ["-s", "0", "--enable_fencing", "0"]
-        );
+fn fencing_off_and_allowed_keeps_the_daemons_own_fencing() {
+    for switch in ["allow_fencing_disabled", "allow_stonith_disabled"] {
+        let a = agent(&[(switch, "true")]).unwrap();
+        for xml in [PCMK_21_NO_FENCING, PCMK_3_NO_FENCING] {
+            let plan = a.argv_for_options(&options(xml)).unwrap();
+            assert_eq!(
+                plan.argv,
+                ["-s", "0"],
+                "{switch}: args as given, nothing added"
+            );
+            assert_eq!(args::enable_fencing(&plan.argv), None);
+            assert!(
+                plan.warnings.iter().any(|w| w == DAEMON_FENCING_KEPT),
+                "the freeze to expect is logged: {:?}",
+                plan.warnings
+            );
+        }
     }
-    let own = agent(&[("allow_fencing_disabled", "true"), ("args", "-s 0 -f 1")]).unwrap();
-    assert_eq!(
-        own.argv_for_options(&options(PCMK_21_NO_FENCING)).unwrap(),
-        ["-s", "0", "-f", "1"],
-        "the administrator's enable_fencing wins"
-    );
+}
+
+/// Turning the daemon's fencing off is the administrator's choice, in args: passed on as
+/// given, and logged at every start as the risk it is, whatever the cluster's setting.
+#[test]
+fn enable_fencing_0_in_args_is_passed_on_and_logged_as_a_risk() {
+    for args in ["-s 0 --enable_fencing 0", "-s 0 -f0"] {
+        let a = agent(&[("allow_fencing_disabled", "true"), ("args", args)]).unwrap();
+        for xml in [PCMK_21_NO_FENCING, FENCING_ON] {
+            let plan = a.argv_for_options(&options(xml)).unwrap();
+            assert_eq!(plan.argv, a.settings.args);
+            assert!(
+                plan.warnings.iter().any(|w| w == DAEMON_FENCING_OFF_RISK),
+                "{args} with {xml}: {:?}",
+                plan.warnings
+            );
+            assert!(!plan.warnings.iter().any(|w| w == DAEMON_FENCING_KEPT));
+        }
+    }
+    let on = agent(&[("allow_fencing_disabled", "true"), ("args", "-s 0 -f 1")]).unwrap();
+    let plan = on.argv_for_options(&options(PCMK_21_NO_FENCING)).unwrap();
+    assert_eq!(plan.argv, ["-s", "0", "-f", "1"]);
+    assert!(!plan.warnings.iter().any(|w| w == DAEMON_FENCING_OFF_RISK));
 }
 
 #[test]
 fn fencing_on_keeps_args_as_given() {
     let a = agent(&[("allow_fencing_disabled", "true")]).unwrap();
-    assert_eq!(
-        a.argv_for_options(&options(FENCING_ON)).unwrap(),
-        ["-s", "0"]
+    let plan = a.argv_for_options(&options(FENCING_ON)).unwrap();
+    assert_eq!(plan.argv, ["-s", "0"]);
+    assert!(
+        !plan.warnings.iter().any(|w| w.contains("fencing")),
+        "{:?}",
+        plan.warnings
     );
     assert_eq!(
         agent(&[])
             .unwrap()
             .argv_for_options(&options("<crm_config/>"))
-            .unwrap(),
+            .unwrap()
+            .argv,
         ["-s", "0"],
         "unset means Pacemaker's default: fencing on"
     );

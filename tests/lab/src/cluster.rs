@@ -184,14 +184,26 @@ fn tutorial(paths: &Paths, choice: &Choice) -> Result<Vec<String>> {
     let shell_dlm = !choice.is_native("dlm");
     step("tutorial: DLM cloned (pcs -f dlm_cfg)", || {
         let create = format!(
-            "pcs -f dlm_cfg resource create dlm {} allow_stonith_disabled=true op monitor interval=60s",
-            choice.agent("dlm")
+            "pcs -f dlm_cfg resource create dlm {} allow_stonith_disabled=true{} op monitor interval=60s",
+            choice.agent("dlm"),
+            if shell_dlm {
+                ""
+            } else {
+                " args=\"-s 0 --enable_fencing 0\""
+            }
         );
         dev.push(format!(
-            "dlm ({}): allow_stonith_disabled=true added, else it refuses to start with STONITH off{}",
+            "dlm ({}): allow_stonith_disabled=true added, else it refuses to start with STONITH off",
             choice.agent("dlm"),
-            if shell_dlm { "" } else { " (ours: the same switch also turns dlm_controld's own fencing off)" }
         ));
+        if !shell_dlm {
+            dev.push(
+                "dlm (ours): args=\"-s 0 --enable_fencing 0\", the administrator's choice that dlm.conf's \
+                 enable_fencing=0 is for the shell agents: a lost node is trusted to be dead, so GFS2 on a survivor \
+                 stays writable without STONITH, at the risk of two writers after a network split (the agent logs it)"
+                    .into(),
+            );
+        }
         if shell_dlm {
             on_both(paths, "echo enable_fencing=0 > /etc/dlm/dlm.conf")?;
             dev.push(
