@@ -7,7 +7,9 @@
 //! ## What it owns, so that no agent repeats it
 //! - Dispatch ([`run`]): the action, `meta-data`, `usage` (only the actions the metadata
 //!   lists), `--version` with the build stamp ([`version`]), a panic turned into
-//!   OCF_ERR_GENERIC, an action the metadata does not list answered OCF_ERR_UNIMPLEMENTED.
+//!   OCF_ERR_GENERIC, an action the metadata does not list answered OCF_ERR_UNIMPLEMENTED,
+//!   and an agent's own helper mode (`Agent::helper`, e.g. ipaddr2's `--announce`) run under
+//!   the same logging and panic handling.
 //! - The environment ([`Env`]): parameters, meta-attributes (both role vocabularies),
 //!   notification data, the node's name ([`Env::node_name`], from `on_node`), the state
 //!   directory ([`Env::state_dir`], from `HA_RSCTMP`), the instance as a file name
