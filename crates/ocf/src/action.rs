@@ -1,4 +1,4 @@
-//! The actions Pacemaker passes as argv[1] (OCF 1.1 "Execution Syntax" and "Actions").
+//! The actions Pacemaker passes as `argv[1]` (OCF 1.1 "Execution Syntax" and "Actions").
 
 use std::fmt;
 use std::str::FromStr;
@@ -49,7 +49,7 @@ impl Action {
     }
 }
 
-/// argv[1] named no action this crate knows.
+/// `argv[1]` named no action this crate knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownAction(pub String);
 

@@ -102,8 +102,8 @@ pub trait Agent: Sized {
     fn new(identity: Self::Identity, settings: Self::Settings, ctx: &Context) -> Result<Self>;
 
     /// A helper process the agent starts itself, never called by Pacemaker (ipaddr2's
-    /// background announcer, `ipaddr2 --announce ...`): `ocf::run` calls this when argv[1] is
-    /// no action, with argv[1] as `mode` and the rest as `args`; `None` means the agent has
+    /// background announcer, `ipaddr2 --announce ...`): `ocf::run` calls this when `argv[1]` is
+    /// no action, with `argv[1]` as `mode` and the rest as `args`; `None` means the agent has
     /// no such mode (then it is an unknown action, exit 3). The helper runs under the same
     /// logging (syslog, `agent(instance)[pid]`) and panic handling as an action; its result
     /// is its exit code.

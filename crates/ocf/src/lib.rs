@@ -1,11 +1,11 @@
 //! # ocf: the OCF 1.1 resource-agent contract
 //!
 //! The one place in this project that knows how Pacemaker calls an agent: the action in
-//! argv[1], everything else in the environment, the answer in the exit code and an
+//! `argv[1]`, everything else in the environment, the answer in the exit code and an
 //! `ocf-exit-reason:` line on stderr. It knows nothing about addresses, mounts or daemons.
 //!
 //! ## What it owns, so that no agent repeats it
-//! - Dispatch ([`run`]): the action, `meta-data`, `usage` (only the actions the metadata
+//! - Dispatch ([`run()`]): the action, `meta-data`, `usage` (only the actions the metadata
 //!   lists), `--version` with the build stamp ([`version`]), a panic turned into
 //!   OCF_ERR_GENERIC, an action the metadata does not list answered OCF_ERR_UNIMPLEMENTED,
 //!   and an agent's own helper mode (`Agent::helper`, e.g. ipaddr2's `--announce`) run under

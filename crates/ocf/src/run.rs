@@ -1,4 +1,4 @@
-//! The entry point: argv[1] to an action, the environment to typed data, the parameters to
+//! The entry point: `argv[1]` to an action, the environment to typed data, the parameters to
 //! an identity and settings under the bad-configuration rule ([`crate::config`]), the action
 //! to an exit code, and a panic to OCF_ERR_GENERIC with a logged reason.
 
@@ -122,7 +122,7 @@ pub fn run_with<A: Agent>(
     }
 }
 
-/// argv[1] is no action: one of the agent's helper modes ([`Agent::helper`]), under the same
+/// `argv[1]` is no action: one of the agent's helper modes ([`Agent::helper`]), under the same
 /// logging and panic handling, or None.
 fn run_helper<A: Agent>(
     mode: &str,
