@@ -101,7 +101,11 @@ fn unmount_one(cfg: &Config, dir: &Path, graceful: Deadline, deadline: Deadline)
 fn scan(target: &Mount, table: &MountTable, deadline: Deadline) -> Result<Vec<mounts::Holder>> {
     let (t, tab) = (target.clone(), table.clone());
     bounded::run("holders", deadline.end(), move || {
-        mounts::holders::find(&t, &tab)
+        // Without /proc no holder can be found or signalled: the unmount is retried.
+        mounts::holders::find(&t, &tab).unwrap_or_else(|e| {
+            log::warn!("cannot look for the processes using the mount: {e}");
+            Vec::new()
+        })
     })
     .ok_or_else(|| {
         Error::new(

@@ -105,16 +105,20 @@ pub struct DeviceUsers {
 
 /// The processes (other than this one, pid 1 and kernel threads) that use `target`, a mount
 /// of `table` (this process's mount table). Processes that vanish during the walk are
-/// skipped.
-pub fn find(target: &Mount, table: &MountTable) -> Vec<Holder> {
+/// skipped; a /proc that cannot be listed is an error, never "nobody".
+pub fn find(target: &Mount, table: &MountTable) -> Result<Vec<Holder>, procs::Error> {
     find_in(&ProcFs::system(), target, table)
 }
 
 /// [`find`] over `procfs`.
-pub fn find_in(procfs: &ProcFs, target: &Mount, table: &MountTable) -> Vec<Holder> {
+pub fn find_in(
+    procfs: &ProcFs,
+    target: &Mount,
+    table: &MountTable,
+) -> Result<Vec<Holder>, procs::Error> {
     let scan = Scan::new(procfs);
     let mut out = Vec::new();
-    for pid in scan.candidates() {
+    for pid in scan.candidates()? {
         let same_ns = scan.in_our_namespace(pid);
         let mut uses = Vec::new();
         // Paths are only meaningful in our own mount namespace; mount IDs are global.
@@ -136,19 +140,19 @@ pub fn find_in(procfs: &ProcFs, target: &Mount, table: &MountTable) -> Vec<Holde
             out.push(h);
         }
     }
-    out
+    Ok(out)
 }
 
 /// Everything that keeps `device` in use, in every mount namespace: the other namespaces
 /// that have it mounted (deduplicated by namespace inode, each namespace's mountinfo read
 /// once) with their processes, and the processes that hold a file on it (fd, cwd, root,
 /// exe, mapping) whichever namespace they are in. This process, pid 1 and kernel threads are
-/// never holders.
-pub fn device_users(procfs: &ProcFs, device: Device) -> DeviceUsers {
+/// never holders. A /proc that cannot be listed is an error, never "nobody".
+pub fn device_users(procfs: &ProcFs, device: Device) -> Result<DeviceUsers, procs::Error> {
     let mut scan = Scan::new(procfs);
     let mut found = DeviceUsers::default();
     let mut namespaces: BTreeMap<u64, Namespace> = BTreeMap::new();
-    for pid in scan.candidates() {
+    for pid in scan.candidates()? {
         let ns = procfs.mount_namespace(pid);
         // The process's root: its mountinfo is relative to it, and so, once it is taken off,
         // is the path readlink gives of its cwd (from our root where reachable, from its
@@ -197,7 +201,7 @@ pub fn device_users(procfs: &ProcFs, device: Device) -> DeviceUsers {
         }
     }
     found.other_namespaces = namespaces.into_values().collect();
-    found
+    Ok(found)
 }
 
 /// What one walk of /proc knows: this process, its namespace, and each namespace's table.
@@ -236,13 +240,13 @@ impl<'a> Scan<'a> {
     }
 
     /// The pids worth looking at: all but this process and init.
-    fn candidates(&self) -> Vec<i32> {
-        self.procfs
-            .pids()
-            .unwrap_or_default()
+    fn candidates(&self) -> Result<Vec<i32>, procs::Error> {
+        Ok(self
+            .procfs
+            .pids()?
             .into_iter()
             .filter(|&pid| pid > 1 && Some(pid) != self.me)
-            .collect()
+            .collect())
     }
 
     fn in_our_namespace(&self, pid: i32) -> bool {

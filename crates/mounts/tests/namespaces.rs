@@ -94,7 +94,7 @@ fn a_mount_in_a_private_namespace_and_its_holders_are_found() {
         std::thread::sleep(Duration::from_millis(10));
     }
 
-    let users = device_users(&ProcFs::system(), device);
+    let users = device_users(&ProcFs::system(), device).unwrap();
     assert_eq!(users.other_namespaces.len(), 1, "{users:?}");
     let found = &users.other_namespaces[0];
     assert_eq!(found.mounts.len(), 1);
@@ -121,6 +121,7 @@ fn a_mount_in_a_private_namespace_and_its_holders_are_found() {
     // With its processes gone, the namespace and its mount are gone.
     let until = Instant::now() + Duration::from_secs(5);
     while !device_users(&ProcFs::system(), device)
+        .unwrap()
         .other_namespaces
         .is_empty()
     {

@@ -35,7 +35,7 @@ fn our_own_cwd_is_never_a_holder() {
     // This process uses "/" through cwd and root, yet it is excluded, as is pid 1.
     let table = MountTable::read().unwrap();
     let root = table.owning(Path::new("/")).unwrap().clone();
-    let holders = find(&root, &table);
+    let holders = find(&root, &table).unwrap();
     let me = i32::try_from(std::process::id()).unwrap();
     assert!(holders.iter().all(|h| h.pid() != me && h.pid() != 1));
 }
@@ -52,8 +52,8 @@ fn finds_a_child_in_a_directory() {
         .spawn()
         .unwrap();
     let pid = i32::try_from(child.id()).unwrap();
-    let found = find(&proc_mount, &table);
-    let by_device = device_users(&ProcFs::system(), Device::of(&proc_mount));
+    let found = find(&proc_mount, &table).unwrap();
+    let by_device = device_users(&ProcFs::system(), Device::of(&proc_mount)).unwrap();
     let _ = child.kill();
     let _ = child.wait();
     let h = found.iter().find(|h| h.pid() == pid).expect("child found");
@@ -106,7 +106,7 @@ fn device_users_in_a_fake_tree_span_namespaces() {
     ] {
         fake.write(&root).unwrap();
     }
-    let users = device_users(&ProcFs::at(&root), Device { major: 7, minor: 0 });
+    let users = device_users(&ProcFs::at(&root), Device { major: 7, minor: 0 }).unwrap();
     let holders: Vec<(i32, Vec<Use>)> = users
         .holders
         .iter()
@@ -140,7 +140,15 @@ fn device_users_in_a_fake_tree_span_namespaces() {
     );
     let pids: Vec<i32> = ns.processes.iter().map(Captured::pid).collect();
     assert_eq!(pids, [40, 41, 60], "every process of namespace 2");
-    let none = device_users(&ProcFs::at(&root), Device { major: 7, minor: 1 });
+    let none = device_users(&ProcFs::at(&root), Device { major: 7, minor: 1 }).unwrap();
     assert_eq!(none, DeviceUsers::default());
+    assert!(
+        device_users(
+            &ProcFs::at(root.join("missing")),
+            Device { major: 7, minor: 0 }
+        )
+        .is_err(),
+        "a /proc that cannot be read is an error, not nobody"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
