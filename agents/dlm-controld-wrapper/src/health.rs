@@ -49,6 +49,10 @@ pub fn observe(
     end: Instant,
 ) -> Observation {
     let pids: Vec<i32> = crate::process::find(proc_root, daemon)
+        .unwrap_or_else(|e| {
+            log::warn!("cannot look for {daemon}: {e}");
+            Vec::new()
+        })
         .iter()
         .map(procs::Captured::pid)
         .collect();

@@ -70,6 +70,7 @@ impl ocf::Agent for DlmControld {
     fn presence_without_identity(params: &Params, _ctx: &Context) -> Result<Presence> {
         let daemon = params.raw("daemon").unwrap_or_default();
         let pids: Vec<i32> = process::find(std::path::Path::new("/proc"), daemon)
+            .or_generic(|| "looking for the daemon's processes")?
             .iter()
             .map(procs::Captured::pid)
             .collect();
@@ -167,7 +168,8 @@ impl ocf::Agent for DlmControld {
                 lockspaces.join(", ")
             )));
         }
-        let found = process::find(&self.proc_root, &self.identity.daemon);
+        let found = process::find(&self.proc_root, &self.identity.daemon)
+            .or_generic(|| "looking for dlm_controld's processes")?;
         if found.is_empty() {
             return Ok(Status::Success);
         }

@@ -25,13 +25,10 @@ pub fn expect(daemon: &str) -> Expect {
     Expect::any().program(&program).same_user()
 }
 
-/// The running `daemon`'s processes, found under `proc_root`, in pid order.
-pub fn find(proc_root: &Path, daemon: &str) -> Vec<Captured> {
-    let procfs = ProcFs::at(proc_root);
-    procfs.find(&expect(daemon)).unwrap_or_else(|e| {
-        log::warn!("cannot walk {}: {e}", proc_root.display());
-        Vec::new()
-    })
+/// The running `daemon`'s processes, found under `proc_root`, in pid order. A /proc that
+/// cannot be listed is an error: nothing can be said about the daemon then.
+pub fn find(proc_root: &Path, daemon: &str) -> Result<Vec<Captured>, procs::Error> {
+    ProcFs::at(proc_root).find(&expect(daemon))
 }
 
 /// Send SIGTERM to each of the daemon's processes found earlier, only while each is still
@@ -142,18 +139,18 @@ mod tests {
         add(&root, 400, "bash", 'S', me, "/usr/bin/bash");
         fs::create_dir_all(root.join("self")).unwrap();
         assert_eq!(
-            pids(&find(&root, "dlm_controld")),
+            pids(&find(&root, "dlm_controld").unwrap()),
             [100, 110],
             "an upgraded daemon still counts; a zombie, another user's copy, bash named \
              dlm_controld and a copy elsewhere do not"
         );
         assert_eq!(
-            pids(&find(&root, daemon)),
+            pids(&find(&root, daemon).unwrap()),
             [100, 110],
             "a path names the binary"
         );
-        assert!(find(&root, "gfs_controld").is_empty());
-        assert!(find(&root.join("nonexistent"), "dlm_controld").is_empty());
+        assert!(find(&root, "gfs_controld").unwrap().is_empty());
+        assert!(find(&root.join("nonexistent"), "dlm_controld").is_err());
         fs::remove_dir_all(&root).unwrap();
     }
 
@@ -165,7 +162,7 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = i32::try_from(sleeper.id()).unwrap();
-        let found = find(Path::new("/proc"), "sleep");
+        let found = find(Path::new("/proc"), "sleep").unwrap();
         assert!(pids(&found).contains(&pid));
         let ours: Vec<Captured> = found.into_iter().filter(|c| c.pid() == pid).collect();
         // Reap it from a thread, as init would reap a daemon, so that it does not linger
@@ -173,7 +170,7 @@ mod tests {
         let reaper = std::thread::spawn(move || sleeper.wait().unwrap());
         assert!(terminate_and_wait(&ours, Deadline::after(Duration::from_secs(5))).unwrap());
         reaper.join().unwrap();
-        assert!(!pids(&find(Path::new("/proc"), "sleep")).contains(&pid));
+        assert!(!pids(&find(Path::new("/proc"), "sleep").unwrap()).contains(&pid));
     }
 
     #[test]
