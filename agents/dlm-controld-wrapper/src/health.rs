@@ -3,6 +3,7 @@
 //! on fake trees and a fake daemon.
 
 use dlm_control::{Client, DaemonStatus, Kernel, LockspaceInfo};
+use procs::Captured;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -39,28 +40,28 @@ pub enum Verdict {
     Uncontrolled(String),
 }
 
-/// Look: the daemon's pids, the kernel's lockspaces and, when the daemon runs, its answers
-/// (both queries bounded by `end`).
+/// Look: the daemon's pids, the kernel's lockspaces and, when the daemon runs, its answers on
+/// the query socket named `socket` (both queries bounded by `end`), believed only from the
+/// daemon itself ([`crate::process::trusted_listener`]).
 pub fn observe(
     proc_root: &Path,
     daemon: &str,
     kernel: &Kernel,
-    client: &Client,
+    socket: &str,
     end: Instant,
 ) -> Observation {
-    let pids: Vec<i32> = crate::process::find(proc_root, daemon)
-        .unwrap_or_else(|e| {
-            log::warn!("cannot look for {daemon}: {e}");
-            Vec::new()
-        })
-        .iter()
-        .map(procs::Captured::pid)
-        .collect();
+    let found = crate::process::find(proc_root, daemon).unwrap_or_else(|e| {
+        log::warn!("cannot look for {daemon}: {e}");
+        Vec::new()
+    });
+    let pids: Vec<i32> = found.iter().map(Captured::pid).collect();
     let kernel_lockspaces = kernel.lockspaces().unwrap_or_else(|e| {
         log::warn!("cannot read {}: {e}", kernel.sysfs_dlm().display());
         Vec::new()
     });
     let report = (!pids.is_empty()).then(|| {
+        let trusted = crate::process::trusted_listener(&found, crate::process::pid_from_pid_file());
+        let client = Client::with_socket(socket, trusted);
         let status = client.status(end).map_err(|e| e.to_string())?;
         let lockspaces = client.lockspaces(end).map_err(|e| e.to_string())?;
         Ok(Report { status, lockspaces })
@@ -290,11 +291,11 @@ mod tests {
         let proc_root = root.join("proc");
         fs::create_dir_all(proc_root.join("4711")).unwrap();
         fs::create_dir_all(root.join("sys/kernel/dlm/web")).unwrap();
-        let client = Client::with_socket(&format!("dlm-observe-none-{}", std::process::id()));
+        let socket = format!("dlm-observe-none-{}", std::process::id());
         let end = Instant::now() + Duration::from_secs(2);
 
         // No daemon process: the socket is not even asked.
-        let o = observe(&proc_root, "dlm_controld", &kernel, &client, end);
+        let o = observe(&proc_root, "dlm_controld", &kernel, &socket, end);
         assert!(o.pids.is_empty() && o.report.is_none());
         assert_eq!(o.kernel_lockspaces, ["web"]);
         assert!(matches!(assess(&o), Verdict::Uncontrolled(_)));
@@ -304,7 +305,7 @@ mod tests {
             .exe("/usr/sbin/dlm_controld")
             .write(&proc_root)
             .unwrap();
-        let o = observe(&proc_root, "dlm_controld", &kernel, &client, end);
+        let o = observe(&proc_root, "dlm_controld", &kernel, &socket, end);
         assert_eq!(o.pids, [4711]);
         assert!(matches!(o.report, Some(Err(ref e)) if e.contains("connect")));
         assert!(matches!(assess(&o), Verdict::Failed(_)));

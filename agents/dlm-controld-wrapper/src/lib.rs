@@ -13,7 +13,7 @@ pub mod health;
 pub mod process;
 
 use config::{Identity, Settings};
-use dlm_control::{Client, Kernel};
+use dlm_control::Kernel;
 use health::Verdict;
 use ocf::{Context, Error, Params, Presence, Result, ResultExt, Status};
 use std::path::PathBuf;
@@ -56,7 +56,8 @@ pub struct DlmControld {
     pub settings: Settings,
     pub kernel: Kernel,
     pub proc_root: PathBuf,
-    pub client: Client,
+    /// The daemon's query socket (`@dlmc_query_sock`; tests name another).
+    pub query_socket: String,
 }
 
 impl ocf::Agent for DlmControld {
@@ -87,7 +88,7 @@ impl ocf::Agent for DlmControld {
             settings,
             kernel: Kernel::system(),
             proc_root: PathBuf::from("/proc"),
-            client: Client::new(),
+            query_socket: dlm_control::wire::QUERY_SOCKET.to_owned(),
         })
     }
 
@@ -144,15 +145,20 @@ impl ocf::Agent for DlmControld {
                 "dlm_controld exited right after starting; see its log (journalctl -t \
                  dlm_controld, /var/log/dlm_controld)",
             )),
-            None => Err(Error::generic(format!(
-                "dlm_controld was not ready before the start timeout (comms in {} configured: \
-                 {}; query socket answering: {})",
-                self.kernel.configfs_dlm().display(),
-                self.kernel.comms_ready().unwrap_or(false),
-                self.client
-                    .status(ctx.deadline.within(QUERY_BOUND).end())
-                    .is_ok(),
-            ))),
+            None => {
+                let o = self.observe(ctx);
+                let answer = match &o.report {
+                    Some(Ok(_)) => "answers".to_owned(),
+                    Some(Err(e)) => e.clone(),
+                    None => "no daemon process".to_owned(),
+                };
+                Err(Error::generic(format!(
+                    "dlm_controld was not ready before the start timeout (comms in {} \
+                     configured: {}; query socket: {answer})",
+                    self.kernel.configfs_dlm().display(),
+                    self.kernel.comms_ready().unwrap_or(false),
+                )))
+            }
         }
     }
 
@@ -213,7 +219,7 @@ impl DlmControld {
             &self.proc_root,
             &self.identity.daemon,
             &self.kernel,
-            &self.client,
+            &self.query_socket,
             end,
         )
     }

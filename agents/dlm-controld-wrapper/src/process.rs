@@ -25,6 +25,37 @@ pub fn expect(daemon: &str) -> Expect {
     Expect::any().program(&program).same_user()
 }
 
+/// Where dlm_controld 4.x writes its pid once it runs in the background (`RUNDIR "/"
+/// RUN_FILE_NAME`; older builds say /var/run, which distributions link to /run).
+pub const PID_FILES: [&str; 2] = [
+    "/run/dlm_controld/dlm_controld.pid",
+    "/var/run/dlm_controld/dlm_controld.pid",
+];
+
+/// The pid dlm_controld's own pid file names, read safely (procs::read_pid_file: root's,
+/// regular, one link, small; a symlink or FIFO planted there is refused). None when there is
+/// none or it cannot be trusted.
+pub fn pid_from_pid_file() -> Option<i32> {
+    PID_FILES
+        .iter()
+        .find_map(|p| procs::read_pid_file(Path::new(p)).ok().flatten())
+}
+
+/// Which listener of the query socket is the daemon: a process found as the daemon (its
+/// binary, this agent's user), the one its pid file names when that is one of them (the
+/// others are its helper process), else any of them.
+pub fn trusted_listener(found: &[Captured], pid_file: Option<i32>) -> dlm_control::Trusted {
+    let pids: Vec<i32> = found.iter().map(Captured::pid).collect();
+    let pids = match pid_file {
+        Some(pid) if pids.contains(&pid) => vec![pid],
+        _ => pids,
+    };
+    dlm_control::Trusted {
+        uid: nix::unistd::geteuid().as_raw(),
+        pids,
+    }
+}
+
 /// The running `daemon`'s processes, found under `proc_root`, in pid order. A /proc that
 /// cannot be listed is an error: nothing can be said about the daemon then.
 pub fn find(proc_root: &Path, daemon: &str) -> Result<Vec<Captured>, procs::Error> {
@@ -187,6 +218,39 @@ mod tests {
             launch(&sh, &ok, Deadline::after(Duration::from_secs(5))).unwrap(),
             Launch::Detached
         ));
+    }
+
+    #[test]
+    fn the_pid_file_picks_the_listener_among_the_daemons_processes() {
+        let root = fake_proc("trusted");
+        let me = nix::unistd::geteuid().as_raw();
+        add(
+            &root,
+            100,
+            "dlm_controld",
+            'S',
+            me,
+            "/usr/sbin/dlm_controld",
+        );
+        add(
+            &root,
+            101,
+            "dlm_controld",
+            'S',
+            me,
+            "/usr/sbin/dlm_controld",
+        );
+        let found = find(&root, "/usr/sbin/dlm_controld").unwrap();
+        assert_eq!(trusted_listener(&found, Some(100)).pids, [100]);
+        assert_eq!(
+            trusted_listener(&found, Some(4242)).pids,
+            [100, 101],
+            "a stale pid file names none of them"
+        );
+        assert_eq!(trusted_listener(&found, None).pids, [100, 101]);
+        assert!(trusted_listener(&[], Some(100)).pids.is_empty());
+        assert_eq!(trusted_listener(&found, None).uid, me);
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -1,10 +1,18 @@
 //! A client for dlm_controld's query socket: one connection per query, as libdlmcontrol
-//! does, every read and write bounded by the caller's deadline.
+//! does, every read and write bounded by the caller's deadline, and no answer believed from a
+//! listener that is not the daemon.
+//!
+//! The socket is abstract (`@dlmc_query_sock`): any local user can bind the name before the
+//! daemon does and answer in its place. So each connection first asks the kernel who listens
+//! (SO_PEERCRED, unix(7): the pid and uid of the process that called listen(2)) and sends
+//! nothing unless that is the [`Trusted`] daemon.
 //!
 //! Equivalents: `dlm_tool status` ([`Client::status`]), `dlm_tool ls` ([`Client::lockspaces`],
 //! [`Client::lockspace_info`]).
 
 use crate::wire::{self, DaemonStatus, Header, LockspaceInfo, WireError};
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+use std::fmt;
 use std::io::{ErrorKind, Read, Write};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixStream};
@@ -15,15 +23,61 @@ const MAX_LOCKSPACES: i32 = 1024;
 /// The most a status dump may be: far above what a 32-node cluster produces.
 const MAX_STATUS_BYTES: usize = 1024 * 1024;
 
+/// The process listening on the socket, as the kernel reports it (SO_PEERCRED).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    pub pid: i32,
+    pub uid: u32,
+}
+
+/// The listener whose answers are believed: the daemon's user and its process(es).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trusted {
+    pub uid: u32,
+    pub pids: Vec<i32>,
+}
+
+impl Trusted {
+    /// True when `peer` is the daemon.
+    pub fn admits(&self, peer: Peer) -> bool {
+        peer.uid == self.uid && self.pids.contains(&peer.pid)
+    }
+}
+
+impl fmt::Display for Trusted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pids: Vec<String> = self.pids.iter().map(i32::to_string).collect();
+        match pids.len() {
+            0 => write!(f, "no process of uid {}", self.uid),
+            1 => write!(f, "pid {} of uid {}", pids[0], self.uid),
+            _ => write!(f, "one of pids {} of uid {}", pids.join(", "), self.uid),
+        }
+    }
+}
+
 /// Why dlm_controld gave no usable answer.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot connect to dlm_controld's socket @{socket}: {source}")]
+    #[error(
+        "cannot connect to dlm_controld's socket @{socket}: {}",
+        io_text(source)
+    )]
     Connect {
         socket: String,
         source: std::io::Error,
     },
-    #[error("{op} on dlm_controld's socket: {source}")]
+    #[error(
+        "@{socket} is held by pid {} of uid {}, not by dlm_controld ({trusted}): its answers are \
+         not believed",
+        peer.pid,
+        peer.uid
+    )]
+    Untrusted {
+        socket: String,
+        peer: Peer,
+        trusted: Trusted,
+    },
+    #[error("{op} on dlm_controld's socket: {}", io_text(source))]
     Io {
         op: &'static str,
         source: std::io::Error,
@@ -34,35 +88,43 @@ pub enum Error {
     Closed { op: &'static str },
     #[error("dlm_controld's answer to {op}: {source}")]
     Wire { op: &'static str, source: WireError },
-    #[error("dlm_controld answered {op} with error {code} ({})", std::io::Error::from_raw_os_error(-code))]
+    #[error("dlm_controld answered {op} with error {code} ({})", errno_text(code.saturating_neg()))]
     Daemon { op: &'static str, code: i32 },
 }
 
-/// A client of one dlm_controld query socket.
+/// An errno as strerror(3) words it, without std's " (os error N)": messages are read by
+/// administrators.
+fn errno_text(errno: i32) -> &'static str {
+    nix::errno::Errno::from_raw(errno).desc()
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    e.raw_os_error()
+        .map_or_else(|| e.to_string(), |n| errno_text(n).to_owned())
+}
+
+/// A client of one dlm_controld query socket, believing only the [`Trusted`] listener.
 #[derive(Debug, Clone)]
 pub struct Client {
     socket: String,
-}
-
-impl Default for Client {
-    fn default() -> Client {
-        Client::new()
-    }
+    trusted: Trusted,
 }
 
 impl Client {
-    /// The daemon's socket, `@dlmc_query_sock`.
-    pub fn new() -> Client {
-        Client::with_socket(wire::QUERY_SOCKET)
+    /// The daemon's socket, `@dlmc_query_sock`, answered by `trusted`.
+    pub fn new(trusted: Trusted) -> Client {
+        Client::with_socket(wire::QUERY_SOCKET, trusted)
     }
 
     /// Another abstract socket name (tests run a fake daemon).
-    pub fn with_socket(name: &str) -> Client {
+    pub fn with_socket(name: &str, trusted: Trusted) -> Client {
         Client {
             socket: name.to_owned(),
+            trusted,
         }
     }
 
+    /// Connect, then ask the kernel who listens before anything is sent.
     fn connect(&self) -> Result<UnixStream, Error> {
         let connect_err = |source| Error::Connect {
             socket: self.socket.clone(),
@@ -71,7 +133,28 @@ impl Client {
         let addr = SocketAddr::from_abstract_name(self.socket.as_bytes()).map_err(connect_err)?;
         // Connecting to a Unix socket does not wait for the peer to accept: it fails or
         // succeeds at once, so only reads and writes need the deadline.
-        UnixStream::connect_addr(&addr).map_err(connect_err)
+        let stream = UnixStream::connect_addr(&addr).map_err(connect_err)?;
+        let peer = self.peer(&stream)?;
+        if !self.trusted.admits(peer) {
+            return Err(Error::Untrusted {
+                socket: self.socket.clone(),
+                peer,
+                trusted: self.trusted.clone(),
+            });
+        }
+        Ok(stream)
+    }
+
+    /// SO_PEERCRED of a connected stream: the listener's pid and uid.
+    fn peer(&self, stream: &UnixStream) -> Result<Peer, Error> {
+        let cred = getsockopt(stream, PeerCredentials).map_err(|e| Error::Connect {
+            socket: self.socket.clone(),
+            source: e.into(),
+        })?;
+        Ok(Peer {
+            pid: cred.pid(),
+            uid: cred.uid(),
+        })
     }
 
     fn send(&self, header: &Header, op: &'static str, end: Instant) -> Result<UnixStream, Error> {
@@ -234,6 +317,14 @@ mod tests {
     use std::os::unix::net::UnixListener;
     use std::time::Duration;
 
+    /// This process: the listener of every fake daemon below.
+    fn me() -> Trusted {
+        Trusted {
+            uid: nix::unistd::geteuid().as_raw(),
+            pids: vec![i32::try_from(std::process::id()).unwrap()],
+        }
+    }
+
     /// A fake dlm_controld on a private abstract socket answering one connection with
     /// `reply`, after checking the request it got.
     fn fake_daemon(
@@ -253,7 +344,7 @@ mod tests {
             conn.write_all(&reply).unwrap();
             h
         });
-        (Client::with_socket(&name), handle)
+        (Client::with_socket(&name, me()), handle)
     }
 
     fn soon() -> Instant {
@@ -321,7 +412,7 @@ mod tests {
         let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
         let listener = UnixListener::bind_addr(&addr).unwrap();
         let started = Instant::now();
-        let err = Client::with_socket(&name)
+        let err = Client::with_socket(&name, me())
             .status(Instant::now() + Duration::from_millis(200))
             .unwrap_err();
         drop(listener);
@@ -331,11 +422,77 @@ mod tests {
 
     #[test]
     fn no_daemon_is_a_connect_error() {
-        let err = Client::with_socket("dlm-control-test-nobody-listens")
+        let err = Client::with_socket("dlm-control-test-nobody-listens", me())
             .status(soon())
             .unwrap_err();
         assert!(matches!(err, Error::Connect { .. }), "{err}");
-        assert!(err.to_string().contains("@dlm-control-test-nobody-listens"));
+        assert_eq!(
+            err.to_string(),
+            "cannot connect to dlm_controld's socket @dlm-control-test-nobody-listens: \
+             Connection refused",
+            "an administrator's message: no \"(os error N)\""
+        );
+    }
+
+    /// Issue 17: a listener that is not the daemon (another user, or another process of
+    /// the daemon's user) is asked nothing and believed in nothing.
+    #[test]
+    fn a_listener_that_is_not_the_daemon_is_never_asked() {
+        let me = me();
+        let impostors = [
+            Trusted {
+                uid: me.uid,
+                pids: vec![me.pids[0] + 1],
+            },
+            Trusted {
+                uid: me.uid + 1,
+                pids: me.pids.clone(),
+            },
+            Trusted {
+                uid: me.uid,
+                pids: Vec::new(),
+            },
+        ];
+        for (i, trusted) in impostors.into_iter().enumerate() {
+            let name = format!("dlm-control-test-impostor-{i}-{}", std::process::id());
+            let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+            let listener = UnixListener::bind_addr(&addr).unwrap();
+            let server = std::thread::spawn(move || {
+                // What the client sent before giving up: nothing.
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut got = Vec::new();
+                conn.read_to_end(&mut got).unwrap();
+                got
+            });
+            let client = Client::with_socket(&name, trusted.clone());
+            let err = client.status(soon()).unwrap_err();
+            let Error::Untrusted { peer, .. } = &err else {
+                panic!("{err}")
+            };
+            assert_eq!(peer.pid, me.pids[0]);
+            assert_eq!(peer.uid, me.uid);
+            assert!(client.lockspaces(soon()).is_err());
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("held by pid {} of uid {}", me.pids[0], me.uid))
+                    && text.contains("not believed"),
+                "{text}"
+            );
+            drop(client);
+            // The second query's connection is never accepted; the first sent nothing.
+            assert!(server.join().unwrap().is_empty(), "the impostor was asked");
+        }
+    }
+
+    #[test]
+    fn a_daemon_error_of_any_value_reads_plainly() {
+        let text = |code| Error::Daemon { op: "ls", code }.to_string();
+        assert_eq!(
+            text(-2),
+            "dlm_controld answered ls with error -2 (No such file or directory)"
+        );
+        assert!(text(i32::MIN).starts_with("dlm_controld answered ls with error -2147483648 ("));
+        assert!(!text(-7).contains("os error"));
     }
 
     #[test]

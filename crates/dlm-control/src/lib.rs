@@ -2,7 +2,8 @@
 //!
 //! Two sources, both read without forking:
 //! - [`client`]: dlm_controld's query socket, the protocol `dlm_tool status` and `dlm_tool ls`
-//!   speak through libdlmcontrol ([`wire`] encodes and decodes its messages byte by byte);
+//!   speak through libdlmcontrol ([`wire`] encodes and decodes its messages byte by byte),
+//!   answers believed only from the listener the caller trusts (SO_PEERCRED);
 //! - [`kernel`]: the kernel DLM's lockspaces under `/sys/kernel/dlm` and the cluster comms
 //!   dlm_controld configures under `/sys/kernel/config/dlm`, with injectable roots for tests.
 //!
@@ -13,6 +14,6 @@ pub mod client;
 pub mod kernel;
 pub mod wire;
 
-pub use client::{Client, Error};
+pub use client::{Client, Error, Peer, Trusted};
 pub use kernel::Kernel;
 pub use wire::{DaemonStatus, LockspaceInfo, NodeState};

@@ -400,13 +400,18 @@ impl DaemonStatus {
     }
 
     /// Seconds since the oldest failure of a node that still needs fencing, on the daemon's
-    /// own monotonic clock (`monotime` against the node's `fail_monotime`).
+    /// own monotonic clock (`monotime` against the node's `fail_monotime`). Computed wide,
+    /// so that no value in the answer can make it wrap: a failure "in the future" is 0, a
+    /// difference beyond u64 is u64::MAX.
     pub fn longest_fencing_wait(&self) -> Option<u64> {
-        let now = self.int("monotime");
+        let now = i128::from(self.int("monotime"));
         self.nodes
             .iter()
             .filter(|n| n.needs_fencing())
-            .map(|n| u64::try_from(now - n.int("fail_monotime")).unwrap_or(0))
+            .map(|n| {
+                let waited = (now - i128::from(n.int("fail_monotime"))).max(0);
+                u64::try_from(waited).unwrap_or(u64::MAX)
+            })
             .max()
     }
 
@@ -588,6 +593,30 @@ mod tests {
             &DAEMON.replace("merge_wait=0", "merge_wait=1"),
         );
         assert!(DaemonStatus::decode(&merge).unwrap().stateful_merge_wait());
+    }
+
+    /// Issue 17: the clock values come from the daemon's answer; a reply with extreme values
+    /// must not wrap (or, in a debug build, panic) when the wait is computed.
+    #[test]
+    fn extreme_clock_values_cannot_wrap_the_fencing_wait() {
+        let wait = |now: i64, fail: i64| {
+            let mut b = record(
+                state::DAEMON,
+                1,
+                &DAEMON.replace("monotime=1234", &format!("monotime={now}")),
+            );
+            b.extend(record(
+                state::DAEMON_NODE,
+                2,
+                &node_text(1, 0).replace("fail_monotime=900", &format!("fail_monotime={fail}")),
+            ));
+            DaemonStatus::decode(&b).unwrap().longest_fencing_wait()
+        };
+        assert_eq!(wait(i64::MIN, 1), Some(0), "failure in the future");
+        assert_eq!(wait(i64::MIN, i64::MAX), Some(0));
+        assert_eq!(wait(i64::MAX, -1), Some(1 << 63));
+        assert_eq!(wait(i64::MAX, i64::MIN), Some(u64::MAX));
+        assert_eq!(wait(1000, 400), Some(600));
     }
 
     #[test]
