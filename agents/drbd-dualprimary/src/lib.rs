@@ -2,29 +2,40 @@
 //!
 //! A drop-in for `ocf:linbit:drbd` with its parameters. Role changes and the status monitor
 //! reads go to the kernel over DRBD's generic netlink family (crate `drbd-genl`, DRBD 8.4
-//! and 9); configuration (`up`, `adjust`, `down`, `dump`) stays with drbdadm; the
-//! promotion score goes through crm_attribute (crate `pacemaker-cli`) only when it changes.
-//! All host access sits behind [`ctl::DrbdCtl`], so the actions are tested against a fake.
+//! and 9); configuration (`up`, `adjust`, `down`) stays with drbdadm; the promotion score
+//! goes through crm_attribute (crate `pacemaker-cli`) only when it changes.
+//!
+//! The shape every agent follows:
+//! - [`config`]: the identity (`drbd_resource`) and the settings, each parsed once from
+//!   `ocf::Params`;
+//! - [`host`]: the [`host::Host`] trait, only what this agent asks of the kernel and the
+//!   cluster, and [`host::System`], its real implementation;
+//! - [`logic`]: the policy, [`logic::Logic<H: Host>`], unit-tested on a fake host without
+//!   root or a DRBD module;
+//! - this file: the [`ocf::Agent`] impl that joins them; `main.rs` is one line.
+//!
+//! Beside them: [`clone`] (the clone's meta-attributes) and [`score`] (the promotion score
+//! a status deserves, and the cache that spares a monitor its crm_attribute).
 
-pub mod checks;
+pub mod clone;
 pub mod config;
-pub mod ctl;
+pub mod host;
 pub mod logic;
 pub mod score;
 
-use config::{Identity, Settings};
-use ctl::DrbdCtl;
-use ocf::{Context, Error, Params, Presence, Result, Status};
-use std::path::PathBuf;
-
-pub use logic::Logic;
+use config::{Config, Identity, Settings};
+use host::System;
+use logic::Logic;
+use ocf::{Context, Params, Presence, Result, Status};
+use score::ScoreCache;
 
 /// Where the last written promotion scores are cached.
 pub const CACHE_DIR: &str = "/run/drbd-dualprimary";
 
-/// The agent: its settings and the real host.
+/// The agent: its policy over the real host.
+#[derive(Debug)]
 pub struct Agent {
-    logic: Logic<ctl::System>,
+    logic: Logic<System>,
 }
 
 impl ocf::Agent for Agent {
@@ -36,33 +47,15 @@ impl ocf::Agent for Agent {
 
     /// A resource name DRBD cannot have is not up; any other is asked of the kernel.
     fn presence_without_identity(params: &Params, ctx: &Context) -> Result<Presence> {
-        let Some(name) = params.raw("drbd_resource") else {
-            return Ok(Presence::Absent("no drbd_resource is set".into()));
-        };
-        if name.len() > checks::MAX_RESOURCE_NAME || name.contains('\0') {
-            return Ok(Presence::Absent(
-                "the kernel takes no DRBD resource name like it".into(),
-            ));
-        }
-        match ctl::System.status(name, ctx.deadline.end()) {
-            Ok(None) => Ok(Presence::Absent(format!(
-                "the kernel has no DRBD resource {name}"
-            ))),
-            Ok(Some(st)) => Ok(Presence::Possible(format!(
-                "DRBD resource {name}, which is up here ({})",
-                st.summary()
-            ))),
-            Err(e) => Err(Error::generic(e)),
-        }
+        logic::presence(&System, params.raw("drbd_resource"), ctx.deadline.end())
     }
 
     fn new(identity: Identity, settings: Settings, _ctx: &Context) -> Result<Agent> {
         Ok(Agent {
             logic: Logic {
-                identity,
-                settings,
-                ctl: ctl::System,
-                cache: score::ScoreCache::new(PathBuf::from(CACHE_DIR)),
+                cfg: Config { identity, settings },
+                host: System,
+                cache: ScoreCache::new(CACHE_DIR),
                 refused_promote_min: logic::REFUSED_PROMOTE_MIN,
             },
         })
@@ -93,6 +86,3 @@ impl ocf::Agent for Agent {
         self.logic.reload(ctx)
     }
 }
-
-#[cfg(test)]
-mod tests;

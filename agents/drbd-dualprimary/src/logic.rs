@@ -1,12 +1,13 @@
-//! The actions, written against [`DrbdCtl`] so that they run the same on a real host and
-//! in tests.
+//! The policy: what start, stop, monitor, promote, demote, notify, reload and validate-all
+//! do with the DRBD resource, written against [`Host`] so that the same code runs on the
+//! kernel and, in the unit tests, on a fake.
 
-use crate::checks;
-use crate::config::{Identity, Settings};
-use crate::ctl::DrbdCtl;
+use crate::clone;
+use crate::config::{Config, Version};
+use crate::host::Host;
 use crate::score::{self, Score, ScoreCache};
 use drbd_genl::{DiskState, ResourceStatus, api};
-use ocf::{Context, Error, NotifyType, Result, ResultExt, Status};
+use ocf::{Context, Error, NotifyType, Presence, Result, ResultExt, Status};
 use std::time::{Duration, Instant};
 
 /// A refused promotion is reported no sooner than this after the promote began, so that
@@ -30,11 +31,22 @@ fn held_open(out: &child::Output) -> bool {
         .any(|t| t.contains(&format!("({SS_DEVICE_IN_USE})")) || t.contains("held open"))
 }
 
-/// The agent's logic over a host `C`.
-pub struct Logic<C: DrbdCtl> {
-    pub identity: Identity,
-    pub settings: Settings,
-    pub ctl: C,
+/// How a helper program ended, for a message: `exit 10`, `killed by signal 9`.
+fn ended(out: &child::Output) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (out.code(), out.status.signal()) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => "ended abnormally".to_owned(),
+    }
+}
+
+/// The agent's policy for one DRBD resource over a host `H`.
+#[derive(Debug)]
+pub struct Logic<H: Host> {
+    pub cfg: Config,
+    pub host: H,
+    /// The last promotion score written for each instance.
     pub cache: ScoreCache,
     /// [`REFUSED_PROMOTE_MIN`] (shorter in tests).
     pub refused_promote_min: Duration,
@@ -44,68 +56,100 @@ fn end(ctx: &Context) -> Instant {
     ctx.deadline.end()
 }
 
-impl<C: DrbdCtl> Logic<C> {
+fn promoted_max(ctx: &Context) -> u32 {
+    ctx.env.meta.promoted_max.unwrap_or(1)
+}
+
+/// Could a DRBD resource named `name` (a `drbd_resource` that did not parse) be up here?
+/// The kernel is asked by the raw name; a name it cannot hold is not up.
+pub fn presence<H: Host>(host: &H, name: Option<&str>, end: Instant) -> Result<Presence> {
+    let Some(name) = name else {
+        return Ok(Presence::Absent("no drbd_resource is set".into()));
+    };
+    if name.is_empty() || name.len() > crate::config::MAX_RESOURCE_NAME || name.contains('\0') {
+        return Ok(Presence::Absent(
+            "the kernel holds no DRBD resource with such a name".into(),
+        ));
+    }
+    let printable = ocf::error::printable(name);
+    match host
+        .status(name, end)
+        .or_generic(|| format!("asking the kernel for DRBD resource {printable}"))?
+    {
+        None => Ok(Presence::Absent(format!(
+            "the kernel has no DRBD resource {printable}"
+        ))),
+        Some(st) => Ok(Presence::Possible(format!(
+            "DRBD resource {printable}, which is up here ({})",
+            st.summary()
+        ))),
+    }
+}
+
+impl<H: Host> Logic<H> {
     fn res(&self) -> &str {
-        &self.identity.resource
+        &self.cfg.identity.resource
     }
 
     fn status(&self, ctx: &Context) -> Result<Option<ResourceStatus>> {
-        self.ctl
+        self.host
             .status(self.res(), end(ctx))
             .or_generic(|| format!("reading the status of DRBD resource {}", self.res()))
     }
 
+    /// `drbdadm ARGS`, an error with drbdadm's message when it fails.
     fn drbdadm(&self, ctx: &Context, args: &[&str]) -> Result<child::Output> {
         let out = self
-            .ctl
-            .drbdadm(&self.settings.conf, args, &[], end(ctx))
+            .host
+            .drbdadm(&self.cfg.settings.drbdconf, args, &[], end(ctx))
             .or_status(Status::ErrInstalled, || {
-                format!("running drbdadm {}", args.join(" "))
+                format!("drbdadm {}", args.join(" "))
             })?;
         if out.success() {
             Ok(out)
         } else {
             Err(Error::generic(format!(
-                "drbdadm {} failed (exit {:?}): {}",
+                "drbdadm {} failed ({}): {}",
                 args.join(" "),
-                out.code(),
+                ended(&out),
                 out.message()
             )))
         }
     }
 
-    /// Meta checks for the actions that change something (and validate-all).
-    fn meta(&self, ctx: &Context) -> Result<u32> {
-        checks::check_meta(&ctx.env.meta, self.settings.ignore_missing_notifications)
-    }
-
-    fn promoted_max(ctx: &Context) -> u32 {
-        ctx.env.meta.promoted_max.unwrap_or(1)
+    /// The clone's meta-attributes, for the actions that put the resource in place.
+    fn check_clone(&self, ctx: &Context) -> Result<u32> {
+        clone::check_meta(
+            &ctx.env.meta,
+            self.cfg.settings.ignore_missing_notifications,
+        )
     }
 
     /// The loaded module's version within the configured bounds (5 otherwise).
     fn check_module_version(&self) -> Result<()> {
-        let Some(v) = self.ctl.module_version() else {
+        let Some(v) = self.host.module_version() else {
             return Ok(());
         };
-        let have = checks::parse_version("drbd module version", &v)
+        let have = Version::parse("drbd module version", &v)
             .map_err(|e| Error::installed(e.reason().to_owned()))?;
-        if have < self.settings.version_ge || have >= self.settings.version_lt {
+        let s = &self.cfg.settings;
+        if have < s.version_ge || have >= s.version_lt {
             return Err(Error::installed(format!(
-                "drbd module version {v} is outside require_drbd_module_version_ge..lt ({:?}..{:?})",
-                self.settings.version_ge, self.settings.version_lt
+                "the loaded drbd module is version {v}, outside \
+                 require_drbd_module_version_ge={} .. require_drbd_module_version_lt={}",
+                s.version_ge, s.version_lt
             )));
         }
         Ok(())
     }
 
     pub fn validate(&self, ctx: &Context) -> Result<()> {
-        let promoted_max = self.meta(ctx)?;
+        let promoted_max = self.check_clone(ctx)?;
         self.check_module_version()?;
-        if !std::path::Path::new(&self.settings.conf).exists() {
+        if !self.cfg.settings.drbdconf.exists() {
             return Err(Error::installed(format!(
                 "DRBD configuration {} does not exist",
-                self.settings.conf
+                self.cfg.settings.drbdconf.display()
             )));
         }
         // validate-all forks nothing: the running net options are read over netlink when
@@ -130,34 +174,38 @@ impl<C: DrbdCtl> Logic<C> {
     /// With promoted-max=2 the configuration must allow two primaries (`drbdadm dump`).
     fn check_dump(&self, ctx: &Context, promoted_max: u32) -> Result<()> {
         let out = self
-            .ctl
-            .drbdadm(&self.settings.conf, &["dump", self.res()], &[], end(ctx))
-            .or_status(Status::ErrInstalled, || "running drbdadm dump")?;
+            .host
+            .drbdadm(
+                &self.cfg.settings.drbdconf,
+                &["dump", self.res()],
+                &[],
+                end(ctx),
+            )
+            .or_status(Status::ErrInstalled, || "drbdadm dump")?;
         if !out.success() {
             return Err(Error::installed(format!(
                 "DRBD resource {} is not in {}: {}",
                 self.res(),
-                self.settings.conf,
+                self.cfg.settings.drbdconf.display(),
                 out.message()
             )));
         }
-        if promoted_max == 2 && !checks::dump_allows_two_primaries(&out.stdout) {
+        if promoted_max == 2 && !dump_allows_two_primaries(&out.stdout) {
             return Err(self.two_primaries_error());
         }
         Ok(())
     }
 
     pub fn start(&self, ctx: &Context) -> Result<Status> {
-        let promoted_max = self.meta(ctx)?;
-        if self.ctl.module_version().is_none() {
-            self.ctl
-                .load_module(&self.settings.conf, end(ctx))
-                .or_status(Status::ErrInstalled, || "loading the drbd module")?;
+        let promoted_max = self.check_clone(ctx)?;
+        if self.host.module_version().is_none() {
+            self.host
+                .load_module(&self.cfg.settings.drbdconf, end(ctx))?;
         }
         self.check_module_version()?;
         self.check_dump(ctx, promoted_max)?;
         let res = self.res().to_owned();
-        let skip_net = self.settings.connect_only_after_promote;
+        let skip_net = self.cfg.settings.connect_only_after_promote;
         let up = self.status(ctx)?.is_some();
         let args: &[&str] = match (up, skip_net) {
             (_, true) => &["adjust", "--skip-net", &res],
@@ -180,10 +228,10 @@ impl<C: DrbdCtl> Logic<C> {
 
     /// Wait up to wfc_timeout (within the deadline) for a peer connection.
     fn wait_for_peer(&self, ctx: &Context, st: ResourceStatus) -> ResourceStatus {
-        let Some(wfc) = self.settings.wfc_timeout else {
+        let Some(wfc) = self.cfg.settings.wfc_timeout else {
             return st;
         };
-        if self.settings.connect_only_after_promote || st.any_peer_connected() {
+        if self.cfg.settings.connect_only_after_promote || st.any_peer_connected() {
             return st;
         }
         let until = ctx.deadline.within(wfc);
@@ -196,8 +244,9 @@ impl<C: DrbdCtl> Logic<C> {
             })
             .unwrap_or_else(|| {
                 log::warn!(
-                    "peer of {} not connected after {wfc:?}; going on",
-                    self.res()
+                    "the peer of {} did not connect within wfc_timeout ({} s); going on",
+                    self.res(),
+                    wfc.as_secs()
                 );
                 self.status(ctx).ok().flatten().unwrap_or(st)
             })
@@ -229,7 +278,7 @@ impl<C: DrbdCtl> Logic<C> {
                 return Ok(());
             }
             let err = match self
-                .ctl
+                .host
                 .set_role(self.res(), primary, &st.minors(), end(ctx))
             {
                 Ok(()) => {
@@ -245,8 +294,8 @@ impl<C: DrbdCtl> Logic<C> {
             let transient = busy || err.refusal_code().is_none_or(api::state_rv_transient);
             let give_up = !transient
                 || (primary
-                    && self.settings.fail_promote_early_if_peer_primary
-                    && Self::promoted_max(ctx) <= 1
+                    && self.cfg.settings.fail_promote_early_if_peer_primary
+                    && promoted_max(ctx) <= 1
                     && st.any_peer_primary()
                     && attempt >= 2);
             log::warn!("{word} attempt {attempt} of {}: {err}", self.res());
@@ -272,17 +321,22 @@ impl<C: DrbdCtl> Logic<C> {
         loop {
             attempt += 1;
             let out = self
-                .ctl
-                .drbdadm(&self.settings.conf, &["down", self.res()], &[], end(ctx))
-                .or_status(Status::ErrInstalled, || "running drbdadm down")?;
+                .host
+                .drbdadm(
+                    &self.cfg.settings.drbdconf,
+                    &["down", self.res()],
+                    &[],
+                    end(ctx),
+                )
+                .or_status(Status::ErrInstalled, || "drbdadm down")?;
             if out.success() {
                 return Ok(());
             }
             let failed = || {
                 Error::generic(format!(
-                    "drbdadm down {} failed (exit {:?}): {}",
+                    "drbdadm down {} failed ({}): {}",
                     self.res(),
-                    out.code(),
+                    ended(&out),
                     out.message()
                 ))
             };
@@ -303,7 +357,7 @@ impl<C: DrbdCtl> Logic<C> {
 
     pub fn promote(&self, ctx: &Context) -> Result<Status> {
         let began = Instant::now();
-        let promoted_max = self.meta(ctx)?;
+        let promoted_max = self.check_clone(ctx)?;
         self.check_dump(ctx, promoted_max)?;
         if let Err(e) = self.change_role(ctx, true) {
             if e.status() == Status::NotRunning {
@@ -313,31 +367,35 @@ impl<C: DrbdCtl> Logic<C> {
             // it began (bounded by the deadline).
             let wait = self.refused_promote_min.saturating_sub(began.elapsed());
             ctx.deadline.sleep(wait);
-            if let Ok(Some(st)) = self.ctl.status(self.res(), end(ctx)) {
+            if let Ok(Some(st)) = self.host.status(self.res(), end(ctx)) {
                 self.update_score(ctx, &st, promoted_max, false);
             }
             return Err(e);
         }
-        if self.settings.connect_only_after_promote {
+        if self.cfg.settings.connect_only_after_promote {
             self.drbdadm(ctx, &["adjust", self.res()])?;
         }
-        let st = self
-            .status(ctx)?
-            .ok_or_else(|| Error::generic("resource went down after promote"))?;
+        let st = self.status(ctx)?.ok_or_else(|| {
+            Error::generic(format!(
+                "DRBD resource {} went down after the promote",
+                self.res()
+            ))
+        })?;
         log::info!("promoted: {}", st.summary());
         self.update_score(ctx, &st, promoted_max, false);
         Ok(Status::Success)
     }
 
+    /// Demote whatever the clone's meta-attributes say: like stop, it undoes, so it must
+    /// not fail on a setting (the bad-configuration rule).
     pub fn demote(&self, ctx: &Context) -> Result<Status> {
-        let promoted_max = self.meta(ctx)?;
         if self.status(ctx)?.is_none() {
             return Ok(Status::NotRunning);
         }
         self.change_role(ctx, false)?;
         if let Some(st) = self.status(ctx)? {
             log::info!("demoted: {}", st.summary());
-            self.update_score(ctx, &st, promoted_max, false);
+            self.update_score(ctx, &st, promoted_max(ctx), false);
         }
         Ok(Status::Success)
     }
@@ -347,7 +405,7 @@ impl<C: DrbdCtl> Logic<C> {
             return Ok(Status::NotRunning);
         };
         // A probe always writes the score: Pacemaker may have restarted since the cache.
-        self.update_score(ctx, &st, Self::promoted_max(ctx), ctx.is_probe());
+        self.update_score(ctx, &st, promoted_max(ctx), ctx.is_probe());
         Ok(if st.is_primary() {
             Status::RunningPromoted
         } else {
@@ -355,15 +413,14 @@ impl<C: DrbdCtl> Logic<C> {
         })
     }
 
+    /// Notify never fails (Pacemaker ignores its result anyway): problems are logged.
     pub fn notify(&self, ctx: &Context) -> Result<Status> {
-        let promoted_max = self.meta(ctx)?;
         let Some(n) = ctx.env.notify.as_ref() else {
             log::warn!("notify without notification variables; nothing to do");
             return Ok(Status::Success);
         };
-        // Notify must not fail (Pacemaker ignores it anyway): problems are logged.
-        if n.operation == "start" && !self.settings.connect_only_after_promote {
-            match self.ctl.status(self.res(), end(ctx)) {
+        if n.operation == "start" && !self.cfg.settings.connect_only_after_promote {
+            match self.host.status(self.res(), end(ctx)) {
                 Ok(Some(st)) if !st.any_peer_connected() => {
                     if let Err(e) = self.drbdadm(ctx, &["adjust", self.res()]) {
                         log::warn!("reconnecting {} after a peer start: {e}", self.res());
@@ -373,7 +430,7 @@ impl<C: DrbdCtl> Logic<C> {
             }
         }
         if n.kind == NotifyType::Post {
-            let Ok(Some(st)) = self.ctl.status(self.res(), end(ctx)) else {
+            let Ok(Some(st)) = self.host.status(self.res(), end(ctx)) else {
                 return Ok(Status::Success);
             };
             let me = ctx.env.meta.on_node.clone().unwrap_or_default();
@@ -398,7 +455,7 @@ impl<C: DrbdCtl> Logic<C> {
             } else if !st.is_primary()
                 && peer_unknown
                 && !others.is_empty()
-                && self.settings.stop_outdates_secondary
+                && self.cfg.settings.stop_outdates_secondary
             {
                 log::warn!(
                     "outdating {}: Pacemaker reports {} promoted while the peer's disk is unknown",
@@ -410,12 +467,12 @@ impl<C: DrbdCtl> Logic<C> {
                 }
             }
             let st = self
-                .ctl
+                .host
                 .status(self.res(), end(ctx))
                 .ok()
                 .flatten()
                 .unwrap_or(st);
-            self.update_score(ctx, &st, promoted_max, false);
+            self.update_score(ctx, &st, promoted_max(ctx), false);
         }
         Ok(Status::Success)
     }
@@ -424,7 +481,7 @@ impl<C: DrbdCtl> Logic<C> {
         if self.status(ctx)?.is_some() {
             self.drbdadm(ctx, &["adjust", self.res()])?;
             if let Some(st) = self.status(ctx)? {
-                self.update_score(ctx, &st, Self::promoted_max(ctx), true);
+                self.update_score(ctx, &st, promoted_max(ctx), true);
             }
         }
         Ok(Status::Success)
@@ -454,7 +511,7 @@ impl<C: DrbdCtl> Logic<C> {
         }
         // Remove the score unless this agent knows it already did.
         if self.cache.get(&instance) != Some(Score::Remove)
-            && let Err(e) = self.ctl.delete_score(&instance, end(ctx))
+            && let Err(e) = self.host.delete_score(&instance, end(ctx))
         {
             log::warn!("removing the promotion score of {instance}: {e}");
         }
@@ -466,12 +523,8 @@ impl<C: DrbdCtl> Logic<C> {
     /// the one this agent last wrote (or `force`). Failures are logged: a score that could
     /// not be written must not fail the monitor.
     fn update_score(&self, ctx: &Context, st: &ResourceStatus, promoted_max: u32, force: bool) {
-        let want = score::decide(
-            st,
-            &self.settings.ladder,
-            self.settings.peer_primary,
-            promoted_max,
-        );
+        let s = &self.cfg.settings;
+        let want = score::decide(st, &s.ladder, s.peer_primary, promoted_max);
         if want == Score::Keep {
             return;
         }
@@ -480,12 +533,12 @@ impl<C: DrbdCtl> Logic<C> {
             return;
         }
         let written = match want {
-            Score::Set(n) => self.ctl.set_score(instance, n, end(ctx)),
-            _ => self.ctl.delete_score(instance, end(ctx)),
+            Score::Set(n) => self.host.set_score(instance, n, end(ctx)),
+            _ => self.host.delete_score(instance, end(ctx)),
         };
         match written {
             Ok(()) => {
-                log::info!("promotion score of {instance}: {want:?} ({})", st.summary());
+                log::info!("promotion score of {instance}: {want} ({})", st.summary());
                 if let Err(e) = self.cache.put(instance, want) {
                     log::warn!(
                         "caching the promotion score in {}: {e}",
@@ -493,10 +546,10 @@ impl<C: DrbdCtl> Logic<C> {
                     );
                 }
             }
-            Err(e) => log::warn!("setting the promotion score of {instance} to {want:?}: {e}"),
+            Err(e) => log::warn!("setting the promotion score of {instance} to {want}: {e}"),
         }
         // Reached only when the score was (re)written: unfencing runs once per change.
-        if self.settings.unfence_if_all_uptodate
+        if s.unfence_if_all_uptodate
             && st.is_primary()
             && st.all_disks(DiskState::UpToDate)
             && st
@@ -506,16 +559,39 @@ impl<C: DrbdCtl> Logic<C> {
         {
             let env = [(
                 "OCF_RESKEY_unfence_extra_args",
-                self.settings.unfence_extra_args.as_str(),
+                s.unfence_extra_args.as_str(),
             )];
-            if let Err(e) = self.ctl.drbdadm(
-                &self.settings.conf,
-                &["unfence-peer", self.res()],
-                &env,
-                end(ctx),
-            ) {
-                log::warn!("unfence-peer {}: {e}", self.res());
+            match self
+                .host
+                .drbdadm(&s.drbdconf, &["unfence-peer", self.res()], &env, end(ctx))
+            {
+                Ok(out) if !out.success() => log::warn!(
+                    "drbdadm unfence-peer {} failed ({}): {}",
+                    self.res(),
+                    ended(&out),
+                    out.message()
+                ),
+                Ok(_) => {}
+                Err(e) => log::warn!("drbdadm unfence-peer {}: {e}", self.res()),
             }
         }
     }
 }
+
+/// Whether `drbdadm dump` output enables allow-two-primaries in some net section
+/// (`allow-two-primaries yes;`, or the bare `allow-two-primaries;` of older dumps).
+pub fn dump_allows_two_primaries(dump: &str) -> bool {
+    let text: String = dump
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.split([';', '{', '}']).any(|statement| {
+        let mut words = statement.split_whitespace();
+        words.next() == Some("allow-two-primaries")
+            && matches!(words.next(), None | Some("yes" | "true" | "on" | "1"))
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,13 +1,22 @@
 //! The promotion score: which one a status deserves (LINBIT's ladder), and a small cache of
 //! the last one written, so that a monitor that finds nothing changed runs no crm_attribute.
 
-use crate::checks::Ladder;
 use drbd_genl::{DiskState, ResourceStatus};
+use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+
+/// The four scores of `adjust_master_score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ladder {
+    pub only_consistent: i64,
+    pub only_remote: i64,
+    pub local_ok: i64,
+    pub as_good_as_it_gets: i64,
+}
 
 /// What to do with this node's promotion score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +25,16 @@ pub enum Score {
     Remove,
     /// A transitional disk state (attaching, negotiating): leave the score as it is.
     Keep,
+}
+
+impl fmt::Display for Score {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Score::Set(n) => write!(f, "{n}"),
+            Score::Remove => f.write_str("removed"),
+            Score::Keep => f.write_str("kept"),
+        }
+    }
 }
 
 /// `remove_master_score_if_peer_primary`.
@@ -187,5 +206,140 @@ impl ScoreCache {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drbd_genl::testing::{connected, one_volume};
+    use drbd_genl::{Peer, PeerVolume, ReplState, Role};
+    use std::path::PathBuf;
+
+    /// An empty directory of this test's own under the system's temporary directory.
+    fn scratch(tag: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("drbd-dp-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    #[test]
+    fn score_ladder_every_case() {
+        use DiskState::*;
+        use Role::*;
+        let l = crate::config::parse_ladder("0 10 1000 10000").unwrap();
+        let d = |st: &ResourceStatus| decide(st, &l, PeerPrimaryPolicy::Never, 2);
+        // Primary with UpToDate data: as good as it gets, connected or not.
+        assert_eq!(
+            d(&connected(Primary, UpToDate, Primary, UpToDate)),
+            Score::Set(10000)
+        );
+        assert_eq!(d(&one_volume(Primary, UpToDate, None)), Score::Set(10000));
+        // Secondary, UpToDate, peer's disk known: 10000; unknown: 1000.
+        assert_eq!(
+            d(&connected(Secondary, UpToDate, Primary, UpToDate)),
+            Score::Set(10000)
+        );
+        assert_eq!(
+            d(&connected(Secondary, UpToDate, Secondary, Inconsistent)),
+            Score::Set(10000)
+        );
+        assert_eq!(d(&one_volume(Secondary, UpToDate, None)), Score::Set(1000));
+        // Local data not UpToDate but a peer's is: only remote, 10.
+        assert_eq!(
+            d(&connected(Secondary, Inconsistent, Primary, UpToDate)),
+            Score::Set(10)
+        );
+        assert_eq!(
+            d(&connected(Secondary, Outdated, Secondary, UpToDate)),
+            Score::Set(10)
+        );
+        // Transitional: leave it.
+        assert_eq!(d(&one_volume(Secondary, Attaching, None)), Score::Keep);
+        assert_eq!(d(&one_volume(Secondary, Negotiating, None)), Score::Keep);
+        // Only Consistent: score 0, which means remove; a nonzero ladder sets it.
+        assert_eq!(d(&one_volume(Secondary, Consistent, None)), Score::Remove);
+        let l5 = crate::config::parse_ladder("5 10 1000 10000").unwrap();
+        assert_eq!(
+            decide(
+                &one_volume(Secondary, Consistent, None),
+                &l5,
+                PeerPrimaryPolicy::Never,
+                2
+            ),
+            Score::Set(5)
+        );
+        // No usable data anywhere: remove, never negative.
+        assert_eq!(d(&one_volume(Secondary, Inconsistent, None)), Score::Remove);
+        assert_eq!(d(&one_volume(Secondary, Outdated, None)), Score::Remove);
+        assert_eq!(d(&one_volume(Secondary, Diskless, None)), Score::Remove);
+        assert_eq!(
+            d(&connected(Secondary, Inconsistent, Secondary, Inconsistent)),
+            Score::Remove
+        );
+        // No quorum (DRBD 9): remove.
+        let mut noq = connected(Primary, UpToDate, Primary, UpToDate);
+        noq.volumes[0].has_quorum = false;
+        assert_eq!(d(&noq), Score::Remove);
+        // A healthy Primary peer: removed with true; with unexpected only for promoted-max 1.
+        let peer_primary = connected(Secondary, UpToDate, Primary, UpToDate);
+        assert_eq!(
+            decide(&peer_primary, &l, PeerPrimaryPolicy::Always, 2),
+            Score::Remove
+        );
+        assert_eq!(
+            decide(&peer_primary, &l, PeerPrimaryPolicy::Unexpected, 2),
+            Score::Set(10000)
+        );
+        assert_eq!(
+            decide(&peer_primary, &l, PeerPrimaryPolicy::Unexpected, 1),
+            Score::Remove
+        );
+        // Diskless client: 9999 with all peer disks UpToDate, 999 with some.
+        let mut client = connected(Secondary, Diskless, Secondary, UpToDate);
+        client.volumes[0].intentional_diskless = true;
+        assert_eq!(d(&client), Score::Set(9999));
+        client.peers.push(Peer {
+            volumes: vec![PeerVolume {
+                volume: 0,
+                disk: Outdated,
+                repl: ReplState::Off,
+            }],
+            ..client.peers[0].clone()
+        });
+        assert_eq!(d(&client), Score::Set(999));
+    }
+
+    #[test]
+    fn score_cache_ignores_symlinks_and_old_entries() {
+        let dir = scratch("cache");
+        let cache = ScoreCache::new(dir.join("c"));
+        assert_eq!(cache.get("WebData:0"), None);
+        cache.put("WebData:0", Score::Set(10000)).unwrap();
+        assert_eq!(cache.get("WebData:0"), Some(Score::Set(10000)));
+        cache.put("WebData:0", Score::Remove).unwrap();
+        assert_eq!(cache.get("WebData:0"), Some(Score::Remove));
+        cache.clear("WebData:0");
+        assert_eq!(cache.get("WebData:0"), None);
+        // A symlink planted at the entry's name is neither followed for reading nor written through.
+        let target = dir.join("target");
+        fs::write(&target, "set 5\n").unwrap();
+        let entry = dir.join("c").join("x.score");
+        std::os::unix::fs::symlink(&target, &entry).unwrap();
+        assert_eq!(cache.get("x"), None);
+        cache.put("x", Score::Set(10)).unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "set 5\n");
+        assert_eq!(cache.get("x"), Some(Score::Set(10)));
+        // A FIFO (which would block a plain open) or a hard link planted there is ignored.
+        let fifo = dir.join("c").join("f.score");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+        assert_eq!(cache.get("f"), None);
+        fs::hard_link(&target, dir.join("c").join("h.score")).unwrap();
+        assert_eq!(cache.get("h"), None);
+        // A directory that is a symlink is refused.
+        let linked = ScoreCache::new(dir.join("linkdir"));
+        std::os::unix::fs::symlink(dir.join("c"), dir.join("linkdir")).unwrap();
+        assert!(linked.put("y", Score::Remove).is_err());
     }
 }

@@ -39,18 +39,29 @@ const REAP_AFTER_KILL: Duration = Duration::from_millis(50);
 /// Why a helper program did not give an answer.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot run {program}: {source}")]
+    #[error("cannot run {program}: {}", io_text(source))]
     Spawn {
         program: String,
         source: std::io::Error,
     },
-    #[error("{program} did not finish within {waited:?} and was killed")]
+    #[error("{program} did not finish within {:.1} s and was killed", waited.as_secs_f64())]
     TimedOut { program: String, waited: Duration },
-    #[error("waiting for {program}: {source}")]
+    #[error("waiting for {program}: {}", io_text(source))]
     Wait {
         program: String,
         source: std::io::Error,
     },
+}
+
+/// An I/O error as an administrator reads it in an exit reason: "no such program" for a
+/// program that is not there, else the C library's text of the errno, without Rust's
+/// " (os error N)".
+fn io_text(e: &std::io::Error) -> String {
+    match (e.kind(), e.raw_os_error()) {
+        (std::io::ErrorKind::NotFound, _) => "no such program (is it installed?)".to_owned(),
+        (_, Some(errno)) => nix::errno::Errno::from_raw(errno).desc().to_owned(),
+        (_, None) => e.to_string(),
+    }
 }
 
 /// A finished helper program.

@@ -78,17 +78,21 @@ pub fn status_from_9(name: &str, dumps: &Dumps9) -> Result<Option<ResourceStatus
         let info = dev
             .tla(tla::DEVICE_INFO)?
             .ok_or_else(|| missing("device_info"))?;
+        // DRBD 9 has one role per resource: every volume has it.
         volumes.push(Volume {
-            volume: field_u32(&ctx, cfg_context::VOLUME).unwrap_or(0),
-            minor: dev.minor,
-            disk: DiskState::from_raw(
-                API_V9,
-                field_u32(&info, device_info::DISK_STATE).unwrap_or(0),
-            ),
             intentional_diskless: find(&info, device_info::IS_INTENTIONAL_DISKLESS)
                 .is_some_and(Attr::flag),
             // Older DRBD 9 modules do not report quorum: no attribute means quorate.
             has_quorum: find(&info, device_info::HAS_QUORUM).is_none_or(Attr::flag),
+            ..Volume::new(
+                field_u32(&ctx, cfg_context::VOLUME).unwrap_or(0),
+                dev.minor,
+                role,
+                DiskState::from_raw(
+                    API_V9,
+                    field_u32(&info, device_info::DISK_STATE).unwrap_or(0),
+                ),
+            )
         });
     }
 
@@ -131,11 +135,7 @@ pub fn status_from_9(name: &str, dumps: &Dumps9) -> Result<Option<ResourceStatus
         peers.push(peer);
     }
     Ok(Some(ResourceStatus {
-        name: name.to_owned(),
-        api: API_V9,
         role,
-        volumes,
-        peers,
-        two_primaries: None,
+        ..ResourceStatus::new(name, API_V9, volumes, peers)
     }))
 }

@@ -14,7 +14,8 @@
 //!
 //! Layers: [`api`] (the kernel's numbers), [`message`] (encoding and decoding, pure and
 //! unit-tested byte by byte), [`decode`] and [`state`] (from dump rows to a
-//! [`ResourceStatus`]), [`socket`] (the bounded conversation: [`Drbd`]).
+//! [`ResourceStatus`]), [`socket`] (the bounded conversation: [`Drbd`]); [`testing`] builds
+//! statuses in one line for tests.
 //!
 //! For developers: with `DRBD_GENL_CAPTURE=<file>` in the environment every datagram is
 //! appended to that file as hex ([`socket::CAPTURE_ENV`]); the lab records the real kernel's
@@ -25,6 +26,7 @@ pub mod decode;
 pub mod message;
 pub mod socket;
 pub mod state;
+pub mod testing;
 
 pub use socket::{Drbd, Error};
 pub use state::{ConnState, DiskState, Peer, PeerVolume, ReplState, ResourceStatus, Role, Volume};

@@ -17,7 +17,7 @@ use std::time::Instant;
 /// Why a DRBD netlink request did not give an answer.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{op}: {source}")]
+    #[error("{op}: {}", io_text(source))]
     Io {
         op: &'static str,
         source: std::io::Error,
@@ -29,7 +29,7 @@ pub enum Error {
     Unsupported(u32),
     #[error("{op}: cannot decode the kernel's answer: {detail}")]
     Decode { op: &'static str, detail: String },
-    #[error("{op}: the kernel answered {}", std::io::Error::from_raw_os_error(*errno))]
+    #[error("{op}: the kernel answered: {}", errno_text(*errno))]
     Kernel { op: &'static str, errno: i32 },
     #[error("{op}: no answer from the kernel before the deadline")]
     TimedOut { op: &'static str },
@@ -53,6 +53,19 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// The C library's text for `errno` ("No such device"), without Rust's " (os error 19)":
+/// an exit reason is read by administrators.
+pub fn errno_text(errno: i32) -> &'static str {
+    nix::errno::Errno::from_raw(errno).desc()
+}
+
+/// An I/O error's text for an exit reason: the C library's text of its errno when it has
+/// one (see [`errno_text`]).
+pub fn io_text(e: &std::io::Error) -> String {
+    e.raw_os_error()
+        .map_or_else(|| e.to_string(), |n| errno_text(n).to_owned())
 }
 
 const RECV_BUF: usize = 64 * 1024;

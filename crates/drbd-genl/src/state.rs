@@ -116,6 +116,23 @@ pub enum ConnState {
     Connected,
 }
 
+impl fmt::Display for ConnState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConnState::StandAlone => "StandAlone",
+            ConnState::Disconnecting => "Disconnecting",
+            ConnState::Unconnected => "Unconnected",
+            ConnState::Timeout => "Timeout",
+            ConnState::BrokenPipe => "BrokenPipe",
+            ConnState::NetworkFailure => "NetworkFailure",
+            ConnState::ProtocolError => "ProtocolError",
+            ConnState::TearDown => "TearDown",
+            ConnState::Connecting => "Connecting",
+            ConnState::Connected => "Connected",
+        })
+    }
+}
+
 impl ConnState {
     fn from_low(raw: u32) -> ConnState {
         match raw {
@@ -190,11 +207,27 @@ impl ReplState {
 pub struct Volume {
     pub volume: u32,
     pub minor: u32,
+    /// Its role: 8.4 keeps one per minor; 9 one per resource, the same on every volume.
+    pub role: Role,
     pub disk: DiskState,
     /// DRBD 9: configured without a disk on purpose (a diskless client).
     pub intentional_diskless: bool,
     /// DRBD 9: this volume has quorum (8.4 has no quorum: always true).
     pub has_quorum: bool,
+}
+
+impl Volume {
+    /// A volume with a disk of its own and quorum (all an 8.4 volume can say).
+    pub fn new(volume: u32, minor: u32, role: Role, disk: DiskState) -> Volume {
+        Volume {
+            volume,
+            minor,
+            role,
+            disk,
+            intentional_diskless: false,
+            has_quorum: true,
+        }
+    }
 }
 
 /// One peer disk, as this node sees it.
@@ -203,6 +236,12 @@ pub struct PeerVolume {
     pub volume: u32,
     pub disk: DiskState,
     pub repl: ReplState,
+}
+
+impl PeerVolume {
+    pub fn new(volume: u32, disk: DiskState, repl: ReplState) -> PeerVolume {
+        PeerVolume { volume, disk, repl }
+    }
 }
 
 /// One peer (8.4 has exactly one).
@@ -215,12 +254,27 @@ pub struct Peer {
     pub volumes: Vec<PeerVolume>,
 }
 
+impl Peer {
+    /// A peer; `name` is empty on 8.4.
+    pub fn new(name: &str, conn: ConnState, role: Role, volumes: Vec<PeerVolume>) -> Peer {
+        Peer {
+            name: name.to_owned(),
+            conn,
+            role,
+            volumes,
+        }
+    }
+}
+
 /// A configured resource as the kernel reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceStatus {
     pub name: String,
     /// The family version it was read with (1: DRBD 8.4, 2: DRBD 9).
     pub api: u32,
+    /// The resource's role: 9's own; on 8.4 the highest of its volumes' (Primary beats
+    /// Secondary), as the kernel's `conn_highest_role`. Whether the whole resource is
+    /// Primary is [`ResourceStatus::all_primary`].
     pub role: Role,
     pub volumes: Vec<Volume>,
     pub peers: Vec<Peer>,
@@ -230,8 +284,57 @@ pub struct ResourceStatus {
 }
 
 impl ResourceStatus {
+    /// A status read with family version `api`: its role is the highest of its volumes'
+    /// roles, and no net options were reported.
+    pub fn new(name: &str, api: u32, volumes: Vec<Volume>, peers: Vec<Peer>) -> ResourceStatus {
+        ResourceStatus {
+            name: name.to_owned(),
+            api,
+            role: volumes.iter().fold(Role::Unknown, |r, v| higher(r, v.role)),
+            volumes,
+            peers,
+            two_primaries: None,
+        }
+    }
+
+    /// The resource's role is Primary (on 8.4: some volume is).
     pub fn is_primary(&self) -> bool {
         self.role == Role::Primary
+    }
+
+    /// Every volume Primary: the resource is promoted (a resource without volumes: its own
+    /// role). One volume still Secondary means it is not.
+    pub fn all_primary(&self) -> bool {
+        if self.volumes.is_empty() {
+            return self.role == Role::Primary;
+        }
+        self.volumes.iter().all(|v| v.role == Role::Primary)
+    }
+
+    /// Some volume Primary (or the resource itself): something is promoted, so the device
+    /// may be open for writing here.
+    pub fn any_primary(&self) -> bool {
+        self.role == Role::Primary || self.volumes.iter().any(|v| v.role == Role::Primary)
+    }
+
+    /// The minors whose volumes are Primary, or not Primary: what is left to demote or
+    /// promote.
+    pub fn minors_where(&self, primary: bool) -> Vec<u32> {
+        self.volumes
+            .iter()
+            .filter(|v| (v.role == Role::Primary) == primary)
+            .map(|v| v.minor)
+            .collect()
+    }
+
+    /// Each volume's role, for messages: `minor 1 Primary, minor 2 Secondary`.
+    pub fn roles(&self) -> String {
+        let roles: Vec<String> = self
+            .volumes
+            .iter()
+            .map(|v| format!("minor {} {}", v.minor, v.role))
+            .collect();
+        roles.join(", ")
     }
 
     /// The minors of the resource's volumes (what 8.4's PRIMARY/SECONDARY address).
@@ -254,12 +357,18 @@ impl ResourceStatus {
     /// A one-line summary for logs: `r0 Primary UpToDate; peer Connected Primary UpToDate`.
     pub fn summary(&self) -> String {
         let disks: Vec<&str> = self.volumes.iter().map(|v| v.disk.name()).collect();
-        let mut s = format!("{} {} {}", self.name, self.role, disks.join(","));
+        let role = if self.all_primary() || !self.any_primary() {
+            self.role.to_string()
+        } else {
+            // Not one role: say which volume has which.
+            format!("Primary only in part ({})", self.roles())
+        };
+        let mut s = format!("{} {role} {}", self.name, disks.join(","));
         for p in &self.peers {
             let pd: Vec<&str> = p.volumes.iter().map(|v| v.disk.name()).collect();
             let _ = write!(
                 s,
-                "; peer{}{} {:?} {} {}",
+                "; peer{}{} {} {} {}",
                 if p.name.is_empty() { "" } else { " " },
                 p.name,
                 p.conn,
@@ -326,39 +435,23 @@ pub fn status_from_84(
 ) -> ResourceStatus {
     let mut volumes = Vec::new();
     let mut peer_volumes = Vec::new();
-    let mut role = Role::Unknown;
     let mut peer_role = Role::Unknown;
     let mut conn = ConnState::StandAlone;
     for row in rows {
         let s = State84::from_state_word(row.state);
-        role = higher(role, s.role);
         peer_role = higher(peer_role, s.peer);
         conn = s.conn_state();
-        volumes.push(Volume {
-            volume: row.volume,
-            minor: row.minor,
-            disk: s.disk,
-            intentional_diskless: false,
-            has_quorum: true,
-        });
-        peer_volumes.push(PeerVolume {
-            volume: row.volume,
-            disk: s.pdsk,
-            repl: ReplState::from_raw(s.conn),
-        });
+        volumes.push(Volume::new(row.volume, row.minor, s.role, s.disk));
+        peer_volumes.push(PeerVolume::new(
+            row.volume,
+            s.pdsk,
+            ReplState::from_raw(s.conn),
+        ));
     }
+    let peer = Peer::new("", conn, peer_role, peer_volumes);
     ResourceStatus {
-        name: name.to_owned(),
-        api: API_V84,
-        role,
-        volumes,
-        peers: vec![Peer {
-            name: String::new(),
-            conn,
-            role: peer_role,
-            volumes: peer_volumes,
-        }],
         two_primaries,
+        ..ResourceStatus::new(name, API_V84, volumes, vec![peer])
     }
 }
 
@@ -453,7 +546,7 @@ mod tests {
     }
 
     #[test]
-    fn resource_role_is_the_highest_volume_role() {
+    fn resource_role_is_the_highest_volume_role_but_primary_means_every_volume() {
         let rows = [
             StatusRow84 {
                 minor: 1,
@@ -467,13 +560,57 @@ mod tests {
             },
         ];
         let st = status_from_84("r0", &rows, None);
-        assert!(st.is_primary());
+        let peer_volumes = |disk| {
+            vec![
+                PeerVolume::new(0, disk, ReplState::Established),
+                PeerVolume::new(1, disk, ReplState::Established),
+            ]
+        };
+        assert_eq!(
+            st,
+            ResourceStatus::new(
+                "r0",
+                API_V84,
+                vec![
+                    Volume::new(0, 1, Role::Secondary, DiskState::UpToDate),
+                    Volume::new(1, 2, Role::Primary, DiskState::UpToDate),
+                ],
+                vec![Peer::new(
+                    "",
+                    ConnState::Connected,
+                    Role::Primary,
+                    peer_volumes(DiskState::UpToDate)
+                )],
+            )
+        );
+        assert_eq!(st.role, Role::Primary, "the kernel's highest role");
+        assert!(st.any_primary());
+        assert!(!st.all_primary(), "minor 1 is still Secondary");
         assert_eq!(st.minors(), [1, 2]);
+        assert_eq!(st.minors_where(false), [1]);
+        assert_eq!(st.minors_where(true), [2]);
         assert!(st.any_peer_primary());
         assert!(st.any_peer_connected());
         assert!(st.all_disks(DiskState::UpToDate));
         assert_eq!(
             st.summary(),
+            "r0 Primary only in part (minor 1 Secondary, minor 2 Primary) UpToDate,UpToDate; \
+             peer Connected Primary UpToDate,UpToDate"
+        );
+        let both = status_from_84(
+            "r0",
+            &[
+                rows[1],
+                StatusRow84 {
+                    minor: 1,
+                    ..rows[1]
+                },
+            ],
+            None,
+        );
+        assert!(both.all_primary());
+        assert_eq!(
+            both.summary(),
             "r0 Primary UpToDate,UpToDate; peer Connected Primary UpToDate,UpToDate"
         );
     }

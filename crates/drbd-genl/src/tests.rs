@@ -6,7 +6,10 @@
 use crate::api::{self, API_V9, API_V84, NO_MINOR, cmd, tla};
 use crate::decode::{self, Dumps9};
 use crate::message::{self, Attr, DrbdMsg, Reply, encode, parse_replies};
-use crate::state::{ConnState, DiskState, ReplState, Role};
+use crate::state::{
+    ConnState, DiskState, Peer, PeerVolume, ReplState, ResourceStatus, Role, Volume,
+};
+use crate::testing;
 use netlink_packet_core::{NLM_F_MULTIPART, NLM_F_REQUEST};
 
 const FAMILY: u16 = 0x1d;
@@ -134,14 +137,18 @@ fn get_status_reply_84_decodes() {
     assert_eq!((row.minor, row.volume, row.state), (1, 0, 0x0001_10a5));
     assert_eq!(decode::two_primaries(msg).unwrap(), Some(true));
     let st = crate::state::status_from_84("r0", &[row], Some(true));
-    assert_eq!(st.two_primaries, Some(true));
-    assert_eq!(st.role, Role::Primary);
-    assert_eq!(st.volumes[0].disk, DiskState::UpToDate);
-    assert_eq!(st.peers.len(), 1);
-    assert_eq!(st.peers[0].conn, ConnState::Connected);
-    assert_eq!(st.peers[0].role, Role::Primary);
-    assert_eq!(st.peers[0].volumes[0].disk, DiskState::UpToDate);
-    assert_eq!(st.peers[0].volumes[0].repl, ReplState::Established);
+    assert_eq!(
+        st,
+        ResourceStatus {
+            two_primaries: Some(true),
+            ..testing::connected(
+                Role::Primary,
+                DiskState::UpToDate,
+                Role::Primary,
+                DiskState::UpToDate
+            )
+        }
+    );
 }
 
 /// The answer to a PRIMARY for a minor the kernel does not have (drbd_adm_prepare):
@@ -317,19 +324,24 @@ fn dumps9(peer_role: u32, conn: u32) -> Dumps9 {
 #[test]
 fn drbd9_dumps_join_into_one_status() {
     let st = decode::status_from_9("r0", &dumps9(1, 9)).unwrap().unwrap();
-    assert_eq!(st.api, API_V9);
-    assert_eq!(st.role, Role::Secondary);
-    assert_eq!(st.volumes.len(), 1);
-    assert_eq!(st.volumes[0].minor, 1);
-    assert_eq!(st.volumes[0].disk, DiskState::Inconsistent);
-    assert!(st.volumes[0].has_quorum);
-    assert_eq!(st.peers.len(), 1);
-    let p = &st.peers[0];
-    assert_eq!(p.name, "node2");
-    assert_eq!(p.conn, ConnState::Connected);
-    assert_eq!(p.role, Role::Primary);
-    assert_eq!(p.volumes[0].disk, DiskState::UpToDate);
-    assert_eq!(p.volumes[0].repl, ReplState::SyncTarget);
+    assert_eq!(
+        st,
+        ResourceStatus::new(
+            "r0",
+            API_V9,
+            vec![Volume::new(0, 1, Role::Secondary, DiskState::Inconsistent)],
+            vec![Peer::new(
+                "node2",
+                ConnState::Connected,
+                Role::Primary,
+                vec![PeerVolume::new(
+                    0,
+                    DiskState::UpToDate,
+                    ReplState::SyncTarget
+                )]
+            )],
+        )
+    );
     let down = decode::status_from_9("r0", &dumps9(0, 8)).unwrap().unwrap();
     assert_eq!(down.peers[0].conn, ConnState::Connecting);
     assert_eq!(down.peers[0].role, Role::Unknown);
@@ -344,4 +356,39 @@ fn drbd9_unknown_resource_is_none() {
         decode::status_from_9("r0", &Dumps9::default()).unwrap(),
         None
     );
+}
+
+#[test]
+fn errors_read_as_administrators_know_them() {
+    use crate::socket::Error;
+    let io = Error::Io {
+        op: "socket(NETLINK_GENERIC)",
+        source: std::io::Error::from_raw_os_error(1),
+    };
+    assert_eq!(
+        io.to_string(),
+        "socket(NETLINK_GENERIC): Operation not permitted"
+    );
+    let kernel = Error::Kernel {
+        op: "reading the DRBD status",
+        errno: 19,
+    };
+    assert_eq!(
+        kernel.to_string(),
+        "reading the DRBD status: the kernel answered: No such device"
+    );
+    let refused = Error::Refused {
+        op: "primary",
+        resource: "r0".into(),
+        code: -2,
+        text: crate::socket::refusal_text(-2),
+        info: None,
+    };
+    assert_eq!(
+        refused.to_string(),
+        "primary r0: refused by the kernel (-2: need access to UpToDate data)"
+    );
+    for e in [io, kernel, refused] {
+        assert!(!e.to_string().contains("os error"), "{e}");
+    }
 }

@@ -1,0 +1,209 @@
+//! A host that answers from a script and records what it was asked: the kernel's view of
+//! one resource (per-minor roles, as DRBD 8.4 keeps them), drbdadm, crm_attribute.
+
+use crate::host::Host;
+use drbd_genl::{DiskState, ResourceStatus, Role, testing};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(Debug, Default)]
+pub struct Fake {
+    /// `/sys/module/drbd/version`; None: no module.
+    pub module: RefCell<Option<String>>,
+    /// What the kernel reports for the resource; None: not up.
+    pub state: RefCell<Option<ResourceStatus>>,
+    /// Every status read fails (the netlink socket cannot be opened).
+    pub status_fails: Cell<bool>,
+    /// Every request, in order: `primary r0 [1]`, `drbdadm up r0`, `score test 10000`.
+    pub calls: RefCell<Vec<String>>,
+    /// Answers for set_role, one per call: a refusal code for the call's first minor, or
+    /// None (accepted). Empty: accepted.
+    pub role_answers: RefCell<VecDeque<Option<i32>>>,
+    /// How many `drbdadm down` calls fail with "held open" before one succeeds.
+    pub down_held_open: Cell<usize>,
+    /// What `drbdadm dump r0` prints.
+    pub dump: RefCell<String>,
+    /// drbdadm is not installed.
+    pub no_drbdadm: Cell<bool>,
+}
+
+/// The resource `drbdadm up` brings up: Secondary, UpToDate, connected to an UpToDate peer.
+pub fn fresh() -> ResourceStatus {
+    testing::connected(
+        Role::Secondary,
+        DiskState::UpToDate,
+        Role::Secondary,
+        DiskState::UpToDate,
+    )
+}
+
+/// `drbdadm dump r0` of a resource whose net section allows two primaries.
+pub const DUMP_TWO_PRIMARIES: &str =
+    "resource r0 {\n    net {\n        allow-two-primaries yes;\n    }\n}\n";
+
+impl Fake {
+    /// The module loaded, the resource up as `st`, its configuration allowing two primaries.
+    pub fn up(st: ResourceStatus) -> Fake {
+        let f = Fake::down();
+        *f.state.borrow_mut() = Some(st);
+        f
+    }
+
+    /// The module loaded, the resource configured but not up.
+    pub fn down() -> Fake {
+        let f = Fake::default();
+        *f.module.borrow_mut() = Some("8.4.11".into());
+        *f.dump.borrow_mut() = DUMP_TWO_PRIMARIES.into();
+        f
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.borrow().clone()
+    }
+
+    /// Calls equal to `call`, or starting with it followed by a space.
+    pub fn count(&self, call: &str) -> usize {
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|c| *c == call || c.starts_with(&format!("{call} ")))
+            .count()
+    }
+
+    /// The roles of the volumes, in minor order; empty when down.
+    pub fn roles(&self) -> Vec<Role> {
+        self.state
+            .borrow()
+            .as_ref()
+            .map(|st| st.volumes.iter().map(|v| v.role).collect())
+            .unwrap_or_default()
+    }
+
+    fn record(&self, call: String) {
+        self.calls.borrow_mut().push(call);
+    }
+}
+
+fn output(code: i32, stdout: &str, stderr: &str) -> child::Output {
+    child::Output {
+        status: std::process::ExitStatus::from_raw(code << 8),
+        stdout: stdout.into(),
+        stderr: stderr.into(),
+    }
+}
+
+/// What drbdsetup prints (exit 11) when the device is open.
+const HELD_OPEN: &str = "r0: State change failed: (-12) Device is held open by someone\n\
+                         additional info from kernel:\n\
+                         /dev/drbd1 opened by blkid (pid 4242) at 2026-11-26 10:00:00\n";
+
+impl Host for Fake {
+    fn module_version(&self) -> Option<String> {
+        self.module.borrow().clone()
+    }
+
+    fn load_module(&self, _drbdconf: &Path, _end: Instant) -> ocf::Result<()> {
+        self.record("modprobe drbd".into());
+        *self.module.borrow_mut() = Some("8.4.11".into());
+        Ok(())
+    }
+
+    fn status(
+        &self,
+        _resource: &str,
+        _end: Instant,
+    ) -> Result<Option<ResourceStatus>, drbd_genl::Error> {
+        if self.status_fails.get() {
+            return Err(drbd_genl::Error::TimedOut {
+                op: "reading the DRBD status (get-status)",
+            });
+        }
+        Ok(self.state.borrow().clone())
+    }
+
+    fn set_role(
+        &self,
+        resource: &str,
+        primary: bool,
+        minors: &[u32],
+        _end: Instant,
+    ) -> Result<(), drbd_genl::Error> {
+        let op = if primary { "primary" } else { "secondary" };
+        self.record(format!("{op} {resource} {minors:?}"));
+        if let Some(Some(code)) = self.role_answers.borrow_mut().pop_front() {
+            return Err(drbd_genl::Error::Refused {
+                op,
+                resource: resource.into(),
+                code,
+                text: drbd_genl::socket::refusal_text(code),
+                info: None,
+            });
+        }
+        if let Some(st) = self.state.borrow_mut().as_mut() {
+            let role = if primary {
+                Role::Primary
+            } else {
+                Role::Secondary
+            };
+            for v in st.volumes.iter_mut().filter(|v| minors.contains(&v.minor)) {
+                v.role = role;
+            }
+            *st = ResourceStatus {
+                two_primaries: st.two_primaries,
+                ..ResourceStatus::new(&st.name, st.api, st.volumes.clone(), st.peers.clone())
+            };
+        }
+        Ok(())
+    }
+
+    fn drbdadm(
+        &self,
+        _drbdconf: &Path,
+        args: &[&str],
+        _env: &[(&str, &str)],
+        _end: Instant,
+    ) -> Result<child::Output, child::Error> {
+        self.record(format!("drbdadm {}", args.join(" ")));
+        if self.no_drbdadm.get() {
+            return Err(child::Error::Spawn {
+                program: "drbdadm".into(),
+                source: std::io::Error::from_raw_os_error(2),
+            });
+        }
+        match args.first().copied() {
+            Some("dump") => Ok(output(0, &self.dump.borrow(), "")),
+            Some("up") => {
+                *self.state.borrow_mut() = Some(fresh());
+                Ok(output(0, "", ""))
+            }
+            Some("down") => {
+                let held = self.down_held_open.get();
+                if held > 0 {
+                    self.down_held_open.set(held - 1);
+                    return Ok(output(11, "", HELD_OPEN));
+                }
+                *self.state.borrow_mut() = None;
+                Ok(output(0, "", ""))
+            }
+            _ => Ok(output(0, "", "")),
+        }
+    }
+
+    fn set_score(
+        &self,
+        instance: &str,
+        score: i64,
+        _end: Instant,
+    ) -> Result<(), pacemaker_cli::Error> {
+        self.record(format!("score {instance} {score}"));
+        Ok(())
+    }
+
+    fn delete_score(&self, instance: &str, _end: Instant) -> Result<(), pacemaker_cli::Error> {
+        self.record(format!("score {instance} delete"));
+        Ok(())
+    }
+}
