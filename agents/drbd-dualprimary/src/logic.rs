@@ -217,7 +217,7 @@ impl<H: Host> Logic<H> {
             .deadline
             .poll(POLL, || self.status(ctx).ok().flatten())
             .ok_or_else(|| Error::generic(format!("DRBD resource {res} did not come up")))?;
-        if st.is_primary() {
+        if st.any_primary() {
             self.change_role(ctx, false)?;
         }
         let st = self.wait_for_peer(ctx, st);
@@ -253,7 +253,9 @@ impl<H: Host> Logic<H> {
     }
 
     /// Primary or Secondary over netlink, retried within the deadline while the kernel's
-    /// refusal may pass. Returns the last refusal when it cannot.
+    /// refusal may pass. Returns the last refusal when it cannot. Primary means every
+    /// volume: each attempt asks for the minors not yet in the wanted role, and it is done
+    /// only when none is left (Secondary: when no volume is Primary).
     fn change_role(&self, ctx: &Context, primary: bool) -> Result<()> {
         let word = if primary { "promote" } else { "demote" };
         let mut nap = RETRY_FIRST;
@@ -274,19 +276,25 @@ impl<H: Host> Logic<H> {
             let st = self.status(ctx)?.ok_or_else(|| {
                 Error::not_running(format!("DRBD resource {} is not up", self.res()))
             })?;
-            if st.is_primary() == primary {
+            let done = if primary {
+                st.all_primary()
+            } else {
+                !st.any_primary()
+            };
+            if done {
                 return Ok(());
             }
-            let err = match self
-                .host
-                .set_role(self.res(), primary, &st.minors(), end(ctx))
-            {
-                Ok(()) => {
-                    accepted = true;
-                    continue;
-                }
-                Err(e) => e,
-            };
+            let err =
+                match self
+                    .host
+                    .set_role(self.res(), primary, &st.minors_where(!primary), end(ctx))
+                {
+                    Ok(()) => {
+                        accepted = true;
+                        continue;
+                    }
+                    Err(e) => e,
+                };
             accepted = false;
             // Held open passes once the holder lets go (it is what a demote meets after the
             // unmount): retried until the deadline, at drbd.ocf's pace.
@@ -300,8 +308,13 @@ impl<H: Host> Logic<H> {
                     && attempt >= 2);
             log::warn!("{word} attempt {attempt} of {}: {err}", self.res());
             if give_up || ctx.deadline.remaining() <= nap {
+                let part = if primary && st.any_primary() {
+                    format!(" (Primary only in part: {})", st.roles())
+                } else {
+                    String::new()
+                };
                 return Err(Error::generic(format!(
-                    "cannot {word} {}: {err}",
+                    "cannot {word} {}{part}: {err}",
                     self.res()
                 )));
             }
@@ -363,6 +376,7 @@ impl<H: Host> Logic<H> {
             if e.status() == Status::NotRunning {
                 return Err(e.with_status(Status::ErrGeneric));
             }
+            self.undo_partial_promote(ctx);
             // Never a tight loop: a refused promote is reported no sooner than 15 s after
             // it began (bounded by the deadline).
             let wait = self.refused_promote_min.saturating_sub(began.elapsed());
@@ -386,6 +400,31 @@ impl<H: Host> Logic<H> {
         Ok(Status::Success)
     }
 
+    /// After a failed promote, the volumes it made Primary go back to Secondary: a resource
+    /// Primary in part is neither promoted nor safe to leave (one request, logged; the
+    /// demote Pacemaker runs next retries).
+    fn undo_partial_promote(&self, ctx: &Context) {
+        let Ok(Some(st)) = self.host.status(self.res(), end(ctx)) else {
+            return;
+        };
+        let minors = st.minors_where(true);
+        if minors.is_empty() {
+            return;
+        }
+        match self.host.set_role(self.res(), false, &minors, end(ctx)) {
+            Ok(()) => log::warn!(
+                "the promote of {} failed: {} back to Secondary",
+                self.res(),
+                st.roles()
+            ),
+            Err(e) => log::error!(
+                "the promote of {} failed and it stays Primary in part ({}): {e}",
+                self.res(),
+                st.roles()
+            ),
+        }
+    }
+
     /// Demote whatever the clone's meta-attributes say: like stop, it undoes, so it must
     /// not fail on a setting (the bad-configuration rule).
     pub fn demote(&self, ctx: &Context) -> Result<Status> {
@@ -406,11 +445,22 @@ impl<H: Host> Logic<H> {
         };
         // A probe always writes the score: Pacemaker may have restarted since the cache.
         self.update_score(ctx, &st, promoted_max(ctx), ctx.is_probe());
-        Ok(if st.is_primary() {
-            Status::RunningPromoted
+        if st.all_primary() {
+            Ok(Status::RunningPromoted)
+        } else if st.any_primary() {
+            // Not promoted, and not safe to call unpromoted: promoted but failed, so that
+            // Pacemaker demotes before anything else.
+            Err(Error::new(
+                Status::FailedPromoted,
+                format!(
+                    "DRBD resource {} is Primary only in part ({})",
+                    self.res(),
+                    st.roles()
+                ),
+            ))
         } else {
-            Status::Success
-        })
+            Ok(Status::Success)
+        }
     }
 
     /// Notify never fails (Pacemaker ignores its result anyway): problems are logged.
@@ -445,14 +495,14 @@ impl<H: Host> Logic<H> {
                 .peers
                 .iter()
                 .all(|p| p.volumes.iter().all(|v| v.disk == DiskState::DUnknown));
-            if st.is_primary() && !st.any_peer_connected() && !others.is_empty() {
+            if st.any_primary() && !st.any_peer_connected() && !others.is_empty() {
                 log::error!(
                     "SPLIT BRAIN: {} is Primary here and on {} but the replication link is down; \
                      resolve it by hand (drbdadm connect --discard-my-data on the victim)",
                     self.res(),
                     others.join(" ")
                 );
-            } else if !st.is_primary()
+            } else if !st.any_primary()
                 && peer_unknown
                 && !others.is_empty()
                 && self.cfg.settings.stop_outdates_secondary
@@ -550,7 +600,7 @@ impl<H: Host> Logic<H> {
         }
         // Reached only when the score was (re)written: unfencing runs once per change.
         if s.unfence_if_all_uptodate
-            && st.is_primary()
+            && st.all_primary()
             && st.all_disks(DiskState::UpToDate)
             && st
                 .peers

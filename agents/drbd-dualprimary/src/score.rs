@@ -80,13 +80,13 @@ pub fn decide(
         PeerPrimaryPolicy::Always => true,
         PeerPrimaryPolicy::Unexpected => promoted_max <= 1,
     };
-    if remove_for_peer && !st.is_primary() && st.any_peer_primary() && some_peer_all_up_to_date {
+    if remove_for_peer && !st.all_primary() && st.any_peer_primary() && some_peer_all_up_to_date {
         return Score::Remove;
     }
     let diskless_client =
         !st.volumes.is_empty() && st.volumes.iter().all(|v| v.intentional_diskless);
     if diskless_client {
-        return if (st.is_primary() && some_peer_all_up_to_date) || pdsk_all_up_to_date {
+        return if (st.all_primary() && some_peer_all_up_to_date) || pdsk_all_up_to_date {
             score(l.as_good_as_it_gets - 1)
         } else if some_peer_all_up_to_date {
             score(l.local_ok - 1)
@@ -95,7 +95,7 @@ pub fn decide(
         };
     }
     if all_up_to_date(&local) {
-        if st.is_primary() || !pdsk_any_unknown {
+        if st.all_primary() || !pdsk_any_unknown {
             return score(l.as_good_as_it_gets);
         }
         return score(l.local_ok);

@@ -297,11 +297,6 @@ impl ResourceStatus {
         }
     }
 
-    /// The resource's role is Primary (on 8.4: some volume is).
-    pub fn is_primary(&self) -> bool {
-        self.role == Role::Primary
-    }
-
     /// Every volume Primary: the resource is promoted (a resource without volumes: its own
     /// role). One volume still Secondary means it is not.
     pub fn all_primary(&self) -> bool {

@@ -8,7 +8,7 @@ use crate::Agent;
 use crate::config::Config;
 use crate::score::ScoreCache;
 use drbd_genl::testing::{connected, one_volume};
-use drbd_genl::{DiskState, Role};
+use drbd_genl::{ConnState, DiskState, Role};
 use fake::Fake;
 use ocf::config::Resolution;
 use ocf::{Action, Context, Presence, Result, Status};
@@ -643,4 +643,87 @@ fn messages_name_the_program_and_the_problem_without_rust_internals() {
             assert!(!reason.contains(internal), "{internal}: {reason}");
         }
     }
+}
+
+/// Two volumes (minors 1 and 2) in these roles, UpToDate, the peer connected and Primary.
+fn two_volumes(first: Role, second: Role) -> Fake {
+    Fake::up(drbd_genl::testing::status(
+        "r0",
+        &[
+            (1, first, DiskState::UpToDate),
+            (2, second, DiskState::UpToDate),
+        ],
+        Some((ConnState::Connected, Role::Primary, DiskState::UpToDate)),
+    ))
+}
+
+/// With several volumes, Primary means every volume: a promote that leaves one minor
+/// Secondary (its refusal may pass, so it was retried) is not done until that minor is
+/// Primary too.
+#[test]
+fn promote_of_two_volumes_is_done_only_when_both_are_primary() {
+    let dir = TempDir::new("two-promote");
+    let c = ctx(Action::Promote, &[], &[]);
+    let l = logic(two_volumes(Role::Secondary, Role::Secondary), &dir, &c);
+    // Minor 2 refuses once with a transient state change (minor 1 already changed).
+    l.host.refuse_minor.set(Some((2, -18, 1)));
+    assert_eq!(l.promote(&c), Ok(Status::Success));
+    assert_eq!(l.host.roles(), [Role::Primary, Role::Primary]);
+    assert_eq!(
+        l.host.role_changes(),
+        ["primary r0 [1, 2]", "primary r0 [2]"],
+        "the second attempt asks only for what is left"
+    );
+}
+
+/// A minor that never becomes Primary fails the promote with its reason, and the minors
+/// already promoted go back to Secondary: the node is never left Primary in part.
+#[test]
+fn promote_that_leaves_a_minor_secondary_fails_and_is_rolled_back() {
+    let dir = TempDir::new("two-refused");
+    let c = held_open_ctx(Action::Promote);
+    let l = logic(two_volumes(Role::Secondary, Role::Secondary), &dir, &c);
+    l.host.refuse_minor.set(Some((2, -18, usize::MAX)));
+    let e = l.promote(&c).unwrap_err();
+    assert_eq!(e.status(), Status::ErrGeneric);
+    assert!(
+        e.reason().starts_with("cannot promote r0") && e.reason().contains("in transient state"),
+        "{e}"
+    );
+    assert_eq!(l.host.roles(), [Role::Secondary, Role::Secondary]);
+    assert_eq!(
+        l.host.role_changes().last().map(String::as_str),
+        Some("secondary r0 [1]"),
+        "rolled back"
+    );
+}
+
+/// A resource Primary in part is not promoted: monitor says so (9, promoted but failed, so
+/// Pacemaker demotes before it stops), never 8; demote and stop take every minor down.
+#[test]
+fn a_resource_primary_in_part_is_a_failed_promoted_one() {
+    let dir = TempDir::new("two-monitor");
+    for extra in [&[][..], &[RECURRING][..]] {
+        let c = ctx(Action::Monitor, &[], extra);
+        let l = logic(two_volumes(Role::Primary, Role::Secondary), &dir, &c);
+        let e = l.monitor(&c).unwrap_err();
+        assert_eq!(e.status(), Status::FailedPromoted);
+        assert_eq!(
+            e.reason(),
+            "DRBD resource r0 is Primary only in part (minor 1 Primary, minor 2 Secondary)"
+        );
+    }
+    let c = ctx(Action::Demote, &[], &[]);
+    let l = logic(two_volumes(Role::Secondary, Role::Primary), &dir, &c);
+    assert_eq!(l.demote(&c), Ok(Status::Success));
+    assert_eq!(l.host.roles(), [Role::Secondary, Role::Secondary]);
+    assert_eq!(l.host.role_changes(), ["secondary r0 [2]"]);
+    let c = ctx(Action::Start, &[], &[]);
+    let l = logic(two_volumes(Role::Primary, Role::Secondary), &dir, &c);
+    assert_eq!(l.start(&c), Ok(Status::Success));
+    assert_eq!(
+        l.host.roles(),
+        [Role::Secondary, Role::Secondary],
+        "start ends Secondary"
+    );
 }

@@ -22,6 +22,9 @@ pub struct Fake {
     /// Answers for set_role, one per call: a refusal code for the call's first minor, or
     /// None (accepted). Empty: accepted.
     pub role_answers: RefCell<VecDeque<Option<i32>>>,
+    /// One minor refusing role changes: (minor, refusal code, how many times). The minors
+    /// before it in a call are changed, as DRBD 8.4 changes them one by one.
+    pub refuse_minor: Cell<Option<(u32, i32, usize)>>,
     /// How many `drbdadm down` calls fail with "held open" before one succeeds.
     pub down_held_open: Cell<usize>,
     /// What `drbdadm dump r0` prints.
@@ -71,6 +74,16 @@ impl Fake {
             .iter()
             .filter(|c| *c == call || c.starts_with(&format!("{call} ")))
             .count()
+    }
+
+    /// The role changes asked for, in order (`primary r0 [1, 2]`).
+    pub fn role_changes(&self) -> Vec<String> {
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|c| c.starts_with("primary ") || c.starts_with("secondary "))
+            .cloned()
+            .collect()
     }
 
     /// The roles of the volumes, in minor order; empty when down.
@@ -142,21 +155,41 @@ impl Host for Fake {
                 info: None,
             });
         }
+        let role = if primary {
+            Role::Primary
+        } else {
+            Role::Secondary
+        };
+        let mut refused = None;
         if let Some(st) = self.state.borrow_mut().as_mut() {
-            let role = if primary {
-                Role::Primary
-            } else {
-                Role::Secondary
-            };
-            for v in st.volumes.iter_mut().filter(|v| minors.contains(&v.minor)) {
-                v.role = role;
+            for minor in minors {
+                if let Some((stuck, code, times)) = self.refuse_minor.get()
+                    && stuck == *minor
+                    && times > 0
+                {
+                    self.refuse_minor.set(Some((stuck, code, times - 1)));
+                    refused = Some(code);
+                    break;
+                }
+                for v in st.volumes.iter_mut().filter(|v| v.minor == *minor) {
+                    v.role = role;
+                }
             }
             *st = ResourceStatus {
                 two_primaries: st.two_primaries,
                 ..ResourceStatus::new(&st.name, st.api, st.volumes.clone(), st.peers.clone())
             };
         }
-        Ok(())
+        match refused {
+            Some(code) => Err(drbd_genl::Error::Refused {
+                op,
+                resource: resource.into(),
+                code,
+                text: drbd_genl::socket::refusal_text(code),
+                info: None,
+            }),
+            None => Ok(()),
+        }
     }
 
     fn drbdadm(
