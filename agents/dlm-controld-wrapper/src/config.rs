@@ -5,10 +5,11 @@
 use crate::args;
 use ocf::{Context, Error, Params, Result};
 
-/// What finds the resource on this node.
+/// What finds the resource on this node: the daemon's program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// `daemon` as given: a name looked up on PATH, or a path.
+    /// `daemon` as given: a program name looked up on PATH (then /usr/sbin, /sbin), or an
+    /// absolute path.
     pub daemon: String,
 }
 
@@ -16,10 +17,24 @@ impl ocf::Identity for Identity {
     const PARAMS: &'static [&'static str] = &["daemon"];
 
     fn parse(p: &Params, _ctx: &Context) -> Result<Identity> {
-        Ok(Identity {
-            daemon: p.required("daemon")?,
-        })
+        let daemon = p.required("daemon")?;
+        check_daemon(&daemon).map_err(|why| Error::bad_param("daemon", &daemon, why))?;
+        Ok(Identity { daemon })
     }
+}
+
+/// `daemon` names one program: a file name, or an absolute path to a file.
+fn check_daemon(daemon: &str) -> std::result::Result<(), &'static str> {
+    if daemon.chars().any(char::is_control) {
+        return Err("control characters in a program name");
+    }
+    if daemon.contains('/') && !daemon.starts_with('/') {
+        return Err("a relative path: give a program name or an absolute path");
+    }
+    if daemon.ends_with('/') || daemon.trim().is_empty() {
+        return Err("names no program");
+    }
+    Ok(())
 }
 
 /// Everything else.
@@ -48,3 +63,13 @@ impl ocf::Settings<Identity> for Settings {
         })
     }
 }
+
+/// The configuration the actions work with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub identity: Identity,
+    pub settings: Settings,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,9 @@
-//! What the daemon, its query socket and the kernel say, and what that means: the decisions
-//! of monitor, start's readiness and stop, kept apart from the system so that they are tested
-//! on fake trees and a fake daemon.
+//! What the daemon, its query socket and the kernel say ([`Observation`], gathered by
+//! [`crate::logic::Logic::observe`]), and what that means ([`assess`], [`ready`]): pure
+//! decisions, tested on fixtures.
 
-use dlm_control::{Client, DaemonStatus, Kernel, LockspaceInfo};
-use procs::Captured;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use dlm_control::{DaemonStatus, LockspaceInfo};
+use std::time::Duration;
 
 /// How long a failed node may wait for its fencing, with no fencing under way, before the
 /// wait counts as stalled. dlm_controld retries a failed fencing after a pause; a monitor
@@ -40,39 +38,6 @@ pub enum Verdict {
     Uncontrolled(String),
 }
 
-/// Look: the daemon's pids, the kernel's lockspaces and, when the daemon runs, its answers on
-/// the query socket named `socket` (both queries bounded by `end`), believed only from the
-/// daemon itself ([`crate::process::trusted_listener`]).
-pub fn observe(
-    proc_root: &Path,
-    daemon: &str,
-    kernel: &Kernel,
-    socket: &str,
-    end: Instant,
-) -> Observation {
-    let found = crate::process::find(proc_root, daemon).unwrap_or_else(|e| {
-        log::warn!("cannot look for {daemon}: {e}");
-        Vec::new()
-    });
-    let pids: Vec<i32> = found.iter().map(Captured::pid).collect();
-    let kernel_lockspaces = kernel.lockspaces().unwrap_or_else(|e| {
-        log::warn!("cannot read {}: {e}", kernel.sysfs_dlm().display());
-        Vec::new()
-    });
-    let report = (!pids.is_empty()).then(|| {
-        let trusted = crate::process::trusted_listener(&found, crate::process::pid_from_pid_file());
-        let client = Client::with_socket(socket, trusted);
-        let status = client.status(end).map_err(|e| e.to_string())?;
-        let lockspaces = client.lockspaces(end).map_err(|e| e.to_string())?;
-        Ok(Report { status, lockspaces })
-    });
-    Observation {
-        pids,
-        kernel_lockspaces,
-        report,
-    }
-}
-
 /// Decide. The order follows ocf:pacemaker:controld's monitor: alive, then merge wait, then a
 /// fencing wait nobody works on; lockspaces left behind by an unhealthy daemon are
 /// uncontrolled.
@@ -99,8 +64,8 @@ pub fn assess(o: &Observation) -> Verdict {
         // loop): a failure, not a reason on its own to fence this node.
         Some(Err(e)) => {
             return Verdict::Failed(format!(
-                "dlm_controld (pid {}) does not answer on its query socket: {e}",
-                pids(&o.pids)
+                "dlm_controld ({}) does not answer on its query socket: {e}",
+                pids_text(&o.pids)
             ));
         }
         Some(Ok(r)) => r,
@@ -152,8 +117,14 @@ pub fn ready(o: &Observation, comms_ready: bool) -> bool {
     !o.pids.is_empty() && comms_ready && matches!(o.report, Some(Ok(_)))
 }
 
-fn pids(p: &[i32]) -> String {
-    p.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+/// Pids as a sentence reads them: "pid 7", "pids 7, 9".
+pub fn pids_text(p: &[i32]) -> String {
+    let list = p.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+    if p.len() == 1 {
+        format!("pid {list}")
+    } else {
+        format!("pids {list}")
+    }
 }
 
 #[cfg(test)]
@@ -283,32 +254,8 @@ mod tests {
     }
 
     #[test]
-    fn observe_reads_fake_trees_and_a_fake_daemon() {
-        use std::fs;
-        let root = std::env::temp_dir().join(format!("dlm-observe-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        let kernel = Kernel::at(&root);
-        let proc_root = root.join("proc");
-        fs::create_dir_all(proc_root.join("4711")).unwrap();
-        fs::create_dir_all(root.join("sys/kernel/dlm/web")).unwrap();
-        let socket = format!("dlm-observe-none-{}", std::process::id());
-        let end = Instant::now() + Duration::from_secs(2);
-
-        // No daemon process: the socket is not even asked.
-        let o = observe(&proc_root, "dlm_controld", &kernel, &socket, end);
-        assert!(o.pids.is_empty() && o.report.is_none());
-        assert_eq!(o.kernel_lockspaces, ["web"]);
-        assert!(matches!(assess(&o), Verdict::Uncontrolled(_)));
-
-        // A daemon process (its binary, this user's) that does not answer.
-        procs::fake::FakeProcess::new(4711, "dlm_controld")
-            .exe("/usr/sbin/dlm_controld")
-            .write(&proc_root)
-            .unwrap();
-        let o = observe(&proc_root, "dlm_controld", &kernel, &socket, end);
-        assert_eq!(o.pids, [4711]);
-        assert!(matches!(o.report, Some(Err(ref e)) if e.contains("connect")));
-        assert!(matches!(assess(&o), Verdict::Failed(_)));
-        fs::remove_dir_all(&root).unwrap();
+    fn pids_read_as_words() {
+        assert_eq!(pids_text(&[7]), "pid 7");
+        assert_eq!(pids_text(&[7, 9]), "pids 7, 9");
     }
 }

@@ -178,3 +178,15 @@ fn large_output_does_not_deadlock() {
     assert_eq!(out.stdout.len(), 1_000_000);
     assert_eq!(out.stderr.len(), 300_000);
 }
+
+#[test]
+fn a_timeout_reads_in_seconds() {
+    let e = Error::TimedOut {
+        program: "drbdadm".into(),
+        waited: Duration::from_millis(2500),
+    };
+    assert_eq!(
+        e.to_string(),
+        "drbdadm did not finish within 2.5 s and was killed"
+    );
+}

@@ -14,7 +14,7 @@ use std::time::Instant;
 pub enum Error {
     #[error(transparent)]
     Run(#[from] child::Error),
-    #[error("{tool} failed (exit {code:?}): {message}")]
+    #[error("{tool} failed ({}): {message}", exit_text(*code))]
     Failed {
         tool: &'static str,
         code: Option<i32>,
@@ -22,6 +22,14 @@ pub enum Error {
     },
     #[error("{tool} printed something unexpected: {detail}")]
     Parse { tool: &'static str, detail: String },
+}
+
+/// How a tool ended, as an administrator reads it.
+fn exit_text(code: Option<i32>) -> String {
+    code.map_or_else(
+        || "killed by a signal".to_owned(),
+        |c| format!("exit code {c}"),
+    )
 }
 
 /// crm_attribute's exit code when the attribute does not exist (CRM_EX_NOSUCH).
@@ -208,6 +216,23 @@ mod tests {
     <nvpair id="o-se" name="stonith-enabled" value="false"/>
   </cluster_property_set>
 </crm_config>"#;
+
+    #[test]
+    fn a_failed_tool_reads_plainly() {
+        let failed = |code| Error::Failed {
+            tool: "cibadmin",
+            code,
+            message: "Could not connect".into(),
+        };
+        assert_eq!(
+            failed(Some(102)).to_string(),
+            "cibadmin failed (exit code 102): Could not connect"
+        );
+        assert_eq!(
+            failed(None).to_string(),
+            "cibadmin failed (killed by a signal): Could not connect"
+        );
+    }
 
     #[test]
     fn fencing_setting_from_both_versions() {
