@@ -8,6 +8,7 @@
 //! refusal code, so the policy can tell "held open" from "no UpToDate data"); the policy
 //! decides what each means for the exit code.
 
+use crate::drbdconf::{self, DrbdConf, RealFiles};
 use drbd_genl::{Drbd, ResourceStatus};
 use std::path::Path;
 use std::process::Command;
@@ -35,6 +36,8 @@ pub trait Host {
         minors: &[u32],
         end: Instant,
     ) -> Result<(), drbd_genl::Error>;
+    /// The DRBD configuration `drbdconf` with what it includes, as drbdadm reads it.
+    fn drbd_config(&self, drbdconf: &Path) -> Result<DrbdConf, drbdconf::Error>;
     /// `drbdadm -c DRBDCONF ARGS...`, with `env` added to its environment.
     fn drbdadm(
         &self,
@@ -99,6 +102,10 @@ impl Host for System {
         end: Instant,
     ) -> Result<(), drbd_genl::Error> {
         Drbd::open(end)?.set_role(resource, primary, minors, end)
+    }
+
+    fn drbd_config(&self, drbdconf: &Path) -> Result<DrbdConf, drbdconf::Error> {
+        DrbdConf::load(drbdconf, &RealFiles)
     }
 
     fn drbdadm(

@@ -19,6 +19,7 @@
 
 pub mod clone;
 pub mod config;
+pub mod drbdconf;
 pub mod host;
 pub mod logic;
 pub mod score;

@@ -143,67 +143,53 @@ impl<H: Host> Logic<H> {
         Ok(())
     }
 
+    /// validate-all: the clone, the loaded module's version, and this node's DRBD
+    /// configuration as start reads it (forking nothing).
     pub fn validate(&self, ctx: &Context) -> Result<()> {
         let promoted_max = self.check_clone(ctx)?;
         self.check_module_version()?;
-        if !self.cfg.settings.drbdconf.exists() {
-            return Err(Error::installed(format!(
-                "DRBD configuration {} does not exist",
-                self.cfg.settings.drbdconf.display()
-            )));
-        }
-        // validate-all forks nothing: the running net options are read over netlink when
-        // the resource is up (DRBD 8.4 reports them); start and promote read drbdadm dump.
-        if promoted_max == 2
-            && let Some(st) = self.status(ctx)?
-            && st.two_primaries == Some(false)
-        {
-            return Err(self.two_primaries_error());
-        }
-        Ok(())
+        self.check_configuration(promoted_max)
     }
 
-    fn two_primaries_error(&self) -> Error {
-        Error::configured(format!(
-            "promoted-max=2 but DRBD resource {} does not allow two primaries: add \
-             \"allow-two-primaries yes;\" to its net section",
-            self.res()
-        ))
-    }
-
-    /// With promoted-max=2 the configuration must allow two primaries (`drbdadm dump`).
-    fn check_dump(&self, ctx: &Context, promoted_max: u32) -> Result<()> {
-        let out = self
+    /// What this node's DRBD configuration says of the resource, read as drbdadm reads it
+    /// (`common` merged in, as `drbdadm -d -v dump` shows it): it must define the resource,
+    /// and with promoted-max=2 allow two primaries on every connection. All of it is this
+    /// node's files, so a failure is OCF_ERR_INSTALLED (5): Pacemaker keeps the instance off
+    /// this node only, where a 6 would stop the clone on every node for one node's file
+    /// (README, fault table).
+    fn check_configuration(&self, promoted_max: u32) -> Result<()> {
+        let path = &self.cfg.settings.drbdconf;
+        let drbdconf = ocf::error::printable(&path.to_string_lossy());
+        let conf = self
             .host
-            .drbdadm(
-                &self.cfg.settings.drbdconf,
-                &["dump", self.res()],
-                &[],
-                end(ctx),
-            )
-            .or_status(Status::ErrInstalled, || "drbdadm dump")?;
-        if !out.success() {
+            .drbd_config(path)
+            .map_err(|e| Error::installed(format!("drbdconf={drbdconf}: {e}")))?;
+        let Some(resource) = conf.resource(self.res()) else {
             return Err(Error::installed(format!(
-                "DRBD resource {} is not in {}: {}",
-                self.res(),
-                self.cfg.settings.drbdconf.display(),
-                out.message()
+                "DRBD resource {} is not defined in drbdconf={drbdconf} or the files it \
+                 includes",
+                self.res()
             )));
-        }
-        if promoted_max == 2 && !dump_allows_two_primaries(&out.stdout) {
-            return Err(self.two_primaries_error());
+        };
+        if promoted_max == 2 && !resource.allows_two_primaries() {
+            return Err(Error::installed(format!(
+                "promoted-max=2 but DRBD resource {} does not allow two primaries in \
+                 drbdconf={drbdconf}: add \"allow-two-primaries yes;\" to its net section \
+                 (or to common's)",
+                self.res()
+            )));
         }
         Ok(())
     }
 
     pub fn start(&self, ctx: &Context) -> Result<Status> {
         let promoted_max = self.check_clone(ctx)?;
+        self.check_configuration(promoted_max)?;
         if self.host.module_version().is_none() {
             self.host
                 .load_module(&self.cfg.settings.drbdconf, end(ctx))?;
         }
         self.check_module_version()?;
-        self.check_dump(ctx, promoted_max)?;
         let res = self.res().to_owned();
         let skip_net = self.cfg.settings.connect_only_after_promote;
         let up = self.status(ctx)?.is_some();
@@ -371,7 +357,7 @@ impl<H: Host> Logic<H> {
     pub fn promote(&self, ctx: &Context) -> Result<Status> {
         let began = Instant::now();
         let promoted_max = self.check_clone(ctx)?;
-        self.check_dump(ctx, promoted_max)?;
+        self.check_configuration(promoted_max)?;
         if let Err(e) = self.change_role(ctx, true) {
             if e.status() == Status::NotRunning {
                 return Err(e.with_status(Status::ErrGeneric));
@@ -529,6 +515,7 @@ impl<H: Host> Logic<H> {
 
     pub fn reload(&self, ctx: &Context) -> Result<Status> {
         if self.status(ctx)?.is_some() {
+            self.check_configuration(promoted_max(ctx))?;
             self.drbdadm(ctx, &["adjust", self.res()])?;
             if let Some(st) = self.status(ctx)? {
                 self.update_score(ctx, &st, promoted_max(ctx), true);
@@ -626,21 +613,6 @@ impl<H: Host> Logic<H> {
             }
         }
     }
-}
-
-/// Whether `drbdadm dump` output enables allow-two-primaries in some net section
-/// (`allow-two-primaries yes;`, or the bare `allow-two-primaries;` of older dumps).
-pub fn dump_allows_two_primaries(dump: &str) -> bool {
-    let text: String = dump
-        .lines()
-        .map(|line| line.split('#').next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.split([';', '{', '}']).any(|statement| {
-        let mut words = statement.split_whitespace();
-        words.next() == Some("allow-two-primaries")
-            && matches!(words.next(), None | Some("yes" | "true" | "on" | "1"))
-    })
 }
 
 #[cfg(test)]

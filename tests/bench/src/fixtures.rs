@@ -228,3 +228,40 @@ impl Drop for DaemonStandIn {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A DRBD configuration in Debian's layout (drbd.conf including `drbd.d/*.res`) defining
+/// resource `bench` with allow-two-primaries, for validate-all to read: no device behind it.
+pub struct DrbdConf {
+    dir: PathBuf,
+    pub path: PathBuf,
+}
+
+impl DrbdConf {
+    pub fn new(work: &Path) -> Result<DrbdConf, String> {
+        let dir = work.join("drbd");
+        let res = dir.join("drbd.d");
+        std::fs::create_dir_all(&res).map_err(|e| format!("set-up: {}: {e}", res.display()))?;
+        let path = dir.join("drbd.conf");
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        std::fs::write(&path, "include \"drbd.d/*.res\";\n")
+            .and_then(|()| {
+                std::fs::write(
+                    res.join("bench.res"),
+                    format!(
+                        "resource bench {{\n  device /dev/drbd99;\n  disk /dev/bench-none;\n  \
+                         meta-disk internal;\n  net {{ allow-two-primaries yes; }}\n  \
+                         on {} {{ address 192.0.2.1:7789; }}\n  on bench-peer {{ address 192.0.2.2:7789; }}\n}}\n",
+                        host.trim()
+                    ),
+                )
+            })
+            .map_err(|e| format!("set-up: {}: {e}", path.display()))?;
+        Ok(DrbdConf { dir, path })
+    }
+}
+
+impl Drop for DrbdConf {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -202,7 +202,7 @@ fn bench(args: &Args) -> Result<bool, String> {
             "apache" => subjects::apache(&work, monitors),
             "Filesystem" => subjects::filesystem(&work, monitors),
             "controld" => subjects::controld(&work),
-            _ => subjects::drbd(),
+            _ => subjects::drbd(&work),
         }?;
         let steps = runner
             .run(&subject, runs)

@@ -3,7 +3,7 @@
 //! each side must return. Only what this host can run: the DLM and DRBD agents get meta-data,
 //! validate-all and a probe (the running daemon and the DRBD device live in the two-node lab).
 
-use crate::fixtures::{ApacheSite, DaemonStandIn, LoopExt4, NetnsPair};
+use crate::fixtures::{ApacheSite, DaemonStandIn, DrbdConf, LoopExt4, NetnsPair};
 use std::any::Any;
 use std::path::{Path, PathBuf};
 
@@ -179,8 +179,9 @@ pub fn controld(work: &Path) -> Result<Subject, String> {
 }
 
 /// No DRBD kernel module on this host: the anchor answers "not installed" (5) to validate-all
-/// and to a probe; ours validates the configuration (0) and probes "not running" (7).
-pub fn drbd() -> Result<Subject, String> {
+/// and to a probe; ours validates the configuration (0: a DRBD configuration defining the
+/// resource with allow-two-primaries, read natively) and probes "not running" (7).
+pub fn drbd(work: &Path) -> Result<Subject, String> {
     let anchor = PathBuf::from("/usr/lib/ocf/resource.d/linbit/drbd");
     if !anchor.exists() {
         return Err(format!(
@@ -188,7 +189,11 @@ pub fn drbd() -> Result<Subject, String> {
             anchor.display()
         ));
     }
-    let mut p = params(&[("drbd_resource", "bench")]);
+    let conf = DrbdConf::new(work)?;
+    let mut p = params(&[
+        ("drbd_resource", "bench"),
+        ("drbdconf", &conf.path.to_string_lossy()),
+    ]);
     for (k, v) in [
         ("clone_max", "2"),
         ("clone_node_max", "1"),
@@ -213,6 +218,6 @@ pub fn drbd() -> Result<Subject, String> {
         intervals: vec![("Unpromoted", 20), ("Promoted", 10)],
         scale_step: "probe",
         httpd_pidfile: None,
-        _fixture: Box::new(()),
+        _fixture: Box::new(conf),
     })
 }

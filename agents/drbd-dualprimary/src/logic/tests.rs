@@ -108,14 +108,6 @@ fn secondary_up() -> Fake {
     Fake::up(fake::fresh())
 }
 
-/// A valid drbd.conf for validate-all, which wants the file to exist.
-fn conf_file(dir: &TempDir) -> String {
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let conf = dir.0.join("drbd.conf");
-    std::fs::write(&conf, fake::DUMP_TWO_PRIMARIES).unwrap();
-    conf.to_str().unwrap().to_owned()
-}
-
 #[test]
 fn monitor_is_8_when_primary_0_when_secondary_7_when_down() {
     let dir = TempDir::new("monitor");
@@ -181,28 +173,18 @@ fn start_loads_brings_up_ends_secondary_and_scores() {
     let dir = TempDir::new("start");
     let c = ctx(Action::Start, &[], &[]);
     let l = logic(Fake::default(), &dir, &c);
-    *l.host.dump.borrow_mut() = fake::DUMP_TWO_PRIMARIES.into();
+    *l.host.files.borrow_mut() = fake::config("", "allow-two-primaries yes;");
     assert_eq!(l.start(&c).unwrap(), Status::Success);
     assert_eq!(
         l.host.calls(),
-        [
-            "modprobe drbd",
-            "drbdadm dump r0",
-            "drbdadm up r0",
-            "score test 10000"
-        ]
+        ["modprobe drbd", "drbdadm up r0", "score test 10000"]
     );
     // Already up and Primary (left over): adjust, then demoted to Secondary.
     let l = logic(primary_up(), &dir, &c);
     assert_eq!(l.start(&c).unwrap(), Status::Success);
     assert_eq!(
         l.host.calls(),
-        [
-            "drbdadm dump r0",
-            "drbdadm adjust r0",
-            "secondary r0 [1]",
-            "score test 10000"
-        ]
+        ["drbdadm adjust r0", "secondary r0 [1]", "score test 10000"]
     );
     assert_eq!(l.host.roles(), [Role::Secondary]);
 }
@@ -223,16 +205,40 @@ fn start_twice_is_start_once() {
     assert_eq!(l.host.roles(), [Role::Secondary]);
 }
 
+/// promoted-max=2 needs allow-two-primaries in this node's configuration; a node whose
+/// file lacks it is refused with 5 (kept off this node), not 6 (the clone stopped on every
+/// node for one node's file), before anything is brought up.
 #[test]
-fn start_refuses_dual_primary_without_allow_two_primaries() {
+fn start_and_promote_refuse_dual_primary_without_allow_two_primaries() {
     let dir = TempDir::new("a2p");
-    let c = ctx(Action::Start, &[], &[]);
+    for action in [Action::Start, Action::Promote] {
+        let c = ctx(action, &[], &[]);
+        let l = logic(secondary_up(), &dir, &c);
+        *l.host.files.borrow_mut() = fake::config("", "protocol C;");
+        let e = if action == Action::Start {
+            l.start(&c)
+        } else {
+            l.promote(&c)
+        }
+        .unwrap_err();
+        assert_eq!(e.status(), Status::ErrInstalled, "{action}");
+        assert_eq!(
+            e.reason(),
+            "promoted-max=2 but DRBD resource r0 does not allow two primaries in \
+             drbdconf=\"/etc/drbd.conf\": add \"allow-two-primaries yes;\" to its net section \
+             (or to common's)"
+        );
+        assert!(l.host.calls().is_empty(), "{action}: {:?}", l.host.calls());
+    }
+    // A single-primary clone needs no such thing.
+    let c = ctx(
+        Action::Start,
+        &[],
+        &[("OCF_RESKEY_CRM_meta_promoted_max", "1")],
+    );
     let l = logic(Fake::down(), &dir, &c);
-    *l.host.dump.borrow_mut() = "resource r0 {\n net { protocol C; }\n}\n".into();
-    let e = l.start(&c).unwrap_err();
-    assert_eq!(e.status(), Status::ErrConfigured);
-    assert!(e.reason().contains("allow-two-primaries"), "{e}");
-    assert_eq!(l.host.count("drbdadm up"), 0);
+    *l.host.files.borrow_mut() = fake::config("", "protocol C;");
+    assert_eq!(l.start(&c), Ok(Status::Success));
 }
 
 #[test]
@@ -480,13 +486,12 @@ fn notify_reconnects_on_start_and_never_promotes() {
 #[test]
 fn validate_checks_the_clone_in_both_vocabularies_and_the_module() {
     let dir = TempDir::new("validate");
-    let conf = conf_file(&dir);
-    let c = ctx(Action::ValidateAll, &[("drbdconf", &conf)], &[]);
+    let c = ctx(Action::ValidateAll, &[], &[]);
     let l = logic(Fake::down(), &dir, &c);
     assert_eq!(l.validate(&c), Ok(()));
     let bad = ctx(
         Action::ValidateAll,
-        &[("drbdconf", &conf)],
+        &[],
         &[
             ("OCF_RESKEY_CRM_meta_master_max", "3"),
             ("OCF_RESKEY_CRM_meta_promoted_max", ""),
@@ -498,10 +503,7 @@ fn validate_checks_the_clone_in_both_vocabularies_and_the_module() {
     // Module outside the bounds: 5, both versions named as the administrator wrote them.
     let c9 = ctx(
         Action::ValidateAll,
-        &[
-            ("drbdconf", &conf),
-            ("require_drbd_module_version_ge", "9.0.0"),
-        ],
+        &[("require_drbd_module_version_ge", "9.0.0")],
         &[],
     );
     let e = logic(secondary_up(), &dir, &c9).validate(&c9).unwrap_err();
@@ -520,8 +522,7 @@ fn validate_checks_the_clone_in_both_vocabularies_and_the_module() {
 #[test]
 fn a_bad_setting_fails_what_puts_it_in_place_and_nothing_that_observes_or_undoes() {
     let dir = TempDir::new("rule");
-    let conf = conf_file(&dir);
-    let typo = [("drbdconf", conf.as_str()), ("adjust_master_score", "many")];
+    let typo = [("adjust_master_score", "many")];
     for action in [
         Action::ValidateAll,
         Action::Start,
@@ -626,7 +627,7 @@ fn messages_name_the_program_and_the_problem_without_rust_internals() {
     assert_eq!(e.status(), Status::ErrInstalled);
     assert_eq!(
         e.reason(),
-        "drbdadm dump: cannot run drbdadm: no such program (is it installed?)"
+        "drbdadm up r0: cannot run drbdadm: no such program (is it installed?)"
     );
     let c = held_open_ctx(Action::Stop);
     let l = logic(primary_up(), &dir, &c);
@@ -726,4 +727,53 @@ fn a_resource_primary_in_part_is_a_failed_promoted_one() {
         [Role::Secondary, Role::Secondary],
         "start ends Secondary"
     );
+}
+
+/// `allow-two-primaries` in `common` (global_common.conf) counts, as it does for drbdadm
+/// (`drbdadm -d -v dump` shows it merged in; plain `drbdadm dump RES` does not).
+#[test]
+fn start_reads_allow_two_primaries_from_the_common_section() {
+    let dir = TempDir::new("common");
+    for action in [Action::Start, Action::Promote, Action::ValidateAll] {
+        let c = ctx(action, &[], &[]);
+        let f = secondary_up();
+        *f.files.borrow_mut() = fake::config("allow-two-primaries yes;", "protocol C;");
+        let (r, _) = act(f, &dir, &c);
+        assert_eq!(r, Ok(Status::Success), "{action}");
+    }
+}
+
+/// validate-all runs the check start runs, on the same files: a resource this node's
+/// configuration does not define, or that does not allow two primaries with promoted-max=2,
+/// or a configuration that cannot be read, is refused with 5 and the reason.
+#[test]
+fn validate_all_reads_the_configuration_as_start_does() {
+    let dir = TempDir::new("validate-conf");
+    let c = ctx(Action::ValidateAll, &[], &[]);
+    for (files, reason) in [
+        (
+            fake::config("", "allow-two-primaries yes;")
+                .0
+                .into_iter()
+                .filter(|(p, _)| !p.ends_with("r0.res"))
+                .collect(),
+            "DRBD resource r0 is not defined in drbdconf=\"/etc/drbd.conf\" or the files it includes",
+        ),
+        (
+            fake::config("", "protocol C;").0,
+            "promoted-max=2 but DRBD resource r0 does not allow two primaries",
+        ),
+        (
+            std::collections::BTreeMap::new(),
+            "drbdconf=\"/etc/drbd.conf\": cannot read /etc/drbd.conf: No such file or directory",
+        ),
+    ] {
+        let f = Fake::down();
+        *f.files.borrow_mut() = crate::drbdconf::MemFiles(files);
+        let (r, host) = act(f, &dir, &c);
+        let e = r.unwrap_err();
+        assert_eq!(e.status(), Status::ErrInstalled, "{e}");
+        assert!(e.reason().starts_with(reason), "{e}");
+        assert!(host.calls().is_empty(), "validate-all forks nothing");
+    }
 }

@@ -1,6 +1,7 @@
 //! A host that answers from a script and records what it was asked: the kernel's view of
 //! one resource (per-minor roles, as DRBD 8.4 keeps them), drbdadm, crm_attribute.
 
+use crate::drbdconf::{self, DrbdConf, MemFiles};
 use crate::host::Host;
 use drbd_genl::{DiskState, ResourceStatus, Role, testing};
 use std::cell::{Cell, RefCell};
@@ -27,8 +28,8 @@ pub struct Fake {
     pub refuse_minor: Cell<Option<(u32, i32, usize)>>,
     /// How many `drbdadm down` calls fail with "held open" before one succeeds.
     pub down_held_open: Cell<usize>,
-    /// What `drbdadm dump r0` prints.
-    pub dump: RefCell<String>,
+    /// The DRBD configuration files.
+    pub files: RefCell<MemFiles>,
     /// drbdadm is not installed.
     pub no_drbdadm: Cell<bool>,
 }
@@ -43,10 +44,32 @@ pub fn fresh() -> ResourceStatus {
     )
 }
 
-/// `drbdadm dump r0` of a resource whose net section allows two primaries.
-pub const DUMP_TWO_PRIMARIES: &str =
-    "resource r0 {\n    net {\n        allow-two-primaries yes;\n    }\n}\n";
+/// Debian's /etc/drbd.conf.
+pub const DRBD_CONF: &str = "include \"drbd.d/global_common.conf\";\ninclude \"drbd.d/*.res\";\n";
 
+/// Resource r0, its net section as given.
+pub fn r0_res(net: &str) -> String {
+    format!(
+        "resource r0 {{\n  device /dev/drbd1;\n  disk /dev/vdb;\n  meta-disk internal;\n\
+         net {{\n    {net}\n  }}\n  on node1 {{ address 10.1.1.101:7789; }}\n\
+         on node2 {{ address 10.1.1.102:7789; }}\n}}\n"
+    )
+}
+
+/// Debian's layout: /etc/drbd.conf including global_common.conf (its common net section as
+/// given) and r0.res.
+pub fn config(common_net: &str, r0_net: &str) -> MemFiles {
+    MemFiles::with(&[
+        ("/etc/drbd.conf", DRBD_CONF),
+        (
+            "/etc/drbd.d/global_common.conf",
+            &format!(
+                "global {{ usage-count no; }}\ncommon {{\n  net {{\n    {common_net}\n  }}\n}}\n"
+            ),
+        ),
+        ("/etc/drbd.d/r0.res", &r0_res(r0_net)),
+    ])
+}
 impl Fake {
     /// The module loaded, the resource up as `st`, its configuration allowing two primaries.
     pub fn up(st: ResourceStatus) -> Fake {
@@ -59,7 +82,7 @@ impl Fake {
     pub fn down() -> Fake {
         let f = Fake::default();
         *f.module.borrow_mut() = Some("8.4.11".into());
-        *f.dump.borrow_mut() = DUMP_TWO_PRIMARIES.into();
+        *f.files.borrow_mut() = config("", "protocol C; allow-two-primaries yes;");
         f
     }
 
@@ -192,6 +215,10 @@ impl Host for Fake {
         }
     }
 
+    fn drbd_config(&self, drbdconf: &Path) -> Result<DrbdConf, drbdconf::Error> {
+        DrbdConf::load(drbdconf, &*self.files.borrow())
+    }
+
     fn drbdadm(
         &self,
         _drbdconf: &Path,
@@ -207,7 +234,6 @@ impl Host for Fake {
             });
         }
         match args.first().copied() {
-            Some("dump") => Ok(output(0, &self.dump.borrow(), "")),
             Some("up") => {
                 *self.state.borrow_mut() = Some(fresh());
                 Ok(output(0, "", ""))
