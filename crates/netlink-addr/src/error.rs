@@ -1,10 +1,12 @@
-//! Errors of netlink operations, each naming the operation it belongs to.
+//! Errors of netlink operations, each naming the operation it belongs to. Their text is
+//! what an administrator reads in an exit reason: the C library's words for an errno
+//! (what `ip` prints after "RTNETLINK answers:"), never Rust's " (os error N)".
 
 /// A failed netlink operation.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The socket itself failed (open, send, receive, timeout).
-    #[error("{op}: {source}")]
+    #[error("{op}: {}", io_text(source))]
     Io {
         op: String,
         #[source]
@@ -14,13 +16,37 @@ pub enum Error {
     #[error("{op}: cannot decode the kernel's reply: {detail}")]
     Decode { op: String, detail: String },
     /// The kernel refused the request.
-    #[error("{op}: {}{}", std::io::Error::from_raw_os_error(*errno), ext_ack.as_ref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    #[error("{op}: {}", kernel_text(*errno, ext_ack.as_deref()))]
     Kernel {
         op: String,
         errno: i32,
         /// The kernel's extended-ack text (NLMSGERR_ATTR_MSG), when it sent one.
         ext_ack: Option<String>,
     },
+}
+
+/// The C library's text for `errno` ("No such device"), as strerror(3) words it.
+pub fn errno_text(errno: i32) -> &'static str {
+    nix::errno::Errno::from_raw(errno).desc()
+}
+
+/// An I/O error's text for an administrator: a receive timeout says so, an OS error is
+/// worded by [`errno_text`], anything else by its own message.
+pub fn io_text(e: &std::io::Error) -> String {
+    match (e.kind(), e.raw_os_error()) {
+        (std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut, _) => {
+            "no answer from the kernel in time".to_owned()
+        }
+        (_, Some(errno)) => errno_text(errno).to_owned(),
+        (_, None) => e.to_string(),
+    }
+}
+
+fn kernel_text(errno: i32, ext_ack: Option<&str>) -> String {
+    match ext_ack {
+        Some(m) => format!("{} ({m})", errno_text(errno)),
+        None => errno_text(errno).to_owned(),
+    }
 }
 
 impl Error {
@@ -30,6 +56,16 @@ impl Error {
             Error::Kernel { errno, .. } => Some(*errno),
             Error::Io { source, .. } => source.raw_os_error(),
             Error::Decode { .. } => None,
+        }
+    }
+
+    /// Why it failed, without the operation: for a caller that names the operation in its
+    /// own words (an interface by its name rather than its index).
+    pub fn cause(&self) -> String {
+        match self {
+            Error::Io { source, .. } => io_text(source),
+            Error::Decode { detail, .. } => format!("cannot decode the kernel's reply: {detail}"),
+            Error::Kernel { errno, ext_ack, .. } => kernel_text(*errno, ext_ack.as_deref()),
         }
     }
 

@@ -4,7 +4,9 @@ use crate::model::{Addr, Family, Link, Route};
 use crate::transport::Transport;
 use crate::{Error, Result};
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
-use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, CacheInfo};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressMessage, AddressScope, CacheInfo,
+};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -42,6 +44,13 @@ impl AddRequest {
         msg.header.family = family(Family::of(self.ip));
         msg.header.prefix_len = self.prefix_len;
         msg.header.index = self.index;
+        // `ip addr add` gives 127.0.0.0/8 host scope (iproute2's default_scope); the kernel
+        // itself would make it global.
+        if let IpAddr::V4(v4) = self.ip
+            && v4.is_loopback()
+        {
+            msg.header.scope = AddressScope::Host;
+        }
         msg.attributes.push(AddressAttribute::Local(self.ip));
         msg.attributes.push(AddressAttribute::Address(self.ip));
         if let (Some(b), IpAddr::V4(_)) = (self.broadcast, self.ip) {

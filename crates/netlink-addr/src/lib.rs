@@ -17,9 +17,12 @@ mod transport;
 #[cfg(test)]
 mod tests;
 
-pub use error::Error;
+pub use error::{Error, errno_text, io_text};
 pub use handle::{AddRequest, Netlink, flush_route_cache};
-pub use model::{Addr, AddrFlags, Family, Link, OperState, Route, RouteKind};
+pub use model::{
+    ARPHRD_ETHER, ARPHRD_INFINIBAND, ARPHRD_LOOPBACK, Addr, AddrFlags, Family, Link, OperState,
+    Route, RouteKind,
+};
 
 /// The result of a netlink operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -139,13 +139,26 @@ impl fmt::Display for OperState {
     }
 }
 
+/// ARPHRD_ETHER: Ethernet and everything that looks like it (veth, bridge, bond, VLAN).
+pub const ARPHRD_ETHER: u16 = 1;
+/// ARPHRD_INFINIBAND: IP over InfiniBand (20-byte hardware addresses).
+pub const ARPHRD_INFINIBAND: u16 = 32;
+/// ARPHRD_LOOPBACK.
+pub const ARPHRD_LOOPBACK: u16 = 772;
+
 /// One network interface, as `ip link show` prints it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub index: u32,
     pub name: String,
+    /// The hardware type (ifi_type, ARPHRD_*: `ip link` prints it as `link/ether`,
+    /// `link/infiniband`, `link/loopback`).
+    pub hw_type: u16,
     /// IFF_UP: administratively up.
     pub up: bool,
+    /// IFF_LOWER_UP: the physical layer reports a carrier (`ip link` prints `NO-CARRIER`
+    /// for an interface that is up without it: a pulled cable, a veth whose peer is down).
+    pub carrier: bool,
     /// IFF_LOOPBACK.
     pub loopback: bool,
     /// IFF_NOARP.
@@ -161,12 +174,20 @@ impl Link {
         !self.up || matches!(self.oper_state, OperState::Down | OperState::LowerLayerDown)
     }
 
+    /// Up, with a carrier, and not DOWN or LOWERLAYERDOWN: frames sent on it can reach
+    /// another host.
+    pub fn has_carrier(&self) -> bool {
+        self.carrier && !self.is_down()
+    }
+
     pub(crate) fn from_message(msg: &LinkMessage) -> Link {
         let flags = msg.header.flags;
         let mut link = Link {
             index: msg.header.index,
             name: String::new(),
+            hw_type: msg.header.link_layer_type.into(),
             up: flags.contains(LinkFlags::Up),
+            carrier: flags.contains(LinkFlags::LowerUp),
             loopback: flags.contains(LinkFlags::Loopback),
             noarp: flags.contains(LinkFlags::Noarp),
             oper_state: OperState::Unknown,

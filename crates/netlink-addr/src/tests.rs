@@ -2,7 +2,9 @@
 //! sends them (struct nlmsghdr, ifaddrmsg, rtmsg, nlattr; native endian).
 
 use crate::handle::{AddRequest, delete_message};
-use crate::model::{Addr, AddrFlags, Family, Route, RouteKind};
+use crate::model::{
+    ARPHRD_ETHER, ARPHRD_INFINIBAND, Addr, AddrFlags, Family, Link, OperState, Route, RouteKind,
+};
 use crate::transport::{Replies, encode, ext_ack_message};
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -63,6 +65,28 @@ fn add_request_bytes() {
     body.extend(nla(8, &u32b(0x200))); // IFA_FLAGS: IFA_F_NOPREFIXROUTE
     let expected = nlmsg(20, 0x605, 42, &body); // RTM_NEWADDR, REQUEST|ACK|EXCL|CREATE
     assert_eq!(got, expected);
+}
+
+#[test]
+fn a_loopback_address_is_added_with_host_scope_as_ip_does() {
+    // `ip addr add 127.0.0.3/8 dev lo` lists it as "scope host"; without the scope in the
+    // request the kernel would make it global.
+    let req = AddRequest {
+        index: 1,
+        ip: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3)),
+        prefix_len: 8,
+        broadcast: None,
+        label: None,
+        nodad: false,
+        noprefixroute: false,
+        preferred_lft: None,
+    };
+    let got = encode(RouteNetlinkMessage::NewAddress(req.message()), 1, 1);
+    let mut body = vec![2, 8, 0, 254]; // AF_INET, /8, flags, RT_SCOPE_HOST
+    body.extend(u32b(1));
+    body.extend(nla(2, &[127, 0, 0, 3]));
+    body.extend(nla(1, &[127, 0, 0, 3]));
+    assert_eq!(got, nlmsg(20, 1, 1, &body));
 }
 
 #[test]
@@ -239,4 +263,102 @@ fn route_rows_decode() {
     assert_eq!(routes[1].kind, RouteKind::Unreachable);
     assert_eq!(routes[1].dst, None);
     assert!(routes[1].contains(IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8))));
+}
+
+/// An RTM_NEWLINK as the kernel sends it: ifinfomsg (family, pad, type, index, flags,
+/// change), then IFLA_IFNAME, IFLA_OPERSTATE and IFLA_ADDRESS.
+fn newlink(hw_type: u16, index: u32, flags: u32, name: &str, operstate: u8, mac: &[u8]) -> Link {
+    let mut body = vec![0, 0];
+    body.extend(u16b(hw_type));
+    body.extend(u32b(index));
+    body.extend(u32b(flags));
+    body.extend(u32b(0));
+    body.extend(nla(3, format!("{name}\0").as_bytes())); // IFLA_IFNAME
+    body.extend(nla(16, &[operstate])); // IFLA_OPERSTATE
+    body.extend(nla(1, mac)); // IFLA_ADDRESS
+    let mut replies = Replies::new("link", 3);
+    assert!(!replies.feed(&nlmsg(16, 0, 3, &body)).unwrap());
+    match &replies.messages[..] {
+        [RouteNetlinkMessage::NewLink(l)] => Link::from_message(l),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn link_rows_decode_carrier_and_hardware_type() {
+    const IFF_UP: u32 = 0x1;
+    const IFF_BROADCAST: u32 = 0x2;
+    const IFF_MULTICAST: u32 = 0x1000;
+    const IFF_LOWER_UP: u32 = 0x1_0000;
+    let mac = [2, 0, 0, 0, 0, 1];
+    // A veth whose peer is down: `<NO-CARRIER,BROADCAST,MULTICAST,UP> state LOWERLAYERDOWN`.
+    let no_carrier = newlink(
+        ARPHRD_ETHER,
+        4,
+        IFF_UP | IFF_BROADCAST | IFF_MULTICAST,
+        "v0",
+        3, // IF_OPER_LOWERLAYERDOWN
+        &mac,
+    );
+    assert_eq!(no_carrier.name, "v0");
+    assert!(no_carrier.up && !no_carrier.carrier);
+    assert_eq!(no_carrier.oper_state, OperState::LowerLayerDown);
+    assert!(!no_carrier.has_carrier());
+    // The same with its peer up: `<BROADCAST,MULTICAST,UP,LOWER_UP> state UP`.
+    let up = newlink(
+        ARPHRD_ETHER,
+        4,
+        IFF_UP | IFF_BROADCAST | IFF_MULTICAST | IFF_LOWER_UP,
+        "v0",
+        6, // IF_OPER_UP
+        &mac,
+    );
+    assert!(up.has_carrier());
+    assert_eq!(up.mac.as_deref(), Some(&mac[..]));
+    // Administratively down: no carrier either, whatever the flag says.
+    let down = newlink(ARPHRD_ETHER, 4, IFF_LOWER_UP, "v0", 2, &mac); // IF_OPER_DOWN
+    assert!(!down.has_carrier());
+    // IPoIB: `link/infiniband` with a 20-byte hardware address.
+    let ib = newlink(
+        ARPHRD_INFINIBAND,
+        5,
+        IFF_UP | IFF_LOWER_UP,
+        "ib0",
+        6,
+        &[
+            0x80, 0, 2, 8, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 2, 0xc9, 3, 0, 1, 2, 3,
+        ],
+    );
+    assert_eq!(ib.hw_type, ARPHRD_INFINIBAND);
+    assert_eq!(ib.mac.as_ref().map(Vec::len), Some(20));
+}
+
+#[test]
+fn errors_read_as_ip_prints_them_without_rust_internals() {
+    let refused = crate::Error::Kernel {
+        op: "adding 192.0.2.10/24".into(),
+        errno: 1,
+        ext_ack: None,
+    };
+    assert_eq!(
+        refused.to_string(),
+        "adding 192.0.2.10/24: Operation not permitted"
+    );
+    assert_eq!(refused.cause(), "Operation not permitted");
+    let timeout = crate::Error::Io {
+        op: "dumping addresses".into(),
+        source: std::io::Error::from_raw_os_error(11),
+    };
+    assert_eq!(
+        timeout.to_string(),
+        "dumping addresses: no answer from the kernel in time"
+    );
+    let io = crate::Error::Io {
+        op: "opening a NETLINK_ROUTE socket".into(),
+        source: std::io::Error::from_raw_os_error(24),
+    };
+    assert_eq!(io.cause(), "Too many open files");
+    for e in [refused, timeout, io] {
+        assert!(!e.to_string().contains("os error"), "{e}");
+    }
 }
