@@ -15,6 +15,10 @@ use std::time::Duration;
 pub const LOOPBACK_INDEX: u32 = 1;
 /// How often DAD progress is polled.
 const DAD_POLL: Duration = Duration::from_millis(50);
+/// The longest start waits for a carrier (a link just set up negotiates for a second or
+/// two; a pulled cable never comes back in time), and how often it looks.
+const CARRIER_WAIT: Duration = Duration::from_secs(5);
+const CARRIER_POLL: Duration = Duration::from_millis(100);
 
 /// The agent's policy for one address over a host `H`.
 #[derive(Debug)]
@@ -198,6 +202,60 @@ impl<H: Host> Logic<H> {
         }
     }
 
+    /// Wait until `link` has a carrier: at most [`CARRIER_WAIT`], and never more than half
+    /// of what is left of the deadline (DAD and the first announcement come after). No
+    /// carrier is a local failure (1): the address is not added here (one `present` already
+    /// is left for stop), and Pacemaker moves it to a node that can serve it (the anchor
+    /// starts anyway, and its monitor then fails in place forever).
+    fn wait_for_carrier(&self, ctx: &Context, link: &Link, present: bool) -> Result<()> {
+        if link.has_carrier() {
+            return Ok(());
+        }
+        let began = std::time::Instant::now();
+        let mut last = link.clone();
+        let mut failure = None;
+        let ready = ctx
+            .deadline
+            .share(0.5)
+            .within(CARRIER_WAIT)
+            .poll(CARRIER_POLL, || match self.host.link_by_index(link.index) {
+                Ok(now) if now.has_carrier() => Some(()),
+                Ok(now) => {
+                    last = now;
+                    None
+                }
+                Err(e) => {
+                    failure = Some(e.cause());
+                    None
+                }
+            });
+        if ready.is_some() {
+            log::info!(
+                "{} has a carrier after {:.1} s",
+                link.name,
+                began.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        Err(Error::generic(format!(
+            "{} has no carrier (state {}{}) after {:.1} s: {} would reach nobody from here ({}; \
+             cable, switch port or peer down? check_link_status=false starts without a \
+             carrier)",
+            link.name,
+            last.oper_state,
+            failure
+                .map(|f| format!(", last look-up: {f}"))
+                .unwrap_or_default(),
+            began.elapsed().as_secs_f64(),
+            self.ip(),
+            if present {
+                "left for stop to remove"
+            } else {
+                "not added"
+            },
+        )))
+    }
+
     /// Wait for IPv6 duplicate address detection to finish, within the deadline.
     fn wait_dad(&self, ctx: &Context, target: &Target) -> Result<()> {
         let index = target.link.index;
@@ -376,9 +434,19 @@ impl<H: Host> Logic<H> {
                     .or_generic(|| "removing the misconfigured address")?;
             }
         }
-        if present && (link.up || !self.cfg.settings.check_link_status) {
+        let check_link = self.cfg.settings.check_link_status;
+        if present && (link.has_carrier() || !check_link) {
             log::info!("{} is already on {}", self.ip(), link.name);
             return Ok(Status::Success);
+        }
+        if !link.up {
+            log::info!("setting {} up", link.name);
+            self.host
+                .set_link_up(link.index)
+                .map_err(|e| Error::generic(format!("setting {} up: {}", link.name, e.cause())))?;
+        }
+        if check_link {
+            self.wait_for_carrier(ctx, link, present)?;
         }
         if !present {
             if self.cfg.settings.run_arping {
@@ -410,11 +478,6 @@ impl<H: Host> Logic<H> {
                 Err(e) => return Err(failed(&e)),
             }
             log::info!("added {}/{} to {}", self.ip(), target.prefix, link.name);
-        }
-        if !link.up {
-            self.host
-                .set_link_up(link.index)
-                .or_generic(|| format!("setting {} up", link.name))?;
         }
         if self.ip().is_ipv6() && !self.cfg.settings.nodad {
             self.wait_dad(ctx, &target)?;
@@ -533,12 +596,13 @@ impl<H: Host> Logic<H> {
             )));
         }
         if let Some(link) = &link {
-            if self.cfg.settings.check_link_status && link.is_down() {
+            if self.cfg.settings.check_link_status && !link.has_carrier() {
                 log::warn!(
-                    "{} is on {}, whose link is {}",
+                    "{} is on {}, which has no carrier (state {}{})",
                     self.ip(),
                     link.name,
-                    link.oper_state
+                    link.oper_state,
+                    if link.up { "" } else { ", set down" }
                 );
                 return Ok(Status::NotRunning);
             }

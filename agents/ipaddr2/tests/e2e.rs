@@ -397,6 +397,70 @@ fn link_down_is_not_running_and_start_brings_it_up() {
     lab.run("stop", &q).assert_status(Status::Success);
 }
 
+/// Issue 13: on a link without carrier (a veth whose peer is down, as a pulled cable) start
+/// answered 0 (the anchor too), monitor then 7, Pacemaker restarted it in place and the
+/// address stayed on the node that cannot serve it. Start now waits briefly for the carrier,
+/// then fails with 1 (a local failure, so the address moves), adding nothing.
+#[test]
+fn start_fails_on_a_link_without_carrier_until_the_carrier_comes() {
+    if !require_root("start_fails_on_a_link_without_carrier_until_the_carrier_comes") {
+        return;
+    }
+    let lab = Lab::new("nc");
+    lab.peer.ip(&["link", "set", "v0p", "down"]); // v0: NO-CARRIER, LOWERLAYERDOWN
+    let ip = "192.0.2.22";
+    // With a netmask: a link set down loses its connected route, which findif reads.
+    let p = [("ip", ip), ("nic", "v0"), ("cidr_netmask", "24")];
+    let began = Instant::now();
+    lab.agent("start", &p)
+        .meta("timeout", "4000")
+        .run()
+        .assert_status(Status::ErrGeneric)
+        .assert_reason_contains("no carrier");
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(4), "start took {took:?}");
+    assert!(dump(lab.ns.name(), ip).is_empty(), "{}", lab.ip_json());
+    lab.run("monitor", &p).assert_status(Status::NotRunning);
+
+    // Administratively down as well: start still brings v0 up, then finds no carrier.
+    lab.ns.ip(&["link", "set", "v0", "down"]);
+    lab.agent("start", &p)
+        .meta("timeout", "3000")
+        .run()
+        .assert_status(Status::ErrGeneric)
+        .assert_reason_contains("no carrier");
+    assert!(
+        lab.ns
+            .ip(&["-j", "link", "show", "dev", "v0"])
+            .contains("\"UP\""),
+        "start set v0 up"
+    );
+    assert!(dump(lab.ns.name(), ip).is_empty());
+
+    // The carrier comes back while start waits: the address is added and announced.
+    let peer = lab.peer.name().to_owned();
+    let plug = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        let ok = std::process::Command::new("ip")
+            .args(["-n", &peer, "link", "set", "v0p", "up"])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    });
+    lab.run("start", &p).assert_status(Status::Success);
+    plug.join().unwrap();
+    assert!(
+        listed(&lab.ip_json(), ip, 24, Some("v0")),
+        "{}",
+        lab.ip_json()
+    );
+    lab.agent("monitor", &p)
+        .recurring()
+        .run()
+        .assert_status(Status::Success);
+    lab.run("stop", &p).assert_status(Status::Success);
+}
+
 #[test]
 fn wrong_prefix_is_replaced_and_foreign_owner_refused() {
     if !require_root("wrong_prefix_is_replaced_and_foreign_owner_refused") {

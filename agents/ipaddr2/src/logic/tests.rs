@@ -35,13 +35,22 @@ struct Fake {
     flushed: Cell<bool>,
     /// IPv6 addresses stay tentative, then fail DAD.
     dad_fails: bool,
+    /// Every link gains its carrier after this many more link lookups (a cable plugged in,
+    /// autonegotiation done).
+    carrier_after: Cell<Option<u32>>,
 }
 
 fn link(index: u32, name: &str) -> Link {
     Link {
         index,
         name: name.to_owned(),
+        hw_type: if index == LOOPBACK_INDEX {
+            netlink_addr::ARPHRD_LOOPBACK
+        } else {
+            netlink_addr::ARPHRD_ETHER
+        },
         up: true,
+        carrier: true,
         loopback: index == LOOPBACK_INDEX,
         noarp: index == LOOPBACK_INDEX,
         oper_state: OperState::Up,
@@ -94,6 +103,32 @@ impl Fake {
             announcer: Cell::new(false),
             flushed: Cell::new(false),
             dad_fails: false,
+            carrier_after: Cell::new(None),
+        }
+    }
+
+    /// `eth0` loses its carrier (the cable pulled, the peer of a veth set down).
+    fn pull_the_cable(&self) {
+        self.set_link(ETH0, |l| {
+            l.carrier = false;
+            l.oper_state = OperState::LowerLayerDown;
+        });
+    }
+
+    /// Count a link lookup towards `carrier_after`.
+    fn tick(&self) {
+        match self.carrier_after.get() {
+            Some(0) => {
+                self.carrier_after.set(None);
+                for l in self.links.borrow_mut().iter_mut() {
+                    l.carrier = true;
+                    if l.up {
+                        l.oper_state = OperState::Up;
+                    }
+                }
+            }
+            Some(n) => self.carrier_after.set(Some(n - 1)),
+            None => {}
         }
     }
 
@@ -126,6 +161,7 @@ impl Host for Fake {
     }
 
     fn link_by_name(&self, name: &str) -> netlink_addr::Result<Link> {
+        self.tick();
         self.links
             .borrow()
             .iter()
@@ -135,6 +171,7 @@ impl Host for Fake {
     }
 
     fn link_by_index(&self, index: u32) -> netlink_addr::Result<Link> {
+        self.tick();
         self.links
             .borrow()
             .iter()
@@ -193,7 +230,11 @@ impl Host for Fake {
     fn set_link_up(&self, index: u32) -> netlink_addr::Result<()> {
         self.set_link(index, |l| {
             l.up = true;
-            l.oper_state = OperState::Up;
+            l.oper_state = if l.carrier {
+                OperState::Up
+            } else {
+                OperState::LowerLayerDown
+            };
         });
         Ok(())
     }
@@ -269,7 +310,17 @@ fn logic_for(ctx: &Context, host: Fake) -> std::result::Result<Logic<Fake>, Resu
 }
 
 fn logic(action: Action, params: &[(&str, &str)], host: Fake) -> (Logic<Fake>, Context) {
-    let c = ctx(action, params, false);
+    logic_in(ctx(action, params, false), host)
+}
+
+/// As [`logic`], for an action with Pacemaker's `timeout` of 2 s (a deadline of 1.5 s).
+fn logic_2s(action: Action, params: &[(&str, &str)], host: Fake) -> (Logic<Fake>, Context) {
+    let vars = [("OCF_RESKEY_CRM_meta_timeout", "2000")];
+    logic_in(testing::context::<IpAddr2>(action, params, &vars), host)
+}
+
+fn logic_in(c: Context, host: Fake) -> (Logic<Fake>, Context) {
+    let action = c.action;
     match logic_for(&c, host) {
         Ok(l) => (l, c),
         Err(r) => panic!("{action} did not run: {r:?}"),
@@ -496,4 +547,103 @@ fn a_bad_setting_never_hides_or_keeps_a_running_address() {
     );
     let e = logic_for(&ctx(Action::Start, &bad, false), Fake::new()).unwrap_err();
     assert_eq!(e.unwrap_err().status(), Status::ErrConfigured);
+}
+
+/// Issue 13: a start on a link without carrier succeeded (the anchor's too), monitor then
+/// said 7, Pacemaker restarted it in place, and the address stayed on the node with the
+/// pulled cable. Start fails with 1 (a local failure: the address moves to another node,
+/// never 6, which would ban it everywhere), and adds nothing.
+#[test]
+fn start_on_a_link_without_carrier_fails_locally_and_adds_nothing() {
+    let host = Fake::new();
+    host.pull_the_cable();
+    let (l, c) = logic_2s(Action::Start, &[VIP], host);
+    let began = Instant::now();
+    let e = l.start(&c).unwrap_err();
+    assert_eq!(e.status(), Status::ErrGeneric, "{e}");
+    assert!(
+        e.reason().contains("eth0") && e.reason().contains("no carrier"),
+        "{e}"
+    );
+    assert!(
+        began.elapsed() >= Duration::from_millis(500),
+        "a short wait for the carrier first"
+    );
+    assert!(
+        c.deadline.remaining() > Duration::ZERO,
+        "and an answer before the deadline"
+    );
+    assert!(l.host.where_is("192.0.2.10").is_empty(), "nothing added");
+    assert!(l.host.sent.borrow().is_empty(), "nothing announced");
+    assert!(!l.host.announcer.get());
+}
+
+#[test]
+fn start_fails_on_a_present_address_whose_link_lost_its_carrier() {
+    let host = Fake::new();
+    host.addrs.borrow_mut().push(addr(ETH0, "192.0.2.10", 24));
+    host.pull_the_cable();
+    let (l, c) = logic_2s(Action::Start, &[VIP], host);
+    assert_eq!(l.start(&c).unwrap_err().status(), Status::ErrGeneric);
+}
+
+/// The existing behaviour kept: an administratively down link is brought up; then start
+/// waits for its carrier (autonegotiation takes a moment).
+#[test]
+fn start_brings_a_down_link_up_and_waits_for_its_carrier() {
+    let host = Fake::new();
+    host.set_link(ETH0, |l| {
+        l.up = false;
+        l.carrier = false;
+        l.oper_state = OperState::Down;
+    });
+    host.carrier_after.set(Some(3));
+    let (l, c) = logic_2s(Action::Start, &[VIP], host);
+    assert_eq!(l.start(&c), Ok(Status::Success));
+    let eth0 = l.host.link_by_index(ETH0).unwrap();
+    assert!(eth0.up && eth0.has_carrier());
+    assert_eq!(l.host.where_is("192.0.2.10"), [(ETH0, 24)]);
+    assert_eq!(
+        *l.host.sent.borrow(),
+        [(ETH0, 1)],
+        "announced once it can be heard"
+    );
+    assert_eq!(
+        l.monitor(&ctx(Action::Monitor, &[VIP], true)),
+        Ok(Status::Success)
+    );
+}
+
+#[test]
+fn start_brings_a_down_link_up_and_fails_when_no_carrier_comes() {
+    let host = Fake::new();
+    host.set_link(ETH0, |l| {
+        l.up = false;
+        l.carrier = false;
+        l.oper_state = OperState::Down;
+    });
+    let (l, c) = logic_2s(Action::Start, &[VIP], host);
+    let e = l.start(&c).unwrap_err();
+    assert_eq!(e.status(), Status::ErrGeneric, "{e}");
+    assert!(
+        l.host.link_by_index(ETH0).unwrap().up,
+        "brought up all the same"
+    );
+    assert!(l.host.where_is("192.0.2.10").is_empty());
+}
+
+/// check_link_status=false: the administrator says the link state does not matter (monitor
+/// ignores it), so start does not wait for a carrier either, as the anchor.
+#[test]
+fn check_link_status_false_starts_without_carrier() {
+    let host = Fake::new();
+    host.pull_the_cable();
+    let params = [VIP, ("check_link_status", "false")];
+    let (l, c) = logic_2s(Action::Start, &params, host);
+    assert_eq!(l.start(&c), Ok(Status::Success));
+    assert_eq!(l.host.where_is("192.0.2.10"), [(ETH0, 24)]);
+    assert_eq!(
+        l.monitor(&ctx(Action::Monitor, &params, true)),
+        Ok(Status::Success)
+    );
 }
