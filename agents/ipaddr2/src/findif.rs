@@ -10,8 +10,13 @@ use crate::config::Broadcast;
 use netlink_addr::{Addr, MAIN_TABLE, Route, RouteKind};
 use std::net::{IpAddr, Ipv4Addr};
 
-/// RT_SCOPE_LINK.
+/// RT_SCOPE_LINK and RT_SCOPE_HOST.
 const SCOPE_LINK: u8 = 253;
+const SCOPE_HOST: u8 = 254;
+/// RT_TABLE_LOCAL.
+const LOCAL_TABLE: u32 = 255;
+/// The prefix of the IPv4 loopback network (RFC 1122: 127.0.0.0/8).
+const LOOPBACK_NET_PREFIX: u8 = 8;
 
 /// What findif settled on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +60,46 @@ pub fn find(
         (None, Some(index), Some(prefix)) => Ok(Choice { index, prefix }),
         (None, _, _) => Err(NoChoice::NoRoute),
     }
+}
+
+/// Where an address on the loopback interface goes when no route of the main table names
+/// one (`lo` is the interface with index `lo`): IPaddr2's findif reads the local table for
+/// `127.*` (`ip route list match IP table local scope host`: the kernel's
+/// `local 127.0.0.0/8 dev lo`, so 127.0.0.3 becomes 127.0.0.3/8 on lo). Any other address
+/// on lo (`nic=lo`, as an LVS direct-routing real server holds its virtual address) is a
+/// host route (/32, /128): a wider prefix on lo would make the whole subnet local to this
+/// node. A configured
+/// prefix always wins. None when the address does not belong on lo.
+pub fn loopback(
+    routes: &[Route],
+    ip: IpAddr,
+    nic: Option<u32>,
+    lo: u32,
+    prefix: Option<u8>,
+) -> Option<Choice> {
+    let in_127 = matches!(ip, IpAddr::V4(v4) if v4.is_loopback());
+    match nic {
+        Some(n) if n != lo => return None,
+        None if !in_127 => return None,
+        _ => {}
+    }
+    let local_net = || {
+        routes
+            .iter()
+            .filter(|r| r.table == LOCAL_TABLE && r.kind == RouteKind::Local)
+            .filter(|r| r.scope == SCOPE_HOST && r.oif == Some(lo))
+            .filter(|r| r.dst.is_some() && r.dst_len > 0 && r.dst_len < 32 && r.contains(ip))
+            .map(|r| r.dst_len)
+            .max()
+    };
+    let prefix = prefix
+        .or_else(|| in_127.then(local_net).flatten())
+        .unwrap_or(match ip {
+            _ if in_127 => LOOPBACK_NET_PREFIX,
+            IpAddr::V4(_) => 32,
+            IpAddr::V6(_) => 128,
+        });
+    Some(Choice { index: lo, prefix })
 }
 
 fn network(ip: Ipv4Addr, prefix: u8) -> u32 {
@@ -250,6 +295,54 @@ pub(crate) mod tests {
         );
         assert!(find(&routes, ip("2001:db9::1"), None, None, None).is_err());
         assert!(find(&routes, ip("192.0.2.1"), None, None, None).is_err());
+    }
+
+    #[test]
+    fn loopback_addresses_take_the_local_tables_prefix_or_a_host_route() {
+        const LO: u32 = 1;
+        let mut local_net = route("127.0.0.0", 8, LO, 0);
+        local_net.kind = RouteKind::Local;
+        local_net.scope = SCOPE_HOST;
+        local_net.table = LOCAL_TABLE;
+        let mut local_host = route("127.0.0.1", 32, LO, 0);
+        local_host.kind = RouteKind::Local;
+        local_host.scope = SCOPE_HOST;
+        local_host.table = LOCAL_TABLE;
+        let routes = [route("192.0.2.0", 24, 2, 0), local_host, local_net];
+        let on_lo = |prefix| Some(Choice { index: LO, prefix });
+        // ip=127.0.0.3: the main table has nothing, the local table's 127.0.0.0/8 does.
+        assert_eq!(
+            find(&routes, ip("127.0.0.3"), None, None, None),
+            Err(NoChoice::NoRoute)
+        );
+        assert_eq!(loopback(&routes, ip("127.0.0.3"), None, LO, None), on_lo(8));
+        assert_eq!(
+            loopback(&routes, ip("127.0.0.3"), Some(LO), LO, None),
+            on_lo(8)
+        );
+        assert_eq!(
+            loopback(&routes, ip("127.0.0.3"), None, LO, Some(32)),
+            on_lo(32)
+        );
+        // lo down in a fresh namespace: no local routes yet; 127/8 is /8 all the same.
+        assert_eq!(loopback(&[], ip("127.9.0.1"), None, LO, None), on_lo(8));
+        // nic=lo for another address: a /32 unless told otherwise.
+        assert_eq!(
+            loopback(&routes, ip("192.0.2.50"), Some(LO), LO, None),
+            on_lo(32)
+        );
+        assert_eq!(
+            loopback(&routes, ip("192.0.2.50"), Some(LO), LO, Some(24)),
+            on_lo(24)
+        );
+        // Not for lo: another nic, or another address without a nic.
+        assert_eq!(loopback(&routes, ip("127.0.0.3"), Some(2), LO, None), None);
+        assert_eq!(loopback(&routes, ip("192.0.2.50"), None, LO, None), None);
+        assert_eq!(loopback(&routes, ip("2001:db8::1"), None, LO, None), None);
+        assert_eq!(
+            loopback(&routes, ip("2001:db8::1"), Some(LO), LO, None),
+            on_lo(128)
+        );
     }
 
     fn addr(s: &str, len: u8, index: u32, brd: Option<&str>) -> Addr {

@@ -46,8 +46,8 @@ impl ocf::Agent for IpAddr2 {
     type Settings = Settings;
 
     /// Without a usable identity, the address may still be read: if `ip` parses and lives
-    /// on an interface (not lo, where lvs_support parks it) in the namespace, it may be
-    /// ours.
+    /// on an interface in the namespace, it may be ours (on lo only for an address of
+    /// 127.0.0.0/8 or with `nic=lo`: elsewhere lo holds what lvs_support parks there).
     fn presence_without_identity(params: &Params, ctx: &Context) -> Result<Presence> {
         let raw_ip = params.raw("ip").unwrap_or_default();
         let Ok(ip) = raw_ip.trim().parse::<IpAddr>() else {
@@ -67,6 +67,8 @@ impl ocf::Agent for IpAddr2 {
                 return Ok(Presence::Absent(e.reason().to_owned()));
             }
         }
+        let on_lo = params.raw("nic").is_some_and(|n| n.trim() == "lo")
+            || matches!(ip, IpAddr::V4(v4) if v4.is_loopback());
         let host = System::new(ctx.deadline, std::path::PathBuf::new());
         let addrs = host
             .addresses(Family::of(ip), None)
@@ -74,7 +76,7 @@ impl ocf::Agent for IpAddr2 {
         Ok(
             match addrs
                 .iter()
-                .find(|a| a.ip == ip && a.index != LOOPBACK_INDEX)
+                .find(|a| a.ip == ip && (on_lo || a.index != LOOPBACK_INDEX))
             {
                 Some(a) => Presence::Possible(format!(
                     "{ip}/{} on interface {}",

@@ -72,10 +72,28 @@ impl<H: Host> Logic<H> {
         }
     }
 
+    /// The address's own interface is lo: `nic=lo`, or no nic and an address of 127.0.0.0/8
+    /// (findif puts it there, as IPaddr2's does). Known without reading the routing table,
+    /// so monitor stays one address dump.
+    fn belongs_on_lo(&self) -> bool {
+        match (&self.cfg.identity.nic, self.ip()) {
+            (Some(nic), _) => nic == "lo",
+            (None, IpAddr::V4(v4)) => v4.is_loopback(),
+            (None, IpAddr::V6(_)) => false,
+        }
+    }
+
+    /// An address on lo that is not the resource's, when its interface is another: parked
+    /// there by lvs_support while stopped, or put there by the administrator (an LVS real
+    /// server's address); never ours to judge or remove.
     fn is_parking(&self, a: &Addr) -> bool {
-        // With lvs_support the address rests on lo while stopped; otherwise an address on
-        // lo is not ours to judge unless nic says lo.
-        a.index == LOOPBACK_INDEX && self.cfg.identity.nic.as_deref() != Some("lo")
+        a.index == LOOPBACK_INDEX && !self.belongs_on_lo()
+    }
+
+    /// lvs_support parks the address on lo while stopped; an address whose own interface
+    /// is lo has nowhere else to be parked, so it is simply added and removed there.
+    fn parks_on_lo(&self) -> bool {
+        self.cfg.settings.lvs_support && !self.belongs_on_lo()
     }
 
     fn find<'a>(&self, addrs: &'a [Addr], index: Option<u32>, prefix: Option<u8>) -> Found<'a> {
@@ -116,14 +134,24 @@ impl<H: Host> Logic<H> {
             .host
             .routes(self.family())
             .or_generic(|| "reading the routing table")?;
+        let nic_index = nic_link.as_ref().map(|l| l.index);
+        let prefix = self.cfg.settings.prefix;
         let choice = findif::find(
             &routes,
             self.ip(),
-            nic_link.as_ref().map(|l| l.index),
-            self.cfg.settings.prefix,
+            nic_index,
+            prefix,
             self.cfg.settings.proto,
         )
-        .map_err(|_| {
+        .ok()
+        .or_else(|| {
+            let lo = nic_link
+                .as_ref()
+                .filter(|l| l.loopback)
+                .map_or(LOOPBACK_INDEX, |l| l.index);
+            findif::loopback(&routes, self.ip(), nic_index, lo, prefix)
+        })
+        .ok_or_else(|| {
             Error::installed(format!(
                 "no interface for {}: no route in the main table covers it{}{}; set nic and \
                  cidr_netmask",
@@ -148,6 +176,17 @@ impl<H: Host> Logic<H> {
                 .link_by_index(choice.index)
                 .or_generic(|| "looking up the chosen interface")?,
         };
+        if link.loopback && !self.belongs_on_lo() {
+            // A main-table route through lo: monitor, which reads no routes, would never
+            // find the address there.
+            return Err(Error::installed(format!(
+                "the routing table puts {} on {}; set nic={} to manage an address on the \
+                 loopback interface",
+                self.ip(),
+                link.name,
+                link.name
+            )));
+        }
         if let Some(label) = self.cfg.label(&link.name)
             && label.len() > config::MAX_IFNAME
         {
@@ -173,6 +212,13 @@ impl<H: Host> Logic<H> {
                 ip: self.ip(),
                 reply: self.cfg.settings.arp_reply,
             }),
+            _ if link.loopback => {
+                log::info!(
+                    "{} is the loopback interface: nothing to announce",
+                    link.name
+                );
+                None
+            }
             _ => {
                 log::info!(
                     "{}: no Ethernet address or NOARP, nothing to announce",
@@ -377,7 +423,13 @@ impl<H: Host> Logic<H> {
         self.usable(ctx)?;
         self.require_root(ctx)?;
         let fam = self.family();
-        if self.cfg.settings.lvs_support {
+        if self.cfg.settings.lvs_support && !self.parks_on_lo() {
+            log::info!(
+                "lvs_support: {} lives on lo itself, so it is added and removed there",
+                self.ip()
+            );
+        }
+        if self.parks_on_lo() {
             // LVS-DR parks the address on lo while stopped; take it back.
             for a in self
                 .host
@@ -508,7 +560,7 @@ impl<H: Host> Logic<H> {
                 .flush_route_cache(self.family())
                 .or_generic(|| "flush_routes")?;
         }
-        if self.cfg.settings.lvs_support {
+        if self.parks_on_lo() {
             let req = AddRequest {
                 index: LOOPBACK_INDEX,
                 ip: self.ip(),

@@ -578,6 +578,76 @@ fn lvs_support_parks_on_lo() {
     lab.run("stop", &p).assert_status(Status::Success);
 }
 
+/// Issue 13: an address on lo, as LVS direct-routing real servers use. resource-agents'
+/// ocft case "Attachment to loopback interface" (`ip=127.0.0.3` alone: start, monitor and
+/// stop answer 0; the anchor adds 127.0.0.3/8, scope host, to lo) and `nic=lo` with
+/// `lvs_support` (a /32 on lo, removed by stop). Ours answered 5 to both starts.
+#[test]
+fn addresses_on_lo_as_the_anchor_and_lvs_real_servers_put_them() {
+    if !require_root("addresses_on_lo_as_the_anchor_and_lvs_real_servers_put_them") {
+        return;
+    }
+    let lab = Lab::new("lo");
+    let arps = capture(
+        lab.peer.name(),
+        "v0p",
+        ETH_P_ARP,
+        Duration::from_millis(1500),
+    );
+    let p = [("ip", "127.0.0.3")];
+    lab.run("monitor", &p).assert_status(Status::NotRunning);
+    lab.run("start", &p).assert_status(Status::Success);
+    let json = lab.ip_json();
+    assert!(listed(&json, "127.0.0.3", 8, Some("lo")), "{json}");
+    let on_lo = lab
+        .ns
+        .ip(&["-o", "addr", "show", "dev", "lo", "to", "127.0.0.3"]);
+    assert!(on_lo.contains("scope host"), "{on_lo}");
+    lab.run("start", &p).assert_status(Status::Success);
+    assert_eq!(dump(lab.ns.name(), "127.0.0.3").len(), 1, "added once");
+    lab.run("monitor", &p).assert_status(Status::Success);
+    lab.agent("monitor", &p)
+        .recurring()
+        .run()
+        .assert_status(Status::Success);
+    lab.run("stop", &p).assert_status(Status::Success);
+    assert!(dump(lab.ns.name(), "127.0.0.3").is_empty());
+    lab.run("monitor", &p).assert_status(Status::NotRunning);
+    assert!(
+        listed(&lab.ip_json(), "127.0.0.1", 8, Some("lo")),
+        "lo's own address untouched"
+    );
+
+    let lvs = [("ip", "192.0.2.50"), ("nic", "lo"), ("lvs_support", "true")];
+    lab.run("start", &lvs).assert_status(Status::Success);
+    assert!(
+        listed(&lab.ip_json(), "192.0.2.50", 32, Some("lo")),
+        "{}",
+        lab.ip_json()
+    );
+    assert!(!listed(&lab.ip_json(), "192.0.2.50", 24, Some("v0")));
+    lab.agent("monitor", &lvs)
+        .recurring()
+        .run()
+        .assert_status(Status::Success);
+    lab.run("stop", &lvs).assert_status(Status::Success);
+    assert!(
+        dump(lab.ns.name(), "192.0.2.50").is_empty(),
+        "{}",
+        lab.ip_json()
+    );
+    lab.run("monitor", &lvs).assert_status(Status::NotRunning);
+
+    let heard: Vec<packet::Arp> = arps
+        .join()
+        .unwrap()
+        .into_iter()
+        .filter_map(|(_, f)| packet::parse_arp(&f))
+        .filter(|a| ["127.0.0.3", "192.0.2.50"].contains(&a.spa.to_string().as_str()))
+        .collect();
+    assert!(heard.is_empty(), "nothing announced for lo: {heard:?}");
+}
+
 /// The internet checksum (RFC 1071).
 fn inet_checksum(bytes: &[u8]) -> u16 {
     let mut sum: u32 = bytes

@@ -71,6 +71,16 @@ fn addr(index: u32, ip: &str, prefix_len: u8) -> Addr {
     }
 }
 
+/// `local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1`, the route
+/// the kernel adds with lo's 127.0.0.1/8.
+fn loopback_net() -> Route {
+    let mut r = route("127.0.0.0", 8, LOOPBACK_INDEX, 0);
+    r.kind = netlink_addr::RouteKind::Local;
+    r.scope = 254;
+    r.table = 255;
+    r
+}
+
 fn kernel_error(op: &str, errno: i32) -> netlink_addr::Error {
     netlink_addr::Error::Kernel {
         op: op.to_owned(),
@@ -92,8 +102,10 @@ impl Fake {
                 route("192.0.2.0", 24, ETH0, 0),
                 route("198.51.100.0", 24, ETH1, 0),
                 route("2001:db8::", 64, ETH0, 0),
+                loopback_net(),
             ],
             addrs: RefCell::new(vec![
+                addr(LOOPBACK_INDEX, "127.0.0.1", 8),
                 addr(ETH0, "192.0.2.1", 24),
                 addr(ETH0, "2001:db8::1", 64),
                 addr(ETH1, "198.51.100.1", 24),
@@ -646,4 +658,94 @@ fn check_link_status_false_starts_without_carrier() {
         l.monitor(&ctx(Action::Monitor, &params, true)),
         Ok(Status::Success)
     );
+}
+
+/// Issue 13: an address on the loopback interface, as LVS direct-routing real servers use
+/// and resource-agents' ocft case "Attachment to loopback interface" checks
+/// (`ip=127.0.0.3`, nothing else): the anchor adds 127.0.0.3/8 to lo (the prefix of the
+/// local table's 127.0.0.0/8) and start, monitor and stop answer 0; ours answered 5.
+#[test]
+fn an_address_in_127_8_lives_on_lo_as_the_anchor_puts_it() {
+    let ip = ("ip", "127.0.0.3");
+    let (l, c) = logic(Action::Start, &[ip], Fake::new());
+    assert_eq!(l.validate(&c), Ok(()));
+    assert_eq!(
+        l.monitor(&ctx(Action::Monitor, &[ip], false)),
+        Ok(Status::NotRunning)
+    );
+    assert_eq!(l.start(&c), Ok(Status::Success));
+    assert_eq!(l.host.where_is("127.0.0.3"), [(LOOPBACK_INDEX, 8)]);
+    assert!(l.host.sent.borrow().is_empty(), "no ARP on lo");
+    assert!(!l.host.announcer.get());
+    assert_eq!(l.start(&c), Ok(Status::Success), "idempotent");
+    assert_eq!(l.host.where_is("127.0.0.3"), [(LOOPBACK_INDEX, 8)]);
+    for recurring in [false, true] {
+        assert_eq!(
+            l.monitor(&ctx(Action::Monitor, &[ip], recurring)),
+            Ok(Status::Success)
+        );
+    }
+    assert_eq!(
+        l.stop(&ctx(Action::Stop, &[ip], false)),
+        Ok(Status::Success)
+    );
+    assert!(l.host.where_is("127.0.0.3").is_empty());
+    assert_eq!(
+        l.monitor(&ctx(Action::Monitor, &[ip], false)),
+        Ok(Status::NotRunning)
+    );
+    assert_eq!(
+        l.host.where_is("127.0.0.1"),
+        [(LOOPBACK_INDEX, 8)],
+        "lo's own address untouched"
+    );
+}
+
+#[test]
+fn a_netmask_or_nic_lo_for_a_127_address_is_honoured() {
+    for (params, prefix) in [
+        (&[("ip", "127.0.0.3"), ("cidr_netmask", "32")][..], 32),
+        (&[("ip", "127.0.0.3"), ("nic", "lo")][..], 8),
+    ] {
+        let (l, c) = logic(Action::Start, params, Fake::new());
+        assert_eq!(l.start(&c), Ok(Status::Success), "{params:?}");
+        assert_eq!(l.host.where_is("127.0.0.3"), [(LOOPBACK_INDEX, prefix)]);
+        assert_eq!(
+            l.monitor(&ctx(Action::Monitor, params, true)),
+            Ok(Status::Success)
+        );
+        l.stop(&ctx(Action::Stop, params, false)).unwrap();
+        assert!(l.host.where_is("127.0.0.3").is_empty(), "{params:?}");
+    }
+}
+
+/// `nic=lo` with `lvs_support`, the LVS-DR real server's address: it lives on lo (a /32
+/// without cidr_netmask: a wider prefix on lo would make the whole subnet local), nothing
+/// is announced, and stop removes it; with lo as its interface there is nowhere else to
+/// park it (before: start 5 without cidr_netmask; with it, stop parked the address back on
+/// lo and the next probe found it running).
+#[test]
+fn nic_lo_with_lvs_support_lives_on_lo_and_stop_removes_it() {
+    let lvs = [("ip", "192.0.2.50"), ("nic", "lo"), ("lvs_support", "true")];
+    let with_mask = [lvs[0], lvs[1], lvs[2], ("cidr_netmask", "32")];
+    for params in [&lvs[..], &with_mask[..]] {
+        let (l, c) = logic(Action::Start, params, Fake::new());
+        assert_eq!(l.start(&c), Ok(Status::Success), "{params:?}");
+        assert_eq!(l.host.where_is("192.0.2.50"), [(LOOPBACK_INDEX, 32)]);
+        assert!(l.host.sent.borrow().is_empty(), "no ARP on lo");
+        assert_eq!(
+            l.monitor(&ctx(Action::Monitor, params, true)),
+            Ok(Status::Success)
+        );
+        assert_eq!(
+            l.stop(&ctx(Action::Stop, params, false)),
+            Ok(Status::Success)
+        );
+        assert!(l.host.where_is("192.0.2.50").is_empty(), "{params:?}");
+        assert_eq!(
+            l.monitor(&ctx(Action::Monitor, params, false)),
+            Ok(Status::NotRunning),
+            "{params:?}"
+        );
+    }
 }
