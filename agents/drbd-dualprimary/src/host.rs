@@ -1,7 +1,8 @@
 //! The seam between the policy ([`crate::logic`]) and the machine: everything
 //! drbd-dualprimary asks of the kernel and the cluster, and nothing more. [`System`] is the
-//! real one (DRBD's generic netlink family through `drbd-genl`, drbdadm and modprobe through
-//! `child`, the promotion score through `pacemaker-cli`); the policy's unit tests use a fake
+//! real one (DRBD's generic netlink family through `drbd-genl` for the status, role changes
+//! and `down`; the configuration files read as drbdadm reads them; drbdadm (`up`, `adjust`)
+//! and modprobe through `child`; the promotion score through `pacemaker-cli`); the policy's unit tests use a fake
 //! that needs no root and no DRBD module.
 //!
 //! Errors keep their types from the system crates (`drbd_genl::Error` carries the kernel's
@@ -36,6 +37,9 @@ pub trait Host {
         minors: &[u32],
         end: Instant,
     ) -> Result<(), drbd_genl::Error>;
+    /// Take the resource down over netlink (`drbdsetup down`, what `drbdadm down` runs): by
+    /// its name only, whatever the configuration files say. Down already is done.
+    fn down(&self, resource: &str, end: Instant) -> Result<(), drbd_genl::Error>;
     /// The DRBD configuration `drbdconf` with what it includes, as drbdadm reads it.
     fn drbd_config(&self, drbdconf: &Path) -> Result<DrbdConf, drbdconf::Error>;
     /// `drbdadm -c DRBDCONF ARGS...`, with `env` added to its environment.
@@ -102,6 +106,18 @@ impl Host for System {
         end: Instant,
     ) -> Result<(), drbd_genl::Error> {
         Drbd::open(end)?.set_role(resource, primary, minors, end)
+    }
+
+    fn down(&self, resource: &str, end: Instant) -> Result<(), drbd_genl::Error> {
+        // No module, no family: nothing of DRBD is up.
+        if self.module_version().is_none() {
+            return Ok(());
+        }
+        match Drbd::open(end) {
+            Ok(mut drbd) => drbd.down(resource, end),
+            Err(drbd_genl::Error::NoFamily) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     fn drbd_config(&self, drbdconf: &Path) -> Result<DrbdConf, drbdconf::Error> {

@@ -23,14 +23,6 @@ const HELD_OPEN_RETRY: Duration = Duration::from_secs(1);
 /// `SS_DEVICE_IN_USE` of `enum drbd_state_rv`: the device is open ("held open by someone").
 const SS_DEVICE_IN_USE: i32 = -12;
 
-/// True when a failed drbdadm/drbdsetup call was refused because the device is open: after
-/// an unmount, udev, blkid or an LVM scan often holds it for a moment.
-fn held_open(out: &child::Output) -> bool {
-    [&out.stderr, &out.stdout]
-        .iter()
-        .any(|t| t.contains(&format!("({SS_DEVICE_IN_USE})")) || t.contains("held open"))
-}
-
 /// How a helper program ended, for a message: `exit 10`, `killed by signal 9`.
 fn ended(out: &child::Output) -> String {
     use std::os::unix::process::ExitStatusExt;
@@ -313,40 +305,23 @@ impl<H: Host> Logic<H> {
         }
     }
 
-    /// `drbdadm down`, retried every second until the deadline while the device is held
-    /// open; any other failure is reported at once.
+    /// Take the resource down by its name over netlink (DRBD's `DOWN`: demote, disconnect,
+    /// detach, delete), whatever drbdconf says: stop needs the identity only. Retried every
+    /// second until the deadline while a device is held open (after an unmount, udev, blkid
+    /// or an LVM scan often holds it for a moment); any other refusal is reported at once.
     fn down(&self, ctx: &Context) -> Result<()> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let out = self
-                .host
-                .drbdadm(
-                    &self.cfg.settings.drbdconf,
-                    &["down", self.res()],
-                    &[],
-                    end(ctx),
-                )
-                .or_status(Status::ErrInstalled, || "drbdadm down")?;
-            if out.success() {
-                return Ok(());
-            }
-            let failed = || {
-                Error::generic(format!(
-                    "drbdadm down {} failed ({}): {}",
-                    self.res(),
-                    ended(&out),
-                    out.message()
-                ))
+            let err = match self.host.down(self.res(), end(ctx)) {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
             };
-            if !held_open(&out) {
+            let failed = || Error::generic(format!("cannot take {} down: {err}", self.res()));
+            if err.refusal_code() != Some(SS_DEVICE_IN_USE) {
                 return Err(failed());
             }
-            log::warn!(
-                "down attempt {attempt} of {}: {}",
-                self.res(),
-                out.message()
-            );
+            log::warn!("down attempt {attempt} of {}: {err}", self.res());
             if ctx.deadline.remaining() <= HELD_OPEN_RETRY {
                 return Err(failed());
             }
@@ -541,7 +516,7 @@ impl<H: Host> Logic<H> {
                 .is_none()
             {
                 return Err(Error::generic(format!(
-                    "DRBD resource {} is still configured after drbdadm down",
+                    "DRBD resource {} is still up after the kernel took it down",
                     self.res()
                 )));
             }

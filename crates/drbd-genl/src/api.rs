@@ -32,6 +32,8 @@ pub mod cmd {
     pub const PRIMARY: u8 = 14;
     /// `DRBD_ADM_SECONDARY`.
     pub const SECONDARY: u8 = 15;
+    /// `DRBD_ADM_DOWN`: demote, disconnect, detach and delete the resource (8.4 and 9).
+    pub const DOWN: u8 = 27;
     /// `DRBD_ADM_GET_RESOURCES` (dump).
     pub const GET_RESOURCES: u8 = 30;
     /// `DRBD_ADM_GET_DEVICES` (dump).

@@ -248,6 +248,25 @@ pub fn role_request(
     )
 }
 
+/// `DOWN` (drbdsetup `down`, what `drbdadm down` runs): the kernel demotes every volume,
+/// disconnects, detaches and deletes the resource, or refuses (a device still open is
+/// `SS_DEVICE_IN_USE`). It needs the resource only (`DRBD_ADM_NEED_RESOURCE`): minor `~0`
+/// and the cfg-context naming it, the shape of a dump request without `NLM_F_DUMP`.
+pub fn down_request(family_id: u16, api_version: u32, seq: u32, resource: &str) -> Vec<u8> {
+    encode(
+        family_id,
+        seq,
+        NLM_F_REQUEST,
+        DrbdMsg {
+            cmd: api::cmd::DOWN,
+            version: version_byte(api_version),
+            minor: NO_MINOR,
+            flags_or_ret: 0,
+            attrs: vec![cfg_context(api_version, resource)],
+        },
+    )
+}
+
 fn version_byte(api_version: u32) -> u8 {
     u8::try_from(api_version).unwrap_or(u8::MAX)
 }

@@ -323,18 +323,22 @@ impl Drbd {
                 message::role_request(self.family_id, self.api, seq, primary, minor, resource);
             self.send(&req, op)?;
             let reply = self.answer(seq, end, op)?;
-            let code = reply.ret_code();
-            if !api::state_rv_ok(code) {
-                return Err(Error::Refused {
-                    op,
-                    resource: resource.to_owned(),
-                    code,
-                    text: refusal_text(code),
-                    info: reply.info_text(),
-                });
-            }
+            outcome(op, resource, &reply)?;
         }
         Ok(())
+    }
+
+    /// Take `resource` down (drbdsetup `down`): the kernel demotes every volume,
+    /// disconnects, detaches and deletes it. A resource the kernel does not know is down
+    /// already. A refusal carries the kernel's code and text (`SS_DEVICE_IN_USE` while a
+    /// device is open).
+    pub fn down(&mut self, resource: &str, end: Instant) -> Result<(), Error> {
+        let op = "down";
+        let seq = self.next_seq();
+        let req = message::down_request(self.family_id, self.api, seq, resource);
+        self.send(&req, op)?;
+        let reply = self.answer(seq, end, op)?;
+        down_outcome(resource, &reply)
     }
 
     /// The DRBD message answering `seq` (a `.doit` reply).
@@ -355,6 +359,30 @@ impl Drbd {
             }
         }
     }
+}
+
+/// What the kernel's answer to a role change says: done, or refused with its code, its
+/// drbdsetup wording and the kernel's own text.
+pub fn outcome(op: &'static str, resource: &str, reply: &DrbdMsg) -> Result<(), Error> {
+    let code = reply.ret_code();
+    if api::state_rv_ok(code) {
+        return Ok(());
+    }
+    Err(Error::Refused {
+        op,
+        resource: resource.to_owned(),
+        code,
+        text: refusal_text(code),
+        info: reply.info_text(),
+    })
+}
+
+/// What the kernel's answer to `DOWN` says: a resource it does not know is down already.
+pub fn down_outcome(resource: &str, reply: &DrbdMsg) -> Result<(), Error> {
+    if reply.ret_code() == api::ERR_RES_NOT_KNOWN {
+        return Ok(());
+    }
+    outcome("down", resource, reply)
 }
 
 /// drbdsetup's wording for a state-change result or a configuration error code.

@@ -392,3 +392,79 @@ fn errors_read_as_administrators_know_them() {
         assert!(!e.to_string().contains("os error"), "{e}");
     }
 }
+
+#[test]
+fn down_request_84_bytes() {
+    let got = message::down_request(FAMILY, API_V84, 9, "r0");
+    #[rustfmt::skip]
+    let want: [u8; 40] = [
+        // nlmsghdr: len 40, family 0x1d, NLM_F_REQUEST (a .doit: no NLM_F_DUMP), seq 9
+        0x28, 0, 0, 0,  0x1d, 0,  0x01, 0,  9, 0, 0, 0,  0, 0, 0, 0,
+        // DRBD_ADM_DOWN (27), version 1
+        27, 1, 0, 0,
+        // minor ~0: the resource is named in the cfg-context (DRBD_ADM_NEED_RESOURCE)
+        0xff, 0xff, 0xff, 0xff,  0, 0, 0, 0,
+        0x0c, 0, 0x02, 0x80,
+        0x07, 0, 0x02, 0x40,  b'r', b'0', 0, 0,
+    ];
+    assert_eq!(got, want);
+    // The lab-proven GET_STATUS dump request is the same message with another command and
+    // NLM_F_DUMP: only those bytes differ.
+    let dump = message::dump_request(FAMILY, API_V84, 9, cmd::GET_STATUS, "r0");
+    let differ: Vec<usize> = (0..40).filter(|i| got[*i] != dump[*i]).collect();
+    assert_eq!(differ, [7, 16], "flags' high byte and the command");
+    let v9 = message::down_request(FAMILY, API_V9, 9, "r0");
+    assert_eq!(
+        (v9[16], v9[17], v9[35]),
+        (27, 2, 0x00),
+        "9: no mandatory flag"
+    );
+}
+
+/// A DOWN reply (`drbd_adm_finish`): the header's ret_code, the reason in CFG_REPLY.
+fn down_reply(code: i32, info: Option<&str>) -> DrbdMsg {
+    let mut attrs = vec![message::cfg_context(API_V84, "r0")];
+    if let Some(text) = info {
+        attrs.push(Attr::nested(
+            tla::CFG_REPLY,
+            &[Attr::string(api::cfg_reply::INFO_TEXT, text)],
+        ));
+    }
+    let bytes = encode(
+        FAMILY,
+        9,
+        0,
+        DrbdMsg {
+            cmd: cmd::DOWN,
+            version: 1,
+            minor: NO_MINOR,
+            flags_or_ret: code,
+            attrs,
+        },
+    );
+    match parse_replies(&bytes).unwrap().remove(0) {
+        Reply::Drbd { msg, .. } => msg,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn down_is_done_refused_held_open_or_already_down() {
+    use crate::socket::{Error, down_outcome};
+    assert!(down_outcome("r0", &down_reply(api::NO_ERROR, None)).is_ok());
+    assert!(
+        down_outcome(
+            "r0",
+            &down_reply(api::ERR_RES_NOT_KNOWN, Some("unknown resource"))
+        )
+        .is_ok(),
+        "a resource the kernel does not know is down"
+    );
+    let e = down_outcome("r0", &down_reply(-12, Some("failed to demote"))).unwrap_err();
+    assert!(matches!(e, Error::Refused { code: -12, .. }), "{e:?}");
+    assert_eq!(e.refusal_code(), Some(-12));
+    assert_eq!(
+        e.to_string(),
+        "down r0: refused by the kernel (-12: device is held open by someone; failed to demote)"
+    );
+}

@@ -164,7 +164,7 @@ fn a_status_that_cannot_be_read_is_an_error_never_stopped() {
             "{action}: {e}"
         );
         assert_eq!(host.roles(), [Role::Primary], "{action}");
-        assert_eq!(host.count("drbdadm down"), 0, "{action}");
+        assert_eq!(host.count("down"), 0, "{action}");
     }
 }
 
@@ -402,7 +402,7 @@ fn stop_retries_a_held_open_demote_and_down_until_the_deadline() {
     l.host.down_held_open.set(1);
     assert_eq!(l.stop(&c).unwrap(), Status::Success);
     assert_eq!(l.host.count("secondary r0 [1]"), 2);
-    assert_eq!(l.host.count("drbdadm down r0"), 2);
+    assert_eq!(l.host.count("down r0"), 2);
     assert!(l.host.state.borrow().is_none(), "down at last");
     // Held open for longer than the deadline: retried all along, then a failed stop that
     // says why (never 0 while the device is still up).
@@ -413,7 +413,7 @@ fn stop_retries_a_held_open_demote_and_down_until_the_deadline() {
     let e = l.stop(&c).unwrap_err();
     assert_eq!(e.status(), Status::ErrGeneric);
     assert!(e.reason().contains("held open"), "{e}");
-    assert_retried_for_the_budget(l.host.count("drbdadm down"), t.elapsed(), "down");
+    assert_retried_for_the_budget(l.host.count("down"), t.elapsed(), "down");
     assert!(
         l.host.state.borrow().is_some(),
         "still up: not reported stopped"
@@ -428,11 +428,11 @@ fn stop_demotes_downs_and_removes_the_score_and_twice_is_once() {
     assert_eq!(l.stop(&c).unwrap(), Status::Success);
     assert_eq!(
         l.host.calls(),
-        ["secondary r0 [1]", "drbdadm down r0", "score test delete"]
+        ["secondary r0 [1]", "down r0", "score test delete"]
     );
     // Stopping a stopped resource is 0.
     assert_eq!(l.stop(&c).unwrap(), Status::Success);
-    assert_eq!(l.host.count("drbdadm down"), 1);
+    assert_eq!(l.host.count("down"), 1);
 }
 
 #[test]
@@ -633,11 +633,10 @@ fn messages_name_the_program_and_the_problem_without_rust_internals() {
     let l = logic(primary_up(), &dir, &c);
     l.host.down_held_open.set(50);
     let e = l.stop(&c).unwrap_err();
-    assert!(
-        e.reason().starts_with(
-            "drbdadm down r0 failed (exit 11): r0: State change failed: (-12) Device is held open"
-        ),
-        "{e}"
+    assert_eq!(
+        e.reason(),
+        "cannot take r0 down: down r0: refused by the kernel (-12: device is held open by \
+         someone; failed to demote)"
     );
     for reason in [e.reason()] {
         for internal in ["os error", "Some(", "Set(", "Err(", "Ok("] {
@@ -775,5 +774,27 @@ fn validate_all_reads_the_configuration_as_start_does() {
         assert_eq!(e.status(), Status::ErrInstalled, "{e}");
         assert!(e.reason().starts_with(reason), "{e}");
         assert!(host.calls().is_empty(), "validate-all forks nothing");
+    }
+}
+
+/// The resource's name is its identity: stop brings it down whatever the settings or this
+/// node's DRBD configuration say (a drbdconf with a typo, or one that no longer defines the
+/// resource), never 0 while it is up.
+#[test]
+fn stop_brings_the_resource_down_whatever_the_configuration_says() {
+    let dir = TempDir::new("stop-conf");
+    let without_r0 = || {
+        let f = primary_up();
+        f.files.borrow_mut().0.retain(|p, _| !p.ends_with("r0.res"));
+        f
+    };
+    for (params, host) in [
+        (&[("drbdconf", "etc/drbd.conf")][..], primary_up()),
+        (&[("drbdconf", "/etc/drbd-old.conf")][..], primary_up()),
+        (&[][..], without_r0()),
+    ] {
+        let (r, host) = act(host, &dir, &ctx(Action::Stop, params, &[]));
+        assert_eq!(r, Ok(Status::Success), "{params:?}");
+        assert!(host.state.borrow().is_none(), "{params:?}: still up");
     }
 }

@@ -26,7 +26,7 @@ pub struct Fake {
     /// One minor refusing role changes: (minor, refusal code, how many times). The minors
     /// before it in a call are changed, as DRBD 8.4 changes them one by one.
     pub refuse_minor: Cell<Option<(u32, i32, usize)>>,
-    /// How many `drbdadm down` calls fail with "held open" before one succeeds.
+    /// How many `down` requests are refused as held open before one succeeds.
     pub down_held_open: Cell<usize>,
     /// The DRBD configuration files.
     pub files: RefCell<MemFiles>,
@@ -131,11 +131,6 @@ fn output(code: i32, stdout: &str, stderr: &str) -> child::Output {
     }
 }
 
-/// What drbdsetup prints (exit 11) when the device is open.
-const HELD_OPEN: &str = "r0: State change failed: (-12) Device is held open by someone\n\
-                         additional info from kernel:\n\
-                         /dev/drbd1 opened by blkid (pid 4242) at 2026-11-26 10:00:00\n";
-
 impl Host for Fake {
     fn module_version(&self) -> Option<String> {
         self.module.borrow().clone()
@@ -215,13 +210,30 @@ impl Host for Fake {
         }
     }
 
+    fn down(&self, resource: &str, _end: Instant) -> Result<(), drbd_genl::Error> {
+        self.record(format!("down {resource}"));
+        let held = self.down_held_open.get();
+        if held > 0 {
+            self.down_held_open.set(held - 1);
+            return Err(drbd_genl::Error::Refused {
+                op: "down",
+                resource: resource.into(),
+                code: -12,
+                text: drbd_genl::socket::refusal_text(-12),
+                info: Some("failed to demote".into()),
+            });
+        }
+        *self.state.borrow_mut() = None;
+        Ok(())
+    }
+
     fn drbd_config(&self, drbdconf: &Path) -> Result<DrbdConf, drbdconf::Error> {
         DrbdConf::load(drbdconf, &*self.files.borrow())
     }
 
     fn drbdadm(
         &self,
-        _drbdconf: &Path,
+        drbdconf: &Path,
         args: &[&str],
         _env: &[(&str, &str)],
         _end: Instant,
@@ -234,17 +246,22 @@ impl Host for Fake {
             });
         }
         match args.first().copied() {
+            // drbdadm refuses a resource its configuration does not define.
+            Some(_)
+                if self
+                    .drbd_config(drbdconf)
+                    .ok()
+                    .and_then(|c| c.resource("r0").map(drop))
+                    .is_none() =>
+            {
+                Ok(output(
+                    10,
+                    "",
+                    "'r0' not defined in your config (for this host).\n",
+                ))
+            }
             Some("up") => {
                 *self.state.borrow_mut() = Some(fresh());
-                Ok(output(0, "", ""))
-            }
-            Some("down") => {
-                let held = self.down_held_open.get();
-                if held > 0 {
-                    self.down_held_open.set(held - 1);
-                    return Ok(output(11, "", HELD_OPEN));
-                }
-                *self.state.borrow_mut() = None;
                 Ok(output(0, "", ""))
             }
             _ => Ok(output(0, "", "")),
