@@ -103,8 +103,16 @@ const PROTOCOLS: &[(&str, u8)] = &[
     ("eigrp", 192),
 ];
 
-/// The `arp_sender` values IPaddr2 knows; all are served by the native sender.
-const SENDERS: &[&str] = &["send_arp", "ipoibarping", "iputils_arping", "libnet_arping"];
+/// The `arp_sender` values IPaddr2 knows for Ethernet; the native sender serves them all.
+/// IPaddr2's fourth, `ipoibarping` (IP over InfiniBand), is refused: see [`IPOIB_REFUSED`].
+const SENDERS: &[&str] = &["send_arp", "iputils_arping", "libnet_arping"];
+
+/// Why IP-over-InfiniBand is refused, for `arp_sender=ipoibarping` and for an IPoIB
+/// interface found at start.
+pub const IPOIB_REFUSED: &str = "ipaddr2 announces addresses on Ethernet only; IP over \
+     InfiniBand (20-byte hardware addresses) is not implemented, and an address moved there \
+     unannounced stays unreachable until every peer's neighbour entry expires: use \
+     ocf:heartbeat:IPaddr2 with arp_sender=ipoibarping";
 
 fn out_of_scope(name: &str, value: &str) -> Error {
     Error::bad_param(
@@ -359,6 +367,9 @@ impl ocf::Settings<Identity> for Settings {
             Some(_) => p.bool("arp_bg")?,
         };
         if let Some(sender) = p.string("arp_sender") {
+            if sender.trim() == "ipoibarping" {
+                return Err(Error::bad_param("arp_sender", &sender, IPOIB_REFUSED));
+            }
             if !SENDERS.contains(&sender.trim()) {
                 return Err(Error::bad_param(
                     "arp_sender",

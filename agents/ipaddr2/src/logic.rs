@@ -416,7 +416,7 @@ impl<H: Host> Logic<H> {
     /// validate-all: the configuration can be put in place here (an interface for it).
     pub fn validate(&self, ctx: &Context) -> Result<()> {
         self.usable(ctx)?;
-        self.target().map(drop)
+        check_announceable(&self.target()?.link)
     }
 
     pub fn start(&self, ctx: &Context) -> Result<Status> {
@@ -447,6 +447,7 @@ impl<H: Host> Logic<H> {
         }
         let target = self.target()?;
         let link = &target.link;
+        check_announceable(link)?;
         let label = self.cfg.label(&link.name);
         let addrs = self
             .host
@@ -682,6 +683,29 @@ impl<H: Host> Logic<H> {
         }
         Ok(Status::Success)
     }
+}
+
+/// The interface can carry the announcements a moved address needs: Ethernet, or no ARP
+/// at all (lo, NOARP tunnels: nothing to announce there). Other hardware that uses ARP,
+/// IP over InfiniBand first of all, is refused with 5: this node's interface cannot be
+/// served (the resource may run on a node with Ethernet), rather than a start that says
+/// 0 and announces nothing.
+fn check_announceable(link: &Link) -> Result<()> {
+    if link.loopback || link.noarp || link.hw_type == netlink_addr::ARPHRD_ETHER {
+        return Ok(());
+    }
+    Err(Error::installed(match link.hw_type {
+        netlink_addr::ARPHRD_INFINIBAND => format!(
+            "{} is an IP-over-InfiniBand interface: {}",
+            link.name,
+            config::IPOIB_REFUSED
+        ),
+        other => format!(
+            "{} is not an Ethernet interface (hardware type {other}) but uses ARP: \
+             ipaddr2 announces addresses on Ethernet only",
+            link.name
+        ),
+    }))
 }
 
 #[cfg(test)]

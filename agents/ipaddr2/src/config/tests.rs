@@ -244,3 +244,26 @@ fn a_bad_setting_fails_start_but_not_probe_monitor_or_stop() {
         }
     }
 }
+
+/// Issue 13: arp_sender=ipoibarping was accepted and nothing was announced on IPoIB. The
+/// agent sends Ethernet announcements only, so the IPoIB sender is refused where refusals
+/// belong (validate-all and start: 6, naming it); probe, monitor and stop run on the
+/// identity as the bad-configuration rule says.
+#[test]
+fn ipoibarping_is_refused_with_the_reason() {
+    let params = [("ip", "10.0.0.10"), ("arp_sender", "ipoibarping")];
+    let e = config(&params).unwrap_err();
+    assert_eq!(e.status(), Status::ErrConfigured);
+    assert_eq!(e.param(), Some("arp_sender"));
+    assert!(e.reason().contains("InfiniBand"), "{e}");
+    for action in [Action::Monitor, Action::Stop] {
+        let ctx = testing::context::<IpAddr2>(action, &params, &[]);
+        assert!(
+            matches!(testing::resolve::<IpAddr2>(&ctx), Resolution::Run(..)),
+            "{action} runs on the identity"
+        );
+    }
+    for sender in ["send_arp", "iputils_arping", "libnet_arping"] {
+        assert!(config(&[("ip", "10.0.0.10"), ("arp_sender", sender)]).is_ok());
+    }
+}

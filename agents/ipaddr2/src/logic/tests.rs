@@ -749,3 +749,58 @@ fn nic_lo_with_lvs_support_lives_on_lo_and_stop_removes_it() {
         );
     }
 }
+
+const IB0: u32 = 4;
+
+/// A host with ib0, an IP-over-InfiniBand interface (10.0.0.1/24, 20-byte hardware address).
+fn with_ipoib() -> Fake {
+    let mut host = Fake::new();
+    let mut ib0 = link(IB0, "ib0");
+    ib0.hw_type = netlink_addr::ARPHRD_INFINIBAND;
+    ib0.mac = Some(vec![
+        0x80, 0, 2, 8, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 2, 0xc9, 3, 0, 1, 2, 3,
+    ]);
+    host.links.borrow_mut().push(ib0);
+    host.routes.push(route("10.0.0.0", 24, IB0, 0));
+    host.addrs.borrow_mut().push(addr(IB0, "10.0.0.1", 24));
+    host
+}
+
+/// Issue 13: on IPoIB the address was added and nothing was announced (logged at info),
+/// while start said 0. ipaddr2 sends Ethernet announcements only (IPoIB's 20-byte
+/// addresses and ARPHRD_INFINIBAND frames are not implemented, and no IB hardware here
+/// could prove them), so start and validate-all refuse an interface it cannot announce on,
+/// with 5: this node's interface, not a configuration wrong everywhere. An address already
+/// there is still seen by monitor and removed by stop.
+#[test]
+fn an_interface_without_ethernet_announcements_is_refused_at_start() {
+    for params in [
+        &[("ip", "10.0.0.10")][..],
+        &[("ip", "10.0.0.10"), ("nic", "ib0"), ("cidr_netmask", "24")][..],
+    ] {
+        let (l, c) = logic(Action::Start, params, with_ipoib());
+        let e = l.start(&c).unwrap_err();
+        assert_eq!(e.status(), Status::ErrInstalled, "{params:?}: {e}");
+        assert!(
+            e.reason().contains("ib0") && e.reason().contains("InfiniBand"),
+            "{e}"
+        );
+        assert!(l.host.where_is("10.0.0.10").is_empty(), "nothing added");
+        assert!(l.host.sent.borrow().is_empty());
+        let v = ctx(Action::ValidateAll, params, false);
+        assert_eq!(l.validate(&v).unwrap_err().status(), Status::ErrInstalled);
+    }
+    let host = with_ipoib();
+    host.addrs.borrow_mut().push(addr(IB0, "10.0.0.10", 24));
+    let params = [("ip", "10.0.0.10")];
+    let (l, _) = logic(Action::Monitor, &params, host);
+    assert_eq!(
+        l.monitor(&ctx(Action::Monitor, &params, true)),
+        Ok(Status::Success)
+    );
+    assert_eq!(
+        l.stop(&ctx(Action::Stop, &params, false)),
+        Ok(Status::Success)
+    );
+    assert!(l.host.where_is("10.0.0.10").is_empty());
+}
