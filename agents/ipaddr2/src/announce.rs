@@ -183,7 +183,7 @@ enum Untracked {
     StateDir(#[from] procs::Error),
     #[error("the announcer (pid {0}) exited at once")]
     Exited(u32),
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}: {}", crate::host::io_text(source))]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -395,9 +395,14 @@ pub fn background_main(args: &[String]) -> ocf::Result<ocf::Status> {
         let _ = std::fs::remove_file(&pid_path);
     }
     result.map(|_| ocf::Status::Success).map_err(|e| {
+        let name = nix::net::if_::if_indextoname(a.ifindex).map_or_else(
+            |_| format!("interface {}", a.ifindex),
+            |n| n.to_string_lossy().into_owned(),
+        );
         ocf::Error::generic(format!(
-            "announcing {} on interface {}: {e}",
-            a.ip, a.ifindex
+            "announcing {} on {name}: {}",
+            a.ip,
+            crate::host::io_text(&e)
         ))
     })
 }

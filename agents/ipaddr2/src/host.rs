@@ -6,7 +6,7 @@
 
 use crate::announce::{self, Announced, Announcement, BackgroundError};
 use netlink_addr::{AddRequest, Addr, Family, Link, Netlink, Route};
-use ocf::{Error, Result, ResultExt, Status};
+use ocf::{Error, Result};
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -212,18 +212,25 @@ impl Host for System {
 /// OCF_ERR_INSTALLED.
 pub fn enter_namespace(name: &str) -> Result<()> {
     let path = format!("/run/netns/{name}");
-    let file = std::fs::File::open(&path).or_status(Status::ErrInstalled, || {
-        format!("network_namespace={name}: cannot open {path}")
+    let file = std::fs::File::open(&path).map_err(|e| {
+        Error::installed(format!(
+            "network_namespace={name}: cannot open {path}: {}",
+            io_text(&e)
+        ))
     })?;
     nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
-        .or_status(Status::ErrPerm, || {
-            format!("entering network namespace {name}")
-        })?;
+        .map_err(|e| Error::perm(format!("entering network namespace {name}: {}", e.desc())))?;
     log::debug!("entered network namespace {name}");
     Ok(())
 }
 
-/// A netlink failure as an action's error: the operation and the kernel's reason.
-pub fn failed(e: &netlink_addr::Error) -> Error {
-    Error::generic(e.to_string())
+/// A netlink failure as an action's error (1): `what` was being done, in the words of the
+/// action (interfaces by name), then the kernel's reason as `ip` words it.
+pub fn because(what: impl std::fmt::Display) -> impl FnOnce(netlink_addr::Error) -> Error {
+    move |e| Error::generic(format!("{what}: {}", e.cause()))
+}
+
+/// An I/O failure (a packet socket, the announcer) in words: the C library's for an errno.
+pub fn io_text(e: &std::io::Error) -> String {
+    netlink_addr::io_text(e)
 }

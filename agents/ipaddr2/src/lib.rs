@@ -29,7 +29,7 @@ use config::{Config, Identity, Settings};
 use host::{Host, System};
 use logic::{LOOPBACK_INDEX, Logic};
 use netlink_addr::Family;
-use ocf::{Context, Env, Params, Presence, Result, ResultExt, Status};
+use ocf::{Context, Env, Params, Presence, Result, Status};
 use std::net::IpAddr;
 
 /// The agent: its policy over the real host.
@@ -72,7 +72,7 @@ impl ocf::Agent for IpAddr2 {
         let host = System::new(ctx.deadline, std::path::PathBuf::new());
         let addrs = host
             .addresses(Family::of(ip), None)
-            .or_generic(|| "reading addresses")?;
+            .map_err(host::because("reading addresses"))?;
         Ok(
             match addrs
                 .iter()

@@ -5,9 +5,9 @@
 use crate::announce::{Announced, Announcement, BackgroundError};
 use crate::config::{self, Config};
 use crate::findif;
-use crate::host::{Host, failed};
+use crate::host::{Host, because, io_text};
 use netlink_addr::{AddRequest, Addr, Family, Link};
-use ocf::{Context, Error, Result, ResultExt, Status};
+use ocf::{Context, Error, Result, Status};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -125,7 +125,7 @@ impl<H: Host> Logic<H> {
                 if e.is_not_found() {
                     Error::installed(format!("nic={nic}: no such interface"))
                 } else {
-                    failed(&e)
+                    because(format!("looking up nic={nic}"))(e)
                 }
             })?),
             None => None,
@@ -133,7 +133,7 @@ impl<H: Host> Logic<H> {
         let routes = self
             .host
             .routes(self.family())
-            .or_generic(|| "reading the routing table")?;
+            .map_err(because("reading the routing table"))?;
         let nic_index = nic_link.as_ref().map(|l| l.index);
         let prefix = self.cfg.settings.prefix;
         let choice = findif::find(
@@ -174,7 +174,7 @@ impl<H: Host> Logic<H> {
             None => self
                 .host
                 .link_by_index(choice.index)
-                .or_generic(|| "looking up the chosen interface")?,
+                .map_err(because(format!("looking up interface {}", choice.index)))?,
         };
         if link.loopback && !self.belongs_on_lo() {
             // A main-table route through lo: monitor, which reads no routes, would never
@@ -237,8 +237,13 @@ impl<H: Host> Logic<H> {
         match self
             .host
             .probe_for_conflict(link, a.mac, ip, ctx.deadline.end())
-            .or_generic(|| format!("probing for {ip} on {}", link.name))?
-        {
+            .map_err(|e| {
+                Error::generic(format!(
+                    "probing for {ip} on {}: {}",
+                    link.name,
+                    io_text(&e)
+                ))
+            })? {
             Some(other) => Err(Error::generic(format!(
                 "IPv4 address collision: {ip} is in use by {} on {} (run_arping)",
                 arp_announce::format_mac(&other),
@@ -310,7 +315,11 @@ impl<H: Host> Logic<H> {
             let addrs = match self.host.addresses(Family::V6, Some(index)) {
                 Ok(a) => a,
                 Err(e) => {
-                    failure = Some(e.to_string());
+                    failure = Some(format!(
+                        "reading addresses of {}: {}",
+                        target.link.name,
+                        e.cause()
+                    ));
                     return Some(false);
                 }
             };
@@ -356,12 +365,16 @@ impl<H: Host> Logic<H> {
                 .host
                 .announce_in_background(&a, count - 1, interval, ctx.deadline.end())
                 .map_err(|e| match e {
-                    BackgroundError::Send(e) => {
-                        Error::generic(format!("announcing {} on {}: {e}", self.ip(), link.name))
-                    }
+                    BackgroundError::Send(e) => Error::generic(format!(
+                        "announcing {} on {}: {}",
+                        self.ip(),
+                        link.name,
+                        io_text(&e)
+                    )),
                     BackgroundError::Spawn(e) => Error::generic(format!(
-                        "starting the background announcer ({}): {e}",
-                        self.host.announcer_pid_file().display()
+                        "starting the background announcer ({}): {}",
+                        self.host.announcer_pid_file().display(),
+                        io_text(&e)
                     )),
                 })?;
             match announced {
@@ -378,7 +391,14 @@ impl<H: Host> Logic<H> {
         } else {
             self.host
                 .announce(&a, count, interval, ctx.deadline.end())
-                .or_generic(|| format!("announcing {} on {}", self.ip(), link.name))?
+                .map_err(|e| {
+                    Error::generic(format!(
+                        "announcing {} on {}: {}",
+                        self.ip(),
+                        link.name,
+                        io_text(&e)
+                    ))
+                })?
         };
         if !background && sent < count {
             log::warn!("sent {sent} of {count} announcements before the deadline");
@@ -407,7 +427,14 @@ impl<H: Host> Logic<H> {
                     self.link_name(a.index)
                 ),
                 Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(failed(&e)),
+                Err(e) => {
+                    return Err(because(format!(
+                        "removing {}/{} from {}",
+                        a.ip,
+                        a.prefix_len,
+                        self.link_name(a.index)
+                    ))(e));
+                }
             }
         }
         Ok(())
@@ -434,14 +461,19 @@ impl<H: Host> Logic<H> {
             for a in self
                 .host
                 .addresses(fam, Some(LOOPBACK_INDEX))
-                .or_generic(|| "reading addresses of lo")?
+                .map_err(because("reading addresses of lo"))?
                 .iter()
                 .filter(|a| a.ip == self.ip())
             {
                 match self.host.delete_address(LOOPBACK_INDEX, a.ip, a.prefix_len) {
                     Ok(()) => log::info!("removed {}/{} from lo (lvs_support)", a.ip, a.prefix_len),
                     Err(e) if e.is_not_found() => {}
-                    Err(e) => return Err(failed(&e)),
+                    Err(e) => {
+                        return Err(because(format!(
+                            "removing {}/{} from lo",
+                            a.ip, a.prefix_len
+                        ))(e));
+                    }
                 }
             }
         }
@@ -452,7 +484,7 @@ impl<H: Host> Logic<H> {
         let addrs = self
             .host
             .addresses(fam, None)
-            .or_generic(|| "reading addresses")?;
+            .map_err(because("reading addresses"))?;
         let mut present = false;
         for a in addrs
             .iter()
@@ -484,7 +516,10 @@ impl<H: Host> Logic<H> {
                 );
                 self.host
                     .delete_address(a.index, a.ip, a.prefix_len)
-                    .or_generic(|| "removing the misconfigured address")?;
+                    .map_err(because(format!(
+                        "removing {}/{} from {}",
+                        a.ip, a.prefix_len, link.name
+                    )))?;
             }
         }
         let check_link = self.cfg.settings.check_link_status;
@@ -496,7 +531,7 @@ impl<H: Host> Logic<H> {
             log::info!("setting {} up", link.name);
             self.host
                 .set_link_up(link.index)
-                .map_err(|e| Error::generic(format!("setting {} up: {}", link.name, e.cause())))?;
+                .map_err(because(format!("setting {} up", link.name)))?;
         }
         if check_link {
             self.wait_for_carrier(ctx, link, present)?;
@@ -528,7 +563,14 @@ impl<H: Host> Logic<H> {
             match self.host.add_address(&req) {
                 Ok(()) => {}
                 Err(e) if e.is_exists() => {}
-                Err(e) => return Err(failed(&e)),
+                Err(e) => {
+                    return Err(because(format!(
+                        "adding {}/{} to {}",
+                        self.ip(),
+                        target.prefix,
+                        link.name
+                    ))(e));
+                }
             }
             log::info!("added {}/{} to {}", self.ip(), target.prefix, link.name);
         }
@@ -550,7 +592,7 @@ impl<H: Host> Logic<H> {
         let addrs = self
             .host
             .addresses(self.family(), None)
-            .or_generic(|| "reading addresses")?;
+            .map_err(because("reading addresses"))?;
         self.delete_addresses(
             addrs
                 .iter()
@@ -559,7 +601,7 @@ impl<H: Host> Logic<H> {
         if self.cfg.settings.flush_routes {
             self.host
                 .flush_route_cache(self.family())
-                .or_generic(|| "flush_routes")?;
+                .map_err(because("flush_routes: flushing the route cache"))?;
         }
         if self.parks_on_lo() {
             let req = AddRequest {
@@ -575,7 +617,7 @@ impl<H: Host> Logic<H> {
             match self.host.add_address(&req) {
                 Ok(()) => log::info!("parked {}/32 on lo (lvs_support)", self.ip()),
                 Err(e) if e.is_exists() => {}
-                Err(e) => return Err(failed(&e)),
+                Err(e) => return Err(because(format!("parking {}/32 on lo", self.ip()))(e)),
             }
         }
         Ok(Status::Success)
@@ -596,14 +638,14 @@ impl<H: Host> Logic<H> {
                     log::info!("nic={nic} does not exist: {} is not running", self.ip());
                     return Ok(Status::NotRunning);
                 }
-                Err(e) => return Err(failed(&e)),
+                Err(e) => return Err(because(format!("looking up nic={nic}"))(e)),
             },
             None => None,
         };
         let addrs = self
             .host
             .addresses(self.family(), None)
-            .or_generic(|| "reading addresses")?;
+            .map_err(because("reading addresses"))?;
         let a = match self.find(
             &addrs,
             nic_link.as_ref().map(|l| l.index),
@@ -638,7 +680,7 @@ impl<H: Host> Logic<H> {
             (None, true) => Some(
                 self.host
                     .link_by_index(a.index)
-                    .or_generic(|| "reading the link")?,
+                    .map_err(because(format!("looking up interface {}", a.index)))?,
             ),
             (None, false) => None,
         };
@@ -663,10 +705,12 @@ impl<H: Host> Logic<H> {
                 && a.label.as_deref() != Some(label.as_str())
             {
                 return Err(Error::generic(format!(
-                    "{} on {} has label {:?}, expected {label}",
+                    "{} on {} {}, expected {label}",
                     self.ip(),
                     link.name,
-                    a.label.as_deref().unwrap_or("")
+                    a.label
+                        .as_deref()
+                        .map_or_else(|| "has no label".to_owned(), |l| format!("has label {l}"))
                 )));
             }
             if self.cfg.settings.arp_count_refresh > 0
@@ -678,7 +722,11 @@ impl<H: Host> Logic<H> {
                     ctx.deadline.end(),
                 )
             {
-                log::warn!("arp_count_refresh: {e}");
+                log::warn!(
+                    "arp_count_refresh: announcing on {}: {}",
+                    link.name,
+                    io_text(&e)
+                );
             }
         }
         Ok(Status::Success)

@@ -161,7 +161,14 @@ fn ipv4_start_monitor_stop_and_gratuitous_arp() {
         ETH_P_ARP,
         Duration::from_millis(1200),
     );
-    lab.run("start", &p).assert_status(Status::Success);
+    let started = lab.run("start", &p);
+    started.assert_status(Status::Success);
+    // Issue 16: start and stop name the interface.
+    assert!(
+        started.stderr().contains("added 192.0.2.10/24 to v0"),
+        "{}",
+        started.stderr()
+    );
     assert!(
         listed(&lab.ip_json(), ip, 24, Some("v0")),
         "{}",
@@ -198,7 +205,13 @@ fn ipv4_start_monitor_stop_and_gratuitous_arp() {
     let times: Vec<Instant> = frames.iter().map(|(t, _)| *t).collect();
     assert_spacing(&times, Duration::from_millis(120));
 
-    lab.run("stop", &p).assert_status(Status::Success);
+    let stopped = lab.run("stop", &p);
+    stopped.assert_status(Status::Success);
+    assert!(
+        stopped.stderr().contains("removed 192.0.2.10/24 from v0"),
+        "{}",
+        stopped.stderr()
+    );
     assert!(!lab.ip_json().contains(ip));
     assert!(dump(lab.ns.name(), ip).is_empty());
     lab.run("stop", &p).assert_status(Status::Success);
@@ -524,7 +537,11 @@ fn misconfigured_probe_is_7_and_start_is_6() {
         .action("start")
         .param("ip", "192.0.2.15")
         .param("network_namespace", "oa-no-such-ns");
-    missing_ns.clone().run().assert_status(Status::ErrInstalled);
+    let r = missing_ns.clone().run();
+    r.assert_status(Status::ErrInstalled)
+        .assert_reason_contains("cannot open /run/netns/oa-no-such-ns: No such file or directory");
+    // Issue 16: words for the administrator, not Rust's "(os error 2)".
+    assert!(!r.stderr().contains("os error"), "{}", r.stderr());
     missing_ns
         .action("monitor")
         .run()

@@ -6,7 +6,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The socket itself failed (open, send, receive, timeout).
-    #[error("{op}: {}", io_text(source))]
+    #[error("{op}: {}", socket_text(source))]
     Io {
         op: String,
         #[source]
@@ -30,15 +30,21 @@ pub fn errno_text(errno: i32) -> &'static str {
     nix::errno::Errno::from_raw(errno).desc()
 }
 
-/// An I/O error's text for an administrator: a receive timeout says so, an OS error is
-/// worded by [`errno_text`], anything else by its own message.
+/// An I/O error's text for an administrator: an OS error worded by [`errno_text`],
+/// anything else by its own message.
 pub fn io_text(e: &std::io::Error) -> String {
-    match (e.kind(), e.raw_os_error()) {
-        (std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut, _) => {
+    e.raw_os_error()
+        .map_or_else(|| e.to_string(), |errno| errno_text(errno).to_owned())
+}
+
+/// The netlink socket's failure: its receive timeout says so (not "Resource temporarily
+/// unavailable").
+fn socket_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
             "no answer from the kernel in time".to_owned()
         }
-        (_, Some(errno)) => errno_text(errno).to_owned(),
-        (_, None) => e.to_string(),
+        _ => io_text(e),
     }
 }
 
@@ -63,7 +69,7 @@ impl Error {
     /// own words (an interface by its name rather than its index).
     pub fn cause(&self) -> String {
         match self {
-            Error::Io { source, .. } => io_text(source),
+            Error::Io { source, .. } => socket_text(source),
             Error::Decode { detail, .. } => format!("cannot decode the kernel's reply: {detail}"),
             Error::Kernel { errno, ext_ack, .. } => kernel_text(*errno, ext_ack.as_deref()),
         }

@@ -60,7 +60,7 @@ use std::path::PathBuf;
 /// Why a process fact could not be read or an operation on a process or file failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {}", io_text(source))]
     ReadFile {
         path: PathBuf,
         source: std::io::Error,
@@ -71,34 +71,71 @@ pub enum Error {
     PidFileGarbage { path: PathBuf },
     #[error("state directory {path} is unsafe: {why}")]
     UnsafeStateDir { path: PathBuf, why: String },
-    #[error("{path}: {source}")]
+    #[error("{path}: {}", io_text(source))]
     StateFile {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {}", io_text(source))]
     Proc {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("cannot parse {path}")]
     ProcFormat { path: PathBuf },
-    #[error("sending {signal} to pid {pid}: {source}")]
+    #[error("sending {signal} to pid {pid}: {}", source.desc())]
     Signal {
         pid: i32,
         signal: Signal,
         source: nix::Error,
     },
-    #[error("cannot start {program}: {source}")]
+    #[error("cannot start {program}: {}", io_text(source))]
     Spawn {
         program: String,
         source: std::io::Error,
     },
-    #[error("waiting for {program}: {source}")]
+    #[error("waiting for {program}: {}", io_text(source))]
     Wait {
         program: String,
         source: std::io::Error,
     },
+}
+
+/// An I/O error as an administrator reads it in a log line or exit reason: the C
+/// library's words for its errno, without Rust's " (os error N)".
+fn io_text(e: &std::io::Error) -> String {
+    e.raw_os_error().map_or_else(
+        || e.to_string(),
+        |errno| nix::errno::Errno::from_raw(errno).desc().to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod error_text_tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_without_rust_internals() {
+        let read = Error::ReadFile {
+            path: "/run/x.pid".into(),
+            source: std::io::Error::from_raw_os_error(13),
+        };
+        assert_eq!(read.to_string(), "reading /run/x.pid: Permission denied");
+        let signal = Error::Signal {
+            pid: 42,
+            signal: Signal::SIGTERM,
+            source: nix::Error::EPERM,
+        };
+        assert_eq!(
+            signal.to_string(),
+            "sending SIGTERM to pid 42: Operation not permitted"
+        );
+        let spawn = Error::Spawn {
+            program: "/usr/sbin/x".into(),
+            source: std::io::Error::from_raw_os_error(2),
+        };
+        assert!(!spawn.to_string().contains("os error"), "{spawn}");
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ struct Fake {
     /// Every link gains its carrier after this many more link lookups (a cable plugged in,
     /// autonegotiation done).
     carrier_after: Cell<Option<u32>>,
+    /// The kernel refuses every address change with this errno.
+    refuse: Cell<Option<i32>>,
 }
 
 fn link(index: u32, name: &str) -> Link {
@@ -116,6 +118,7 @@ impl Fake {
             flushed: Cell::new(false),
             dad_fails: false,
             carrier_after: Cell::new(None),
+            refuse: Cell::new(None),
         }
     }
 
@@ -212,6 +215,9 @@ impl Host for Fake {
     }
 
     fn add_address(&self, req: &AddRequest) -> netlink_addr::Result<()> {
+        if let Some(errno) = self.refuse.get() {
+            return Err(kernel_error("adding an address (RTM_NEWADDR)", errno));
+        }
         let mut addrs = self.addrs.borrow_mut();
         if addrs
             .iter()
@@ -230,6 +236,9 @@ impl Host for Fake {
     }
 
     fn delete_address(&self, index: u32, ip: IpAddr, prefix_len: u8) -> netlink_addr::Result<()> {
+        if let Some(errno) = self.refuse.get() {
+            return Err(kernel_error("deleting an address (RTM_DELADDR)", errno));
+        }
         let mut addrs = self.addrs.borrow_mut();
         let before = addrs.len();
         addrs.retain(|a| !(a.index == index && a.ip == ip && a.prefix_len == prefix_len));
@@ -803,4 +812,41 @@ fn an_interface_without_ethernet_announcements_is_refused_at_start() {
         Ok(Status::Success)
     );
     assert!(l.host.where_is("10.0.0.10").is_empty());
+}
+
+/// Issue 16: what an administrator reads names the interface (not "interface 3") and says
+/// the kernel's reason in words, without Rust's "(os error 1)" or Debug text.
+#[test]
+fn failures_name_the_interface_in_plain_words() {
+    let host = Fake::new();
+    host.refuse.set(Some(nix::libc::EPERM));
+    let (l, c) = logic(Action::Start, &[VIP], host);
+    let start = l.start(&c).unwrap_err();
+    assert_eq!(
+        start.reason(),
+        "adding 192.0.2.10/24 to eth0: Operation not permitted"
+    );
+    l.host.refuse.set(None);
+    l.host.addrs.borrow_mut().push(addr(ETH0, "192.0.2.10", 24));
+    l.host.refuse.set(Some(nix::libc::EPERM));
+    let stop = l.stop(&ctx(Action::Stop, &[VIP], false)).unwrap_err();
+    assert_eq!(
+        stop.reason(),
+        "removing 192.0.2.10/24 from eth0: Operation not permitted"
+    );
+    l.host.refuse.set(None); // the address is still there
+    let labelled = [VIP, ("iflabel", "vip")];
+    let (l, _) = logic(Action::Monitor, &labelled, l.host);
+    let label = l
+        .monitor(&ctx(Action::Monitor, &labelled, true))
+        .unwrap_err();
+    assert_eq!(
+        label.reason(),
+        "192.0.2.10 on eth0 has no label, expected eth0:vip"
+    );
+    for e in [start, stop, label] {
+        for internal in ["os error", "interface 2", "Some(", "\"", "RTM_"] {
+            assert!(!e.reason().contains(internal), "{internal}: {e}");
+        }
+    }
 }
