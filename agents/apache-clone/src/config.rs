@@ -6,8 +6,32 @@
 use http_probe::Url;
 use ocf::{Action, Context, Error, Params, Result};
 use regex_lite::{Regex, RegexBuilder};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+/// The configuration file when `configfile` is not set, as the shell agent detects the
+/// distribution's layout: SUSE's when it exists, else Debian's when it exists, else RHEL's.
+/// The metadata documents this list (it has no default of its own: a default there would
+/// name one distribution's path on every other).
+pub const CONFIGFILE_CANDIDATES: [&str; 3] = [
+    "/etc/apache2/httpd.conf",
+    "/etc/apache2/apache2.conf",
+    "/etc/httpd/conf/httpd.conf",
+];
+
+/// The layout's configuration file: the first of [`CONFIGFILE_CANDIDATES`] that `exists`,
+/// else the last (RHEL's, which then reports itself missing by name).
+pub fn detect_configfile(exists: impl Fn(&Path) -> bool) -> PathBuf {
+    let (last, first) = CONFIGFILE_CANDIDATES
+        .split_last()
+        .unwrap_or((&CONFIGFILE_CANDIDATES[0], &[]));
+    first
+        .iter()
+        .map(Path::new)
+        .find(|p| exists(p))
+        .unwrap_or(Path::new(last))
+        .to_owned()
+}
 
 /// Where httpd lives when `httpd` is not set, in the order the shell agent looks.
 const HTTPD_CANDIDATES: [&str; 5] = [
@@ -29,14 +53,17 @@ impl ocf::Identity for Identity {
     const PARAMS: &'static [&'static str] = &["configfile", "httpd"];
 
     fn parse(p: &Params, _ctx: &Context) -> Result<Identity> {
-        let configfile = p.required("configfile")?;
-        if !configfile.starts_with('/') {
-            return Err(Error::bad_param(
-                "configfile",
-                &configfile,
-                "must be an absolute path",
-            ));
-        }
+        let configfile = match p.string("configfile") {
+            Some(c) if !c.starts_with('/') => {
+                return Err(Error::bad_param(
+                    "configfile",
+                    &c,
+                    "must be an absolute path",
+                ));
+            }
+            Some(c) => PathBuf::from(c),
+            None => detect_configfile(Path::is_file),
+        };
         let httpd = match p.string("httpd") {
             Some(h) if !h.starts_with('/') => {
                 return Err(Error::bad_param("httpd", &h, "must be an absolute path"));
@@ -48,10 +75,7 @@ impl ocf::Identity for Identity {
                 .find(|p| procs::is_executable(p))
                 .unwrap_or_else(|| PathBuf::from(HTTPD_CANDIDATES[0])),
         };
-        Ok(Identity {
-            configfile: PathBuf::from(configfile),
-            httpd,
-        })
+        Ok(Identity { configfile, httpd })
     }
 }
 
@@ -196,6 +220,26 @@ impl Pattern {
         }
     }
 
+    /// The compiled expression, or None when a monitor finds it bad and the parameter has
+    /// no default to stand in (logged as the bad-configuration rule logs a bad setting).
+    pub fn regex_or_none(&self) -> Result<Option<&Regex>> {
+        if self.default.is_some() {
+            return self.regex().map(Some);
+        }
+        match self.regex() {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.param() == Some(self.name) => {
+                log::error!(
+                    "{}; monitor goes on as if it were not set (validate-all and start refuse \
+                     it)",
+                    e.reason()
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn regex(&self) -> Result<&Regex> {
         if let Some(r) = self.compiled.get() {
             return Ok(r);
@@ -247,3 +291,6 @@ pub fn matches_a_line(regex: &Regex, text: &str) -> bool {
     let lines = text.strip_suffix('\n').unwrap_or(text);
     !text.is_empty() && lines.split('\n').any(|line| regex.is_match(line))
 }
+
+#[cfg(test)]
+mod tests;

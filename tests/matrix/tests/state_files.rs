@@ -438,7 +438,9 @@ fn apache_removes_a_symlink_at_the_configured_pid_file() {
     });
     assert_eq!(start.code, 0, "start: {}", start.stderr);
     assert!(
-        start.stderr.contains("removing the symlink at PidFile"),
+        start
+            .stderr
+            .contains(&format!("removing {}", pid_file.display())),
         "{}",
         start.stderr
     );
@@ -448,6 +450,51 @@ fn apache_removes_a_symlink_at_the_configured_pid_file() {
     drop(stop_later);
     assert_eq!(stop.code, 0, "stop: {}", stop.stderr);
     assert!(wait_gone(httpd), "stop left httpd {httpd} running");
+}
+
+/// Issue 17: the administrator's PidFile in a directory a local user owns (www-data's in
+/// life, `nobody` here). Whatever the user puts at the name (a link to a root-owned file,
+/// planted here as a hard link, which the symlink check did not see), httpd running as
+/// root would truncate and write it. The agent gives httpd its own pid file instead and
+/// leaves the user's directory alone. Seen failing before the fix: the agent handed httpd
+/// the planted name (here httpd then refused the non-pid content, AH00058, and start
+/// failed; a planted file holding a number is overwritten).
+#[test]
+fn apache_never_hands_httpd_a_pid_file_in_a_users_directory() {
+    if !require_root("state_files") || !require_program("state_files", "apache2") {
+        return;
+    }
+    let www = Www::new("state-www4", 18084, "PidFile user-run/httpd.pid\n", 0o755);
+    let run_dir = www.dir.path("user-run");
+    std::fs::create_dir(&run_dir).unwrap();
+    std::os::unix::fs::chown(&run_dir, Some(65534), Some(65534)).unwrap();
+    let victim = www.dir.path("victim");
+    std::fs::write(&victim, VICTIM).unwrap();
+    std::fs::hard_link(&victim, run_dir.join("httpd.pid")).unwrap();
+    let run = |action: &str| www.run(action);
+    let start = run("start");
+    let stop_later = scopeguard(|| {
+        let _ = run("stop");
+    });
+    assert_eq!(start.code, 0, "start: {}", start.stderr);
+    assert!(
+        start.stderr.contains("is not in a safe directory"),
+        "{}",
+        start.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), VICTIM);
+    let httpd = httpd_pid(&www.rsctmp.join("apache2-matrix.pid"));
+    let monitor = run("monitor");
+    assert_eq!(monitor.code, 0, "monitor: {}", monitor.stderr);
+    let stop = run("stop");
+    drop(stop_later);
+    assert_eq!(stop.code, 0, "stop: {}", stop.stderr);
+    assert!(wait_gone(httpd), "stop left httpd {httpd} running");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), VICTIM);
+    assert!(
+        run_dir.join("httpd.pid").exists(),
+        "nothing is unlinked in the user's directory"
+    );
 }
 
 /// Runs `f` when dropped (also when an assertion fails first).

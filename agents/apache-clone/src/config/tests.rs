@@ -1,14 +1,13 @@
 //! Parameter checks without privileges or a server.
 
 use super::*;
-use ocf::Action;
+use crate::Agent;
 use ocf::testing::{assert_params_match_metadata, context};
-use std::path::{Path, PathBuf};
+use ocf::{Action, Status};
 
-fn agent(params: &[(&str, &str)]) -> Result<Agent> {
+fn settings(params: &[(&str, &str)]) -> Result<Settings> {
     let ctx = context::<Agent>(Action::ValidateAll, params, &[]);
-    let (identity, settings) = ocf::testing::parse::<Agent>(&ctx)?;
-    <Agent as ocf::Agent>::new(identity, settings, &ctx)
+    Ok(ocf::testing::parse::<Agent>(&ctx)?.1)
 }
 
 #[test]
@@ -47,78 +46,56 @@ fn bad_values_name_the_parameter_and_exit_6() {
         ("options", "-c 'PidFile /x"),
         ("use_ipv6", "perhaps"),
     ] {
-        let err = agent(&[(name, value)]).unwrap_err();
+        let err = settings(&[(name, value)]).unwrap_err();
         assert_eq!(err.status(), Status::ErrConfigured, "{name}={value}: {err}");
         assert!(err.reason().contains(name), "{name}: {err}");
     }
 }
 
 #[test]
-fn default_status_url_comes_from_the_configuration() {
-    let a = agent(&[]).unwrap();
-    let mut config = conf::Config {
-        listen: vec!["127.0.0.7:8081".into(), "90".into()],
-        status_location: Some("/st".into()),
-        ..conf::Config::default()
+fn empty_envfiles_reads_none() {
+    let envfiles = |params: &[(&str, &str)]| settings(params).unwrap().envfiles;
+    assert_eq!(envfiles(&[]), [PathBuf::from("/etc/apache2/envvars")]);
+    assert!(envfiles(&[("envfiles", "")]).is_empty());
+    assert_eq!(envfiles(&[("envfiles", "/a /b")]).len(), 2);
+}
+
+/// Issue 13: `configfile` unset meant Debian's path on every distribution. It is detected
+/// now as the shell agent detects it, and the metadata carries no default of its own.
+#[test]
+fn configfile_is_detected_per_distribution_layout() {
+    let layout = |present: &'static [&'static str]| {
+        detect_configfile(|p: &Path| present.iter().any(|f| Path::new(f) == p))
     };
     assert_eq!(
-        a.status_url(Some(&config)).to_string(),
-        "http://127.0.0.7:8081/st"
-    );
-    config.listen = vec!["8082".into()];
-    config.status_location = None;
-    assert_eq!(
-        a.status_url(Some(&config)).to_string(),
-        "http://localhost:8082/server-status"
+        layout(&["/etc/apache2/httpd.conf", "/etc/apache2/apache2.conf"]),
+        Path::new("/etc/apache2/httpd.conf"),
+        "SUSE"
     );
     assert_eq!(
-        a.status_url(None).to_string(),
-        "http://localhost/server-status"
+        layout(&["/etc/apache2/apache2.conf"]),
+        Path::new("/etc/apache2/apache2.conf"),
+        "Debian"
     );
-    let a = agent(&[("port", "9000"), ("use_ipv6", "yes")]).unwrap();
-    let url = a.localize(a.status_url(Some(&config)));
-    assert_eq!(url.to_string(), "http://[::1]:9000/server-status");
-    let a = agent(&[("statusurl", "http://127.0.0.3:1/x")]).unwrap();
     assert_eq!(
-        a.status_url(Some(&config)).to_string(),
-        "http://127.0.0.3:1/x"
+        layout(&["/etc/httpd/conf/httpd.conf"]),
+        Path::new("/etc/httpd/conf/httpd.conf"),
+        "RHEL"
     );
-}
-
-#[test]
-fn own_pid_file_is_per_instance() {
-    let a = Server::new(
-        "/c1".into(),
-        "/usr/sbin/apache2".into(),
-        vec![],
-        vec![],
-        Path::new("/run/ra"),
-        "web:1",
-    );
-    assert_eq!(a.own_pid_file(), Path::new("/run/ra/apache2-web_1.pid"));
-}
-
-#[test]
-fn empty_envfiles_reads_none() {
     assert_eq!(
-        agent(&[]).unwrap().server.envfiles(),
-        [PathBuf::from("/etc/apache2/envvars")]
+        layout(&[]),
+        Path::new("/etc/httpd/conf/httpd.conf"),
+        "nothing installed: RHEL's, reported missing by name"
     );
+    let meta = ocf::Metadata::parse(<Agent as ocf::Agent>::METADATA).unwrap();
+    let configfile = meta.param("configfile").unwrap();
     assert!(
-        agent(&[("envfiles", "")])
-            .unwrap()
-            .server
-            .envfiles()
-            .is_empty()
+        configfile.default.as_deref().is_none_or(str::is_empty),
+        "the XML names no distribution's path"
     );
-    assert_eq!(
-        agent(&[("envfiles", "/a /b")])
-            .unwrap()
-            .server
-            .envfiles()
-            .len(),
-        2
-    );
+    let ctx = context::<Agent>(Action::Stop, &[], &[]);
+    let (identity, _) = ocf::testing::parse::<Agent>(&ctx).unwrap();
+    assert_eq!(identity.configfile, detect_configfile(Path::is_file));
 }
 
 /// What `grep -Eiq PATTERN` answers under LC_ALL=C for `text`: 0 a match, 1 none, 2 refused.
@@ -227,9 +204,8 @@ fn testregex_matches_as_grep_does() {
 fn a_bad_testregex_found_by_a_monitor_falls_back_to_the_default() {
     let bad = [("testregex", "(unclosed")];
     let ctx = context::<Agent>(Action::Monitor, &bad, &[]);
-    let (identity, settings) = ocf::testing::parse::<Agent>(&ctx).unwrap();
-    let a = <Agent as ocf::Agent>::new(identity, settings, &ctx).unwrap();
-    let r = a.checks.testregex.regex().unwrap();
+    let (_, settings) = ocf::testing::parse::<Agent>(&ctx).unwrap();
+    let r = settings.checks.testregex.regex().unwrap();
     assert!(
         matches_a_line(r, "<p>x</p>\n</HTML >\n"),
         "the default </ *html *>"
