@@ -81,7 +81,7 @@ impl<H: Host> Logic<H> {
     fn installed(&self) -> Result<PathBuf> {
         self.host.find_program(self.daemon()).ok_or_else(|| {
             Error::installed(format!(
-                "daemon {} not found (or not executable) on PATH, /usr/sbin or /sbin; install \
+                "daemon={}: not found (or not executable) on PATH, /usr/sbin or /sbin; install \
                  dlm-controld",
                 ocf::error::printable(self.daemon())
             ))

@@ -214,7 +214,8 @@ pub fn enter_namespace(name: &str) -> Result<()> {
     let path = format!("/run/netns/{name}");
     let file = std::fs::File::open(&path).map_err(|e| {
         Error::installed(format!(
-            "network_namespace={name}: cannot open {path}: {}",
+            "network_namespace={}: cannot open {path}: {}",
+            ocf::error::printable(name),
             io_text(&e)
         ))
     })?;

@@ -123,7 +123,10 @@ impl<H: Host> Logic<H> {
         let nic_link = match &self.cfg.identity.nic {
             Some(nic) => Some(self.host.link_by_name(nic).map_err(|e| {
                 if e.is_not_found() {
-                    Error::installed(format!("nic={nic}: no such interface"))
+                    Error::installed(format!(
+                        "nic={}: no such interface",
+                        ocf::error::printable(nic)
+                    ))
                 } else {
                     because(format!("looking up nic={nic}"))(e)
                 }

@@ -121,11 +121,13 @@ impl Outcome {
             || self.stderr.contains("RUST_BACKTRACE")
     }
 
-    /// Mount lines that appeared during the run.
+    /// Mount lines that appeared during the run, less the namespace files other tests' `ip
+    /// netns add` mounts meanwhile (they propagate into every mount namespace).
     pub fn new_mounts(&self) -> Vec<&str> {
         self.mounts_after
             .lines()
             .filter(|l| !self.mounts_before.lines().any(|b| b == *l))
+            .filter(|l| !l.contains(" nsfs ") && !l.contains("/run/netns"))
             .collect()
     }
 }
@@ -137,6 +139,7 @@ pub struct Run {
     action: String,
     vars: BTreeMap<String, String>,
     netns: Option<String>,
+    mount_ns: Option<u32>,
     limit: Duration,
 }
 
@@ -160,6 +163,7 @@ impl Run {
             action: action.to_owned(),
             vars,
             netns: None,
+            mount_ns: None,
             limit: Duration::from_secs(30),
         }
     }
@@ -198,6 +202,14 @@ impl Run {
         self
     }
 
+    /// Run in the mount namespace of process `pid` (a [`MountNs`]), where mounts outlive the
+    /// agent (`ip netns exec` gives each run a private mount namespace of its own).
+    #[must_use]
+    pub fn mount_ns(mut self, pid: u32) -> Run {
+        self.mount_ns = Some(pid);
+        self
+    }
+
     /// Kill the run (its whole process group) after `limit`.
     #[must_use]
     pub fn limit(mut self, limit: Duration) -> Run {
@@ -218,13 +230,18 @@ impl Run {
         let (before, after) = (dir.join("before"), dir.join("after"));
         let script = "cat /proc/self/mountinfo >\"$MATRIX_BEFORE\"; \"$@\"; rc=$?; \
                       cat /proc/self/mountinfo >\"$MATRIX_AFTER\"; exit $rc";
-        let mut cmd = match &self.netns {
-            Some(ns) => {
+        let mut cmd = match (&self.netns, self.mount_ns) {
+            (Some(ns), _) => {
                 let mut c = Command::new("ip");
                 c.args(["netns", "exec", ns, "/bin/sh"]);
                 c
             }
-            None => Command::new("/bin/sh"),
+            (None, Some(pid)) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--mount=/proc/{pid}/ns/mnt")).arg("/bin/sh");
+                c
+            }
+            (None, None) => Command::new("/bin/sh"),
         };
         cmd.args(["-c", script, "sh"])
             .arg(&self.bin)
@@ -300,13 +317,22 @@ pub fn addresses(netns: Option<&str>) -> String {
         .join("\n")
 }
 
-/// The host's mount table.
-/// The host's mount table, less the namespace files that `ip netns add` mounts.
+/// The host's mount table, less the namespace files that `ip netns add` mounts and the
+/// scratch mounts other test programs make meanwhile under the temporary directory (the
+/// matrix's own scratch directories, `matrix-*`, stay in).
 pub fn host_mounts() -> String {
+    let tmp = std::env::temp_dir();
+    let tmp = tmp.to_string_lossy();
+    let foreign = |point: &str| {
+        point
+            .strip_prefix(tmp.as_ref())
+            .is_some_and(|rest| !rest.trim_start_matches('/').starts_with("matrix-"))
+    };
     std::fs::read_to_string("/proc/self/mountinfo")
         .unwrap_or_default()
         .lines()
         .filter(|l| !l.contains(" nsfs ") && !l.contains("/run/netns"))
+        .filter(|l| !l.split(' ').nth(4).is_some_and(foreign))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -336,4 +362,146 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A private mount namespace kept alive by a sleeping holder process, for agents whose
+/// mounts must outlive one run without touching the host's mount table. Dropping it kills the
+/// holder: the namespace and whatever is mounted in it go away.
+#[derive(Debug)]
+pub struct MountNs {
+    holder: std::process::Child,
+}
+
+impl MountNs {
+    pub fn new() -> MountNs {
+        let holder = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sleep", "infinity"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare --mount");
+        let ns = MountNs { holder };
+        // Wait until the holder has entered its own namespace.
+        let own = std::fs::read_link("/proc/self/ns/mnt").expect("own mount namespace");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::fs::read_link(format!("/proc/{}/ns/mnt", ns.pid())).ok() == Some(own.clone()) {
+            assert!(Instant::now() < deadline, "unshare --mount did not start");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        ns
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.holder.id()
+    }
+
+    /// The namespace's mount table.
+    pub fn mountinfo(&self) -> String {
+        std::fs::read_to_string(format!("/proc/{}/mountinfo", self.pid())).unwrap_or_default()
+    }
+
+    /// True when something is mounted on `dir` in the namespace.
+    pub fn is_mounted(&self, dir: &Path) -> bool {
+        let dir = dir.to_string_lossy();
+        self.mountinfo()
+            .lines()
+            .any(|l| l.split(' ').nth(4) == Some(dir.as_ref()))
+    }
+}
+
+impl Default for MountNs {
+    fn default() -> MountNs {
+        MountNs::new()
+    }
+}
+
+impl Drop for MountNs {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}
+
+/// An ext4 filesystem on a loop device over an image in `dir`; detached on drop.
+#[derive(Debug)]
+pub struct LoopExt4 {
+    pub device: String,
+}
+
+impl LoopExt4 {
+    pub fn new(dir: &Path) -> LoopExt4 {
+        let img = dir.join("ext4.img");
+        std::fs::File::create(&img)
+            .and_then(|f| f.set_len(64 << 20))
+            .expect("the image file");
+        let out = Command::new("losetup")
+            .args(["--find", "--show"])
+            .arg(&img)
+            .output()
+            .expect("losetup");
+        assert!(out.status.success(), "losetup: {out:?}");
+        let device = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let fs = LoopExt4 { device };
+        let mkfs = Command::new("mkfs.ext4")
+            .args(["-q", "-F", &fs.device])
+            .output()
+            .expect("mkfs.ext4");
+        assert!(mkfs.status.success(), "mkfs.ext4: {mkfs:?}");
+        fs
+    }
+}
+
+impl Drop for LoopExt4 {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.device]).output();
+    }
+}
+
+/// The running processes one of whose arguments is exactly `arg` (httpd's `-f CONFIG`).
+pub fn pids_with_arg(arg: &Path) -> Vec<i32> {
+    let needle = arg.as_os_str().as_encoded_bytes();
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|pid| {
+                    std::fs::read(format!("/proc/{pid}/cmdline"))
+                        .is_ok_and(|c| c.split(|b| *b == 0).any(|a| a == needle))
+                })
+                .filter(|pid| {
+                    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                        s.rsplit_once(')')
+                            .is_some_and(|(_, r)| !r.trim_start().starts_with(['Z', 'X']))
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A scratch apache2 configuration in `dir`, listening on 127.0.0.1:`port` (inside the test's
+/// network namespace), with mod_status at /server-status and `extra` appended; its path.
+pub fn apache_conf(dir: &Scratch, port: u16, extra: &str) -> PathBuf {
+    let d = dir.str();
+    let m = "/usr/lib/apache2/modules";
+    std::fs::create_dir_all(dir.path("htdocs")).expect("writing the test configuration");
+    std::fs::write(dir.path("htdocs/index.html"), "<html>ok</html>\n")
+        .expect("writing the test configuration");
+    let conf = dir.path("httpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "ServerRoot {d}\nServerName matrix\nListen 127.0.0.1:{port}\n\
+             LoadModule mpm_event_module {m}/mod_mpm_event.so\n\
+             LoadModule authz_core_module {m}/mod_authz_core.so\n\
+             LoadModule authz_host_module {m}/mod_authz_host.so\n\
+             LoadModule status_module {m}/mod_status.so\n\
+             LoadModule dir_module {m}/mod_dir.so\n\
+             ErrorLog {d}/error.log\nDefaultRuntimeDir {d}/run\n\
+             Mutex file:{d}/lock default\nDocumentRoot {d}/htdocs\nStartServers 1\n\
+             <Location /server-status>\n  SetHandler server-status\n  Require local\n\
+             </Location>\n{extra}"
+        ),
+    )
+    .expect("writing the test configuration");
+    conf
 }

@@ -6,7 +6,7 @@
 //! tests; see FAULTS.md.)
 #![allow(clippy::unwrap_used)] // test helpers: a failed setup step is a panic
 
-use bad_input_matrix::{Outcome, Run, Scratch};
+use bad_input_matrix::{Outcome, Run, Scratch, apache_conf};
 use ocf_testkit::{Netns, require_program, require_root};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -230,33 +230,6 @@ fn gfs2_status_file_is_not_written_through_a_symlink() {
             .contains(mnt.to_str().unwrap()),
         "stop unmounted"
     );
-}
-
-/// A scratch apache2 configuration listening on 127.0.0.1:`port` (in the test's network
-/// namespace), with mod_status, and `extra` appended.
-fn apache_conf(dir: &Scratch, port: u16, extra: &str) -> PathBuf {
-    let d = dir.str();
-    let m = "/usr/lib/apache2/modules";
-    std::fs::create_dir_all(dir.path("htdocs")).unwrap();
-    std::fs::write(dir.path("htdocs/index.html"), "<html>ok</html>\n").unwrap();
-    let conf = dir.path("httpd.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "ServerRoot {d}\nServerName matrix\nListen 127.0.0.1:{port}\n\
-             LoadModule mpm_event_module {m}/mod_mpm_event.so\n\
-             LoadModule authz_core_module {m}/mod_authz_core.so\n\
-             LoadModule authz_host_module {m}/mod_authz_host.so\n\
-             LoadModule status_module {m}/mod_status.so\n\
-             LoadModule dir_module {m}/mod_dir.so\n\
-             ErrorLog {d}/error.log\nDefaultRuntimeDir {d}/run\n\
-             Mutex file:{d}/lock default\nDocumentRoot {d}/htdocs\nStartServers 1\n\
-             <Location /server-status>\n  SetHandler server-status\n  Require local\n\
-             </Location>\n{extra}"
-        ),
-    )
-    .unwrap();
-    conf
 }
 
 /// An apache-clone fixture: a namespace, a scratch directory with a configuration on
