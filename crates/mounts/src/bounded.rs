@@ -1,6 +1,13 @@
-//! Run a call that may block on a dead filesystem (O_DIRECT reads, writes, umount2) on a
-//! worker thread, and stop waiting at a deadline. A worker stuck in the kernel is left
-//! behind; it dies with the process.
+//! Run a call that may wait long but *killably* (a walk of /proc, whose reads of
+//! `/proc/<pid>/maps` take the target's mmap lock killably) on a worker thread, and stop
+//! waiting at a deadline. The process can exit with such a worker still waiting: exit kills
+//! it.
+//!
+//! Not for calls that can sleep uninterruptibly in the kernel on dead storage (O_DIRECT
+//! reads, writes, fsync, mount(2), umount2(2) under a stalled DLM or a frozen device): a
+//! thread in that sleep keeps the whole process from exiting (its parent's wait(2) returns
+//! only once every thread is gone), so Pacemaker would record a timeout instead of the
+//! agent's reason. Run those in a child process that can be left behind (crate `child`).
 
 use std::sync::mpsc;
 use std::time::Instant;

@@ -86,10 +86,56 @@ pub struct Namespace {
     /// The namespace's inode (`/proc/<pid>/ns/mnt` reads `mnt:[<inode>]`).
     pub inode: u64,
     /// The device's mounts there, as that namespace's mountinfo shows them (paths relative
-    /// to the root of the process it was read from).
+    /// to the root of the process it was read from), deepest first.
     pub mounts: Vec<Mount>,
+    /// The mounts of other filesystems stacked below one of those (a tmpfs on a directory
+    /// of the device), deepest first: they keep the device's mount busy there until they
+    /// go first.
+    pub below: Vec<Mount>,
     /// Every process (kernel threads aside) in that namespace.
     pub processes: Vec<Captured>,
+}
+
+impl Namespace {
+    /// The namespace `inode` as `table` (its mountinfo) shows it, with no process yet;
+    /// None when the device is not mounted there.
+    fn of(inode: u64, table: &MountTable, device: Device) -> Option<Namespace> {
+        let mut mounts: Vec<Mount> = table
+            .mounts
+            .iter()
+            .filter(|m| device.is(m))
+            .cloned()
+            .collect();
+        if mounts.is_empty() {
+            return None;
+        }
+        let mut below: Vec<Mount> = table
+            .mounts
+            .iter()
+            .filter(|m| {
+                !device.is(m)
+                    && mounts.iter().any(|d| {
+                        m.mount_point != d.mount_point && m.mount_point.starts_with(&d.mount_point)
+                    })
+            })
+            .cloned()
+            .collect();
+        let deepest_first = |m: &Mount| std::cmp::Reverse(m.mount_point.components().count());
+        mounts.sort_by_key(deepest_first);
+        below.sort_by_key(deepest_first);
+        Some(Namespace {
+            inode,
+            mounts,
+            below,
+            processes: Vec::new(),
+        })
+    }
+
+    /// Every mount to take away there for the device to be unmounted, in order: what is
+    /// stacked below its mounts, then its mounts, each deepest first.
+    pub fn unmount_order(&self) -> impl Iterator<Item = &Mount> {
+        self.below.iter().chain(&self.mounts)
+    }
 }
 
 /// Who uses a device, in every mount namespace.
@@ -161,25 +207,8 @@ pub fn device_users(procfs: &ProcFs, device: Device) -> Result<DeviceUsers, proc
             .link(pid, "root")
             .unwrap_or_else(|| PathBuf::from("/"));
         let table = scan.table_of(pid, ns, &root);
-        if let (Some(ns), Some(table)) = (ns, &table)
-            && Some(ns) != scan.ours
-            && table.mounts.iter().any(|m| device.is(m))
-            && let Some(c) = capture(procfs, pid)
-        {
-            namespaces
-                .entry(ns)
-                .or_insert_with(|| Namespace {
-                    inode: ns,
-                    mounts: table
-                        .mounts
-                        .iter()
-                        .filter(|m| device.is(m))
-                        .cloned()
-                        .collect(),
-                    processes: Vec::new(),
-                })
-                .processes
-                .push(c);
+        if ns != scan.ours {
+            note_namespace(&mut namespaces, procfs, pid, ns, table.as_deref(), device);
         }
         let mut uses = Vec::new();
         if let Some(table) = &table {
@@ -202,6 +231,52 @@ pub fn device_users(procfs: &ProcFs, device: Device) -> Result<DeviceUsers, proc
     }
     found.other_namespaces = namespaces.into_values().collect();
     Ok(found)
+}
+
+/// The other mount namespaces that have `device` mounted, each with its processes: what
+/// [`device_users`] finds of them, without looking at any process's files (one readlink
+/// of `ns/mnt` per process, one mountinfo per other namespace), cheap enough for a probe.
+/// A /proc that cannot be listed is an error, never "nowhere".
+pub fn namespaces_with(procfs: &ProcFs, device: Device) -> Result<Vec<Namespace>, procs::Error> {
+    let mut scan = Scan::new(procfs);
+    let mut namespaces: BTreeMap<u64, Namespace> = BTreeMap::new();
+    for pid in scan.candidates()? {
+        let ns = procfs.mount_namespace(pid);
+        if ns.is_none() || ns == scan.ours {
+            continue;
+        }
+        let root = procfs
+            .link(pid, "root")
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let table = scan.table_of(pid, ns, &root);
+        note_namespace(&mut namespaces, procfs, pid, ns, table.as_deref(), device);
+    }
+    Ok(namespaces.into_values().collect())
+}
+
+/// Count `pid` (in namespace `ns`, whose table it sees is `table`) among the processes of
+/// that namespace when the device is mounted there.
+fn note_namespace(
+    namespaces: &mut BTreeMap<u64, Namespace>,
+    procfs: &ProcFs,
+    pid: i32,
+    ns: Option<u64>,
+    table: Option<&MountTable>,
+    device: Device,
+) {
+    let (Some(ns), Some(table)) = (ns, table) else {
+        return;
+    };
+    let entry = match namespaces.entry(ns) {
+        std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::btree_map::Entry::Vacant(e) => match Namespace::of(ns, table, device) {
+            Some(found) => e.insert(found),
+            None => return,
+        },
+    };
+    if let Some(c) = capture(procfs, pid) {
+        entry.processes.push(c);
+    }
 }
 
 /// What one walk of /proc knows: this process, its namespace, and each namespace's table.

@@ -6,11 +6,13 @@
 //! * [`options`]: a mount(8) option string split into mount(2) flags and filesystem data;
 //! * [`device`]: `UUID=`, `LABEL=`, `/dev/disk/by-*` and paths resolved to a device node
 //!   (`findfs`, `blkid`);
-//! * [`syscalls`]: mount(2) and umount2(2);
-//! * [`holders`]: the processes that use a mount, found through `/proc` without touching
+//! * [`syscalls`]: mount(2) and umount2(2), also in another process's mount namespace;
+//! * [`holders`]: the processes that use a mount or a device, in every mount namespace, and
+//!   the other namespaces that still have it mounted, found through `/proc` without touching
 //!   the mounted filesystem (`fuser -m`);
 //! * [`direct_io`] and [`bounded`]: O_DIRECT checks, and a way to stop waiting for a call
-//!   that hangs on dead storage.
+//!   that waits killably (a /proc walk); what can hang uninterruptibly on dead storage
+//!   belongs in a child process (see [`bounded`]).
 //!
 //! Not for: OCF statuses (agents decide), fsck or mkfs (child processes, run by the agent),
 //! loop device setup.

@@ -25,38 +25,73 @@ enum Effect {
     Nothing,
 }
 
+/// The options that set one flag, by the name mount(8) gives them (and shows them by).
+const SETTING: &[(&str, MsFlags)] = &[
+    ("ro", MsFlags::MS_RDONLY),
+    ("nosuid", MsFlags::MS_NOSUID),
+    ("nodev", MsFlags::MS_NODEV),
+    ("noexec", MsFlags::MS_NOEXEC),
+    ("sync", MsFlags::MS_SYNCHRONOUS),
+    ("dirsync", MsFlags::MS_DIRSYNC),
+    ("mand", MsFlags::MS_MANDLOCK),
+    ("noatime", MsFlags::MS_NOATIME),
+    ("nodiratime", MsFlags::MS_NODIRATIME),
+    ("relatime", MsFlags::MS_RELATIME),
+    ("strictatime", MsFlags::MS_STRICTATIME),
+    ("lazytime", MsFlags::MS_LAZYTIME),
+    ("silent", MsFlags::MS_SILENT),
+    ("remount", MsFlags::MS_REMOUNT),
+    ("bind", MsFlags::MS_BIND),
+    ("move", MsFlags::MS_MOVE),
+];
+
+/// Flags no option sets alone, by the words that name them in a message.
+const NAMED_ONLY: &[(&str, MsFlags)] = &[
+    ("rec", MsFlags::MS_REC),
+    ("shared", MsFlags::MS_SHARED),
+    ("private", MsFlags::MS_PRIVATE),
+    ("slave", MsFlags::MS_SLAVE),
+    ("unbindable", MsFlags::MS_UNBINDABLE),
+];
+
+/// `flags` (and `data`) as a mount(8) option string, for messages: `ro,noatime,acl`, or
+/// `defaults` for none.
+pub fn describe(flags: MsFlags, data: &str) -> String {
+    let mut words: Vec<&str> = SETTING
+        .iter()
+        .chain(NAMED_ONLY)
+        .filter(|(_, f)| flags.contains(*f))
+        .map(|(name, _)| *name)
+        .collect();
+    if !data.is_empty() {
+        words.push(data);
+    }
+    if words.is_empty() {
+        "defaults".to_owned()
+    } else {
+        words.join(",")
+    }
+}
+
 fn vfs_option(name: &str) -> Option<Effect> {
     use Effect::{Clear, Nothing, Propagate, Set};
+    if let Some((_, flag)) = SETTING.iter().find(|(n, _)| *n == name) {
+        return Some(Set(*flag));
+    }
     Some(match name {
-        "ro" => Set(MsFlags::MS_RDONLY),
         "rw" => Clear(MsFlags::MS_RDONLY),
-        "nosuid" => Set(MsFlags::MS_NOSUID),
         "suid" => Clear(MsFlags::MS_NOSUID),
-        "nodev" => Set(MsFlags::MS_NODEV),
         "dev" => Clear(MsFlags::MS_NODEV),
-        "noexec" => Set(MsFlags::MS_NOEXEC),
         "exec" => Clear(MsFlags::MS_NOEXEC),
-        "sync" => Set(MsFlags::MS_SYNCHRONOUS),
         "async" => Clear(MsFlags::MS_SYNCHRONOUS),
-        "dirsync" => Set(MsFlags::MS_DIRSYNC),
-        "mand" => Set(MsFlags::MS_MANDLOCK),
         "nomand" => Clear(MsFlags::MS_MANDLOCK),
-        "noatime" => Set(MsFlags::MS_NOATIME),
         "atime" => Clear(MsFlags::MS_NOATIME),
-        "nodiratime" => Set(MsFlags::MS_NODIRATIME),
         "diratime" => Clear(MsFlags::MS_NODIRATIME),
-        "relatime" => Set(MsFlags::MS_RELATIME),
         "norelatime" => Clear(MsFlags::MS_RELATIME),
-        "strictatime" => Set(MsFlags::MS_STRICTATIME),
         "nostrictatime" => Clear(MsFlags::MS_STRICTATIME),
-        "lazytime" => Set(MsFlags::MS_LAZYTIME),
         "nolazytime" => Clear(MsFlags::MS_LAZYTIME),
-        "silent" => Set(MsFlags::MS_SILENT),
         "loud" => Clear(MsFlags::MS_SILENT),
-        "remount" => Set(MsFlags::MS_REMOUNT),
-        "bind" => Set(MsFlags::MS_BIND),
         "rbind" => Set(MsFlags::MS_BIND | MsFlags::MS_REC),
-        "move" => Set(MsFlags::MS_MOVE),
         "shared" => Propagate(MsFlags::MS_SHARED),
         "rshared" => Propagate(MsFlags::MS_SHARED | MsFlags::MS_REC),
         "private" => Propagate(MsFlags::MS_PRIVATE),
@@ -196,5 +231,19 @@ mod tests {
         assert_eq!(o.data, "context=\"system_u:object_r:a,b\",quota");
         assert_eq!(o.userspace, ["_netdev", "nofail", "x-systemd.requires=a"]);
         assert_eq!(MountOptions::parse("").data, "");
+    }
+
+    #[test]
+    fn flags_read_back_as_mount_options() {
+        let o = MountOptions::parse("ro,noatime,nodev,errors=remount-ro,rbind");
+        assert_eq!(
+            describe(o.flags, &o.data),
+            "ro,nodev,noatime,bind,rec,errors=remount-ro"
+        );
+        assert_eq!(describe(MsFlags::empty(), ""), "defaults");
+        assert_eq!(
+            describe(MsFlags::MS_SHARED | MsFlags::MS_REC, ""),
+            "rec,shared"
+        );
     }
 }

@@ -77,7 +77,9 @@ fn device_users_in_a_fake_tree_span_namespaces() {
     std::fs::create_dir_all(root.join("self/ns")).unwrap();
     std::os::unix::fs::symlink("mnt:[1]", root.join("self/ns/mnt")).unwrap();
     let ours = "1 0 254:0 / / rw - ext4 /dev/vda rw\n42 1 7:0 / /srv/web rw - gfs2 /dev/drbd0 rw\n";
-    let theirs = "2 0 254:0 / / rw - ext4 /dev/vda rw\n99 2 7:0 / /mnt/x rw - gfs2 /dev/drbd0 rw\n";
+    let theirs = "2 0 254:0 / / rw - ext4 /dev/vda rw\n99 2 7:0 / /mnt/x rw - gfs2 /dev/drbd0 rw\n\
+                  100 99 0:40 / /mnt/x/t rw - tmpfs t rw\n101 100 0:41 / /mnt/x/a/t rw - tmpfs u rw\n\
+                  102 2 0:42 / /mnt/xy rw - tmpfs v rw\n";
     let chrooted = "99 2 7:0 / /x rw - gfs2 /dev/drbd0 rw\n";
     let other = "3 0 254:0 / / rw - ext4 /dev/vda rw\n";
     let p = |pid, comm, ns, mountinfo: &str| {
@@ -138,8 +140,28 @@ fn device_users_in_a_fake_tree_span_namespaces() {
             .collect::<Vec<_>>(),
         [PathBuf::from("/mnt/x")]
     );
+    assert_eq!(
+        ns.below
+            .iter()
+            .map(|m| m.mount_point.clone())
+            .collect::<Vec<_>>(),
+        [PathBuf::from("/mnt/x/a/t"), PathBuf::from("/mnt/x/t")],
+        "what is stacked on the device there, deepest first"
+    );
+    let order: Vec<u32> = ns.unmount_order().map(|m| m.id).collect();
+    assert_eq!(order, [101, 100, 99]);
     let pids: Vec<i32> = ns.processes.iter().map(Captured::pid).collect();
     assert_eq!(pids, [40, 41, 60], "every process of namespace 2");
+    assert_eq!(
+        namespaces_with(&ProcFs::at(&root), Device { major: 7, minor: 0 }).unwrap(),
+        users.other_namespaces,
+        "the cheap walk finds the same namespaces"
+    );
+    assert!(
+        namespaces_with(&ProcFs::at(&root), Device { major: 7, minor: 1 })
+            .unwrap()
+            .is_empty()
+    );
     let none = device_users(&ProcFs::at(&root), Device { major: 7, minor: 1 }).unwrap();
     assert_eq!(none, DeviceUsers::default());
     assert!(
