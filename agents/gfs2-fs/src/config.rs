@@ -2,6 +2,11 @@
 //! `directory`: what is mounted where) and the settings (everything else). Each is parsed
 //! once from `ocf::Params`; every default comes from the metadata XML, none is written here.
 
+pub mod fstype;
+mod source;
+
+pub use fstype::FsType;
+
 use mounts::{DeviceSpec, MountOptions};
 use nix::sys::signal::Signal;
 use ocf::{Context, Error, Params, Result};
@@ -50,7 +55,7 @@ impl ocf::Identity for Identity {
         }
         let directory = mount_point(&p.required("directory")?)?;
         let spec = DeviceSpec::parse(&device);
-        crate::source::check_device_form(&device, &spec)?;
+        source::check_device_form(&device, &spec)?;
         Ok(Identity {
             device,
             spec,
@@ -62,7 +67,7 @@ impl ocf::Identity for Identity {
 /// Everything else, typed.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub fstype: String,
+    pub fstype: FsType,
     /// False when `fstype` was refused and the default stands in (the bad-configuration
     /// rule): the mounted filesystem's type is then not judged by it.
     pub fstype_known: bool,
@@ -80,11 +85,12 @@ pub struct Settings {
 
 impl ocf::Settings<Identity> for Settings {
     fn parse(p: &Params, identity: &Identity, _ctx: &Context) -> Result<Settings> {
-        let fstype = p.required("fstype")?;
-        crate::source::check_fstype(&fstype)?;
+        let name = p.required("fstype")?;
+        source::check_fstype(&name)?;
+        let fstype = FsType::new(&name);
         let fstype_known = !p.is_rejected("fstype");
         if fstype_known {
-            crate::source::check_device_type(&identity.device, &identity.spec, &fstype)?;
+            source::check_device_type(&identity.device, &identity.spec, &fstype)?;
         }
         let options_text = p.string("options").unwrap_or_default();
         if options_text.contains(['\n', '\0']) {
@@ -119,11 +125,6 @@ impl ocf::Settings<Identity> for Settings {
             Some("no") => RunFsck::No,
             _ => RunFsck::Auto,
         };
-        let fast_stop = p.bool("fast_stop")?;
-        let force_clones = p.bool("force_clones")?;
-        let force_unmount = force_unmount(&p.required("force_unmount")?)?;
-        let term_signals = signals("term_signals", &p.required("term_signals")?)?;
-        let kill_signals = signals("kill_signals", &p.required("kill_signals")?)?;
         let signal_delay = p.duration("signal_delay", Duration::from_secs(1))?;
         if signal_delay > Duration::from_secs(300) {
             return Err(Error::bad_param(
@@ -139,11 +140,11 @@ impl ocf::Settings<Identity> for Settings {
             options,
             statusfile_prefix,
             run_fsck,
-            fast_stop,
-            force_clones,
-            force_unmount,
-            term_signals,
-            kill_signals,
+            fast_stop: p.bool("fast_stop")?,
+            force_clones: p.bool("force_clones")?,
+            force_unmount: force_unmount(&p.required("force_unmount")?)?,
+            term_signals: signals("term_signals", &p.required("term_signals")?)?,
+            kill_signals: signals("kill_signals", &p.required("kill_signals")?)?,
             signal_delay,
         })
     }
@@ -159,7 +160,13 @@ pub struct Config {
 impl Config {
     /// True for a bind mount (`options=bind` or `fstype=none`).
     pub fn is_bind(&self) -> bool {
-        self.settings.options.is_bind() || self.settings.fstype == "none"
+        self.settings.options.is_bind() || self.settings.fstype.is_bind()
+    }
+
+    /// True when `device` names a local block device (not a bind, remote or virtual
+    /// source): the resource is then that device's filesystem, wherever it is mounted.
+    pub fn is_block(&self) -> bool {
+        self.identity.spec.is_local() && !self.is_bind()
     }
 }
 
@@ -186,6 +193,7 @@ pub fn mount_point(raw: &str) -> Result<PathBuf> {
     Ok(parent.join(name))
 }
 
+/// `force_unmount`: true, safe or false, with Filesystem's modifiers (`safe,nomove`).
 fn force_unmount(raw: &str) -> Result<ForceUnmount> {
     let mut words = raw.split(',').map(str::trim);
     let mode = match words.next().map(str::to_ascii_lowercase).as_deref() {
@@ -241,3 +249,6 @@ pub fn signals(name: &str, raw: &str) -> Result<Vec<Signal>> {
     }
     Ok(list)
 }
+
+#[cfg(test)]
+mod tests;

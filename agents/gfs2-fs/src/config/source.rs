@@ -2,6 +2,7 @@
 //! value that names no device, tag or remote export is refused with exit 6 instead of
 //! reaching mount(2), modprobe or fsck.
 
+use super::fstype::{FsType, Source, names_taking};
 use mounts::DeviceSpec;
 use ocf::{Error, Result};
 
@@ -12,13 +13,6 @@ const MAX_TAG: usize = 255;
 /// Kernel filesystem type names are short (`ext4`, `gfs2`, `fuse.sshfs`); 64 is far above
 /// any registered one and keeps a pasted paragraph out of mount(2) and modprobe.
 const MAX_FSTYPE: usize = 64;
-
-/// Types whose source is `host:/export` (`mon1,mon2:/path` for ceph, `node@tcp:/fs` for lustre).
-const HOST_PATH_TYPES: &[&str] = &["nfs", "nfs4", "glusterfs", "ceph", "lustre"];
-/// Types whose source is `//host/share`.
-const SHARE_TYPES: &[&str] = &["cifs", "smbfs", "smb3"];
-/// Types with no device at all, whose source is only a name shown in the mount table.
-const VIRTUAL_TYPES: &[&str] = &["tmpfs", "ramfs", "overlay", "overlayfs"];
 
 /// A kernel filesystem type name: 1 to 64 of `A-Z a-z 0-9 . _ -`, starting with a letter or
 /// digit (`/proc/filesystems` has nothing else; `fuse.sshfs` is the longest form in use).
@@ -74,34 +68,37 @@ pub fn check_device_form(device: &str, spec: &DeviceSpec) -> Result<()> {
         DeviceSpec::Other(_) => bad(format!(
             "not an absolute path, UUID=, LABEL= or a remote source (host:/path for {}, \
              //host/share for {})",
-            HOST_PATH_TYPES.join("/"),
-            SHARE_TYPES.join("/")
+            names_taking(Source::HostPath).join("/"),
+            names_taking(Source::Share).join("/")
         )),
     }
 }
 
 /// A remote or virtual `device` (already of a valid form) needs an `fstype` that takes it:
 /// refused naming `fstype`, the setting, so that the identity stays usable.
-pub fn check_device_type(device: &str, spec: &DeviceSpec, fstype: &str) -> Result<()> {
+pub fn check_device_type(device: &str, spec: &DeviceSpec, fstype: &FsType) -> Result<()> {
     let DeviceSpec::Other(s) = spec else {
         return Ok(());
     };
-    let takes = (HOST_PATH_TYPES.contains(&fstype) && host_path(s))
-        || (SHARE_TYPES.contains(&fstype) && share(s))
-        || (VIRTUAL_TYPES.contains(&fstype) && plain_name(s));
+    let takes = match fstype.source() {
+        Source::HostPath => host_path(s),
+        Source::Share => share(s),
+        Source::Name => plain_name(s),
+        Source::Block | Source::Bind => false,
+    };
     if takes {
         return Ok(());
     }
     Err(Error::bad_param(
         "fstype",
-        fstype,
+        fstype.name(),
         format!(
             "does not take device={} (host:/path is for {}, //host/share for {}, a plain \
              name for {})",
             ocf::error::printable(device),
-            HOST_PATH_TYPES.join("/"),
-            SHARE_TYPES.join("/"),
-            VIRTUAL_TYPES.join("/")
+            names_taking(Source::HostPath).join("/"),
+            names_taking(Source::Share).join("/"),
+            names_taking(Source::Name).join("/")
         ),
     ))
 }
@@ -144,7 +141,7 @@ mod tests {
     fn device(d: &str, fstype: &str) -> Result<()> {
         let spec = DeviceSpec::parse(d);
         check_device_form(d, &spec)?;
-        check_device_type(d, &spec, fstype)
+        check_device_type(d, &spec, &FsType::new(fstype))
     }
 
     #[test]

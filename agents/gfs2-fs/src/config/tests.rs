@@ -1,8 +1,7 @@
 use super::*;
-use crate::config::{RunFsck, mount_point, signals};
-use nix::sys::signal::Signal;
-use ocf::Action;
+use crate::Gfs2Fs;
 use ocf::testing::context;
+use ocf::{Action, Status};
 
 const BASE: [(&str, &str); 3] = [
     ("device", "/dev/drbd1"),
@@ -14,20 +13,20 @@ fn parse(extra: &[(&str, &str)], vars: &[(&str, &str)]) -> Result<Config> {
     let mut params: Vec<(&str, &str)> = BASE.to_vec();
     params.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     params.extend_from_slice(extra);
-    let ctx = context::<Agent>(Action::ValidateAll, &params, vars);
-    let (identity, settings) = ocf::testing::parse::<Agent>(&ctx)?;
+    let ctx = context::<Gfs2Fs>(Action::ValidateAll, &params, vars);
+    let (identity, settings) = ocf::testing::parse::<Gfs2Fs>(&ctx)?;
     Ok(Config { identity, settings })
 }
 
 #[test]
 fn params_match_metadata() {
-    ocf::testing::assert_params_match_metadata::<Agent>(&BASE);
+    ocf::testing::assert_params_match_metadata::<Gfs2Fs>(&BASE);
 }
 
 #[test]
 fn defaults_are_filesystems() {
     let c = parse(&[("fstype", "")], &[]).unwrap();
-    assert_eq!(c.settings.fstype, "gfs2");
+    assert_eq!(c.settings.fstype, FsType::new("gfs2"));
     assert_eq!(c.settings.statusfile_prefix, ".Filesystem_status/");
     assert_eq!(c.settings.run_fsck, RunFsck::Auto);
     assert_eq!(c.settings.force_unmount, ForceUnmount::True);
@@ -129,82 +128,6 @@ fn options_become_flags_and_data() {
     assert_eq!(c.settings.options.data, "errors=remount-ro");
 }
 
-#[test]
-fn clones_of_local_filesystems_are_refused() {
-    let clone = [("OCF_RESKEY_CRM_meta_clone_max", "2")];
-    let c = parse(&[], &clone).unwrap();
-    let e = checks::clone_safety(&c, true).unwrap_err();
-    assert_eq!(e.status(), Status::ErrConfigured);
-    assert!(e.reason().contains("ext4"), "{e}");
-    assert!(checks::clone_safety(&c, false).is_ok());
-    let forced = parse(&[("force_clones", "true")], &clone).unwrap();
-    assert!(checks::clone_safety(&forced, true).is_ok());
-    let ro = parse(&[("options", "ro")], &clone).unwrap();
-    assert!(checks::clone_safety(&ro, true).is_ok());
-    for fs in ["gfs2", "ocfs2", "nfs4"] {
-        let c = parse(&[("fstype", fs)], &clone).unwrap();
-        assert!(checks::clone_safety(&c, true).is_ok(), "{fs}");
-    }
-    for fs in ["xfs", "btrfs"] {
-        let c = parse(&[("fstype", fs)], &clone).unwrap();
-        assert!(checks::clone_safety(&c, true).is_err(), "{fs}");
-    }
-}
-
-fn sb(proto: &str, table: &str) -> gfs2_superblock::Superblock {
-    gfs2_superblock::Superblock {
-        fs_format: 1802,
-        block_size: 4096,
-        lock_proto: proto.into(),
-        lock_table: table.into(),
-        uuid: [0; 16],
-    }
-}
-
-#[test]
-fn gfs2_lock_table_must_name_this_cluster() {
-    let ok = sb("lock_dlm", "mycluster:web");
-    assert!(checks::check_superblock(&ok, Some("mycluster"), true, "/dev/drbd1").is_ok());
-    let e = checks::check_superblock(&ok, Some("other"), true, "/dev/drbd1").unwrap_err();
-    assert_eq!(e.status(), Status::ErrConfigured);
-    assert!(
-        e.reason().contains("mycluster:web") && e.reason().contains("other"),
-        "{e}"
-    );
-    let e = checks::check_superblock(&ok, None, false, "/dev/drbd1").unwrap_err();
-    assert!(e.reason().contains("cluster_name"), "{e}");
-    let nolock = sb("lock_nolock", "");
-    assert!(checks::check_superblock(&nolock, None, false, "/dev/drbd1").is_ok());
-    let e = checks::check_superblock(&nolock, Some("mycluster"), true, "/dev/drbd1").unwrap_err();
-    assert!(e.reason().contains("lock_dlm"), "{e}");
-}
-
-#[test]
-fn gfs2_superblock_from_mkfs_is_checked() {
-    if !ocf_testkit::require_program("gfs2_superblock_from_mkfs", "mkfs.gfs2") {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("gfs2fs-unit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let img = dir.join("g.img");
-    std::fs::File::create(&img)
-        .unwrap()
-        .set_len(300 << 20)
-        .unwrap();
-    let out = std::process::Command::new("mkfs.gfs2")
-        .args(["-O", "-p", "lock_dlm", "-t", "mycluster:web", "-j", "2"])
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let sb = gfs2_superblock::Superblock::read(&img).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
-    let conf = "totem {\n cluster_name: mycluster\n}\n";
-    let cluster = corosync::cluster_name(conf);
-    assert!(checks::check_superblock(&sb, cluster.as_deref(), true, "img").is_ok());
-    assert!(checks::check_superblock(&sb, Some("webcluster"), true, "img").is_err());
-}
-
 /// The bad-configuration rule (ocf::config) for gfs2-fs, with issue 13's typos: a bad setting
 /// fails validate-all and start, while probe, monitor and stop go on with the XML default
 /// (a mounted filesystem is still found and still unmounted).
@@ -220,20 +143,20 @@ fn a_typo_in_a_setting_fails_start_but_not_probe_monitor_or_stop() {
             (Action::Monitor, &recurring[..]),
             (Action::Stop, &[][..]),
         ] {
-            let ctx = context::<Agent>(action, &params, vars);
-            match ocf::testing::resolve::<Agent>(&ctx) {
+            let ctx = context::<Gfs2Fs>(action, &params, vars);
+            match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
                 Resolution::Run(identity, settings) => {
                     assert_eq!(identity.directory, PathBuf::from("/var/www/html"));
                     assert_eq!(settings.run_fsck, RunFsck::Auto, "{typo:?}");
                     assert_eq!(settings.force_unmount, ForceUnmount::True, "{typo:?}");
-                    assert_eq!(settings.fstype, "ext4", "the good settings are kept");
+                    assert_eq!(settings.fstype.name(), "ext4", "the good settings are kept");
                 }
                 Resolution::Finish(r) => panic!("{action} with {typo:?} did not run: {r:?}"),
             }
         }
         for action in [Action::ValidateAll, Action::Start] {
-            let ctx = context::<Agent>(action, &params, &[]);
-            match ocf::testing::resolve::<Agent>(&ctx) {
+            let ctx = context::<Gfs2Fs>(action, &params, &[]);
+            match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
                 Resolution::Finish(Err(e)) => {
                     assert_eq!(e.status(), Status::ErrConfigured, "{action}");
                     assert!(e.reason().contains(typo.0), "{e}");
@@ -249,14 +172,14 @@ fn a_typo_in_a_setting_fails_start_but_not_probe_monitor_or_stop() {
 #[test]
 fn a_rejected_fstype_is_not_used_to_judge_the_mount() {
     use ocf::config::Resolution;
-    let ctx = context::<Agent>(
+    let ctx = context::<Gfs2Fs>(
         Action::Monitor,
         &[("fstype", "ext4 xfs"), BASE[0], BASE[1]],
         &[],
     );
-    match ocf::testing::resolve::<Agent>(&ctx) {
+    match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
         Resolution::Run(_, settings) => {
-            assert_eq!(settings.fstype, "gfs2");
+            assert_eq!(settings.fstype.name(), "gfs2");
             assert!(!settings.fstype_known);
         }
         Resolution::Finish(r) => panic!("the probe did not run: {r:?}"),

@@ -66,6 +66,91 @@ impl LoopFs {
     pub fn is_mounted(&self) -> bool {
         self.mountinfo().is_some()
     }
+
+    /// The agent started as Pacemaker starts it, with this operation timeout (ms) and extra
+    /// variables, its stderr piped: for tests that watch when it exits.
+    pub fn spawn(&self, action: &str, timeout_ms: &str, vars: &[(&str, &str)]) -> Agent {
+        let mut cmd = Command::new(BIN);
+        cmd.arg(action)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("OCF_ROOT", "/usr/lib/ocf")
+            .env("OCF_RESOURCE_INSTANCE", "test")
+            .env("HA_LOGFACILITY", "none")
+            .env("OCF_RESKEY_device", &self.dev)
+            .env("OCF_RESKEY_directory", &self.mnt)
+            .env("OCF_RESKEY_fstype", &self.fstype)
+            .env("OCF_RESKEY_CRM_meta_timeout", timeout_ms)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let started = std::time::Instant::now();
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            use std::io::Read;
+            let mut text = String::new();
+            let _ = std::io::BufReader::new(stderr).read_to_string(&mut text);
+            text
+        });
+        Agent {
+            child,
+            started,
+            reader: Some(reader),
+        }
+    }
+}
+
+/// An agent process a test watches.
+pub struct Agent {
+    child: std::process::Child,
+    started: std::time::Instant,
+    reader: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Agent {
+    /// Its exit code and stderr if it exits within `secs` of its start (a process that
+    /// cannot exit, a thread of it stuck in the kernel, gives None).
+    pub fn exited_within(&mut self, secs: f64) -> Option<(i32, String)> {
+        let limit = std::time::Duration::from_secs_f64(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let text = self.reader.take().map(|r| r.join().unwrap()).unwrap_or_default();
+                return Some((status.code().unwrap_or(-1), text));
+            }
+            if self.started.elapsed() > limit {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Agent {
+    /// Killed but not waited for: one stuck in the kernel would hang the test.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.try_wait();
+    }
+}
+
+/// A filesystem frozen (`fsfreeze -f`) while this lives: writes to it sleep
+/// uninterruptibly in the kernel, as on storage that stopped answering.
+pub struct Frozen(pub PathBuf);
+
+impl Frozen {
+    pub fn new(dir: &Path) -> Frozen {
+        sh("fsfreeze", &["-f", dir.to_str().unwrap()]);
+        Frozen(dir.to_owned())
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = Command::new("fsfreeze").arg("-u").arg(&self.0).output();
+    }
 }
 
 impl Drop for LoopFs {
