@@ -47,12 +47,20 @@ fn an_io_error_reading_the_gfs2_superblock_is_1_not_6() {
     let gfs2 = LoopDev(
         ocf_testkit::sh(
             "losetup",
-            &["--find", "--show", "--direct-io=on", image.to_str().unwrap()],
+            &[
+                "--find",
+                "--show",
+                "--direct-io=on",
+                image.to_str().unwrap(),
+            ],
         )
         .trim()
         .to_owned(),
     );
-    ocf_testkit::sh("xfs_io", &["-x", "-c", "shutdown", outer.mnt.to_str().unwrap()]);
+    ocf_testkit::sh(
+        "xfs_io",
+        &["-x", "-c", "shutdown", outer.mnt.to_str().unwrap()],
+    );
     let target = outer.dir.join("gfs2");
     for action in ["validate-all", "start"] {
         let r = ocf_testkit::AgentCmd::new(common::BIN)
@@ -110,7 +118,10 @@ fn a_typo_in_a_setting_fails_neither_the_probe_nor_the_stop_of_a_mounted_filesys
             .run()
             .assert_status(Status::Success);
         assert!(!fs.is_mounted(), "{name}={value}");
-        assert!(wait_for(5, || !holder.alive()), "force_unmount's default applies");
+        assert!(
+            wait_for(5, || !holder.alive()),
+            "force_unmount's default applies"
+        );
         fs.agent("monitor")
             .param(name, value)
             .run()

@@ -39,10 +39,15 @@ impl PrivateNamespace {
         let read = |name: &str| -> i32 {
             let file = out.join(name);
             assert!(
-                wait_for(10, || std::fs::read_to_string(&file).is_ok_and(|t| t.ends_with('\n'))),
+                wait_for(10, || std::fs::read_to_string(&file)
+                    .is_ok_and(|t| t.ends_with('\n'))),
                 "{name} never written"
             );
-            std::fs::read_to_string(&file).unwrap().trim().parse().unwrap()
+            std::fs::read_to_string(&file)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
         };
         let (holder, keeper) = (read("holder"), read("keeper"));
         let ns = PrivateNamespace {
@@ -95,7 +100,11 @@ fn stop_kills_a_holder_in_another_mount_namespace_and_unmounts_it_there() {
     }
     fs.agent("start").run().assert_status(Status::Success);
     let ns = PrivateNamespace::new(&fs);
-    assert_eq!(ns.mounts_of(&fs.dev), [fs.mnt.clone()], "the namespace's copy");
+    assert_eq!(
+        ns.mounts_of(&fs.dev),
+        std::slice::from_ref(&fs.mnt),
+        "the namespace's copy"
+    );
     let r = fs.agent("stop").param("signal_delay", "0.2").run();
     r.assert_status(Status::Success);
     assert!(!fs.is_mounted());
@@ -109,7 +118,10 @@ fn stop_kills_a_holder_in_another_mount_namespace_and_unmounts_it_there() {
         "still mounted in the other namespace: {}",
         r.stderr()
     );
-    assert!(pid_alive(ns.keeper), "a process that does not use it is left alone");
+    assert!(
+        pid_alive(ns.keeper),
+        "a process that does not use it is left alone"
+    );
     assert!(
         r.stderr()
             .contains(&format!("in the mount namespace of process {}", ns.keeper))
@@ -145,8 +157,11 @@ fn force_unmount_false_fails_the_stop_while_another_namespace_has_it_busy() {
         "retried until the deadline: {:?}",
         started.elapsed()
     );
-    assert!(pid_alive(ns.holder), "force_unmount=false killed the holder");
-    assert_eq!(ns.mounts_of(&fs.dev), [fs.mnt.clone()]);
+    assert!(
+        pid_alive(ns.holder),
+        "force_unmount=false killed the holder"
+    );
+    assert_eq!(ns.mounts_of(&fs.dev), std::slice::from_ref(&fs.mnt));
     // Stopped here but mounted there: a probe must not say "not running".
     fs.agent("monitor")
         .run()

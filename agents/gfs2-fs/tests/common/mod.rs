@@ -117,7 +117,11 @@ impl Agent {
         let limit = std::time::Duration::from_secs_f64(secs);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                let text = self.reader.take().map(|r| r.join().unwrap()).unwrap_or_default();
+                let text = self
+                    .reader
+                    .take()
+                    .map(|r| r.join().unwrap())
+                    .unwrap_or_default();
                 return Some((status.code().unwrap_or(-1), text));
             }
             if self.started.elapsed() > limit {
