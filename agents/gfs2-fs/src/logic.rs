@@ -24,17 +24,17 @@ use procs::Captured;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// `fast_stop`: the whole stop gets this long (never for gfs2, whose unmount waits for DLM).
-const FAST_STOP: Duration = Duration::from_secs(6);
-/// The shortest wait between two tries of a busy unmount.
-const MIN_RETRY: Duration = Duration::from_millis(10);
-
 /// The agent's policy for one filesystem over a host `H`.
 #[derive(Debug)]
 pub struct Logic<H: Host> {
     pub cfg: Config,
     pub host: H,
 }
+
+/// `fast_stop`: the whole stop gets this long (never for gfs2, whose unmount waits for DLM).
+const FAST_STOP: Duration = Duration::from_secs(6);
+/// The shortest wait between two tries of a busy unmount.
+const MIN_RETRY: Duration = Duration::from_millis(10);
 
 /// What this namespace's mount table says about the mount point.
 #[derive(Debug)]

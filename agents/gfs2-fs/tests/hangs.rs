@@ -15,13 +15,12 @@ use ocf::Status;
 const TIMEOUT_MS: &str = "3000";
 const EXIT_BY_SECS: f64 = 3.2;
 
-#[test]
-fn a_hung_depth_20_check_is_reported_and_the_agent_exits() {
-    let Some(fs) = LoopFs::new("hung-monitor", "ext4") else {
-        return;
-    };
-    if !ocf_testkit::require_program("hung-monitor", "fsfreeze") {
-        return;
+/// A started filesystem whose depth-20 status file exists (stop removes it before
+/// unmounting: on a frozen filesystem that never returns), frozen while the guard lives.
+fn frozen_after_a_depth_20_check(tag: &str) -> Option<(LoopFs, Frozen)> {
+    let fs = LoopFs::new(tag, "ext4")?;
+    if !ocf_testkit::require_program(tag, "fsfreeze") {
+        return None;
     }
     fs.agent("start").run().assert_status(Status::Success);
     fs.agent("monitor")
@@ -29,6 +28,14 @@ fn a_hung_depth_20_check_is_reported_and_the_agent_exits() {
         .run()
         .assert_status(Status::Success);
     let frozen = Frozen::new(&fs.mnt);
+    Some((fs, frozen))
+}
+
+#[test]
+fn a_hung_depth_20_check_is_reported_and_the_agent_exits() {
+    let Some((fs, frozen)) = frozen_after_a_depth_20_check("hung-monitor") else {
+        return;
+    };
     let mut agent = fs.spawn(
         "monitor",
         TIMEOUT_MS,
@@ -54,20 +61,9 @@ fn a_hung_depth_20_check_is_reported_and_the_agent_exits() {
 
 #[test]
 fn a_stop_hung_on_the_storage_is_reported_and_the_agent_exits() {
-    let Some(fs) = LoopFs::new("hung-stop", "ext4") else {
+    let Some((fs, frozen)) = frozen_after_a_depth_20_check("hung-stop") else {
         return;
     };
-    if !ocf_testkit::require_program("hung-stop", "fsfreeze") {
-        return;
-    }
-    fs.agent("start").run().assert_status(Status::Success);
-    // A depth-20 monitor leaves its status file, which stop removes before unmounting: on
-    // the frozen filesystem the removal never returns.
-    fs.agent("monitor")
-        .env("OCF_CHECK_LEVEL", "20")
-        .run()
-        .assert_status(Status::Success);
-    let frozen = Frozen::new(&fs.mnt);
     let mut agent = fs.spawn("stop", TIMEOUT_MS, &[]);
     let exited = agent.exited_within(EXIT_BY_SECS);
     drop(frozen);

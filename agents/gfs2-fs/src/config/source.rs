@@ -194,13 +194,16 @@ mod tests {
         }
     }
 
+    /// Remote and virtual sources given a type that does not take them.
+    const MISMATCHED: [(&str, &str); 3] = [
+        ("nfs1:/export", "gfs2"),
+        ("//server/share", "ext4"),
+        ("tmpfs", "ext4"),
+    ];
+
     #[test]
     fn remote_forms_only_where_the_type_takes_them_naming_fstype_and_device() {
-        for (d, t) in [
-            ("nfs1:/export", "gfs2"),
-            ("//server/share", "ext4"),
-            ("tmpfs", "ext4"),
-        ] {
+        for (d, t) in MISMATCHED {
             assert!(check_device_form(d, &DeviceSpec::parse(d)).is_ok(), "{d}");
             let e = device(d, t).unwrap_err();
             assert_eq!(e.status(), Status::ErrConfigured, "{d:?} ({t})");

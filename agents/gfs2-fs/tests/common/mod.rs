@@ -67,6 +67,26 @@ impl LoopFs {
         self.mountinfo().is_some()
     }
 
+    /// Stop with `force_unmount=false` and a 3 s timeout, expecting it to fail busy after
+    /// retrying until its deadline (not at the first EBUSY).
+    pub fn stop_without_signals_fails_busy(&self) -> ocf_testkit::AgentResult {
+        let started = std::time::Instant::now();
+        let r = self
+            .agent("stop")
+            .param("force_unmount", "false")
+            .param("signal_delay", "0.2")
+            .meta("timeout", "3000")
+            .run();
+        r.assert_status(ocf::Status::ErrGeneric)
+            .assert_reason_contains("force_unmount=false");
+        assert!(
+            started.elapsed() > std::time::Duration::from_secs(2),
+            "retried until the deadline, not given up at once: {:?}",
+            started.elapsed()
+        );
+        r
+    }
+
     /// The agent started as Pacemaker starts it, with this operation timeout (ms) and extra
     /// variables, its stderr piped: for tests that watch when it exits.
     pub fn spawn(&self, action: &str, timeout_ms: &str, vars: &[(&str, &str)]) -> Agent {
