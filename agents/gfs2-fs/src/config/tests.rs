@@ -185,3 +185,18 @@ fn a_rejected_fstype_is_not_used_to_judge_the_mount() {
         Resolution::Finish(r) => panic!("the probe did not run: {r:?}"),
     }
 }
+
+/// Issue 13: `pcs resource create` without `op` creates every monitor the metadata lists.
+/// Depth 20 writes into the filesystem (the tutorial's web document root), so the metadata
+/// lists depth 0 only, as ocf:heartbeat:Filesystem does; deeper checks are opt-in.
+#[test]
+fn the_metadata_offers_only_the_depth_0_monitor() {
+    let metadata = ocf::Metadata::parse(<Gfs2Fs as ocf::Agent>::METADATA).unwrap();
+    let monitors: Vec<(Option<&str>, Option<&str>)> = metadata
+        .actions
+        .iter()
+        .filter(|a| a.name == "monitor" || a.name == "status")
+        .map(|a| (a.depth.as_deref(), a.interval.as_deref()))
+        .collect();
+    assert_eq!(monitors, [(Some("0"), Some("20s"))]);
+}
