@@ -364,13 +364,16 @@ fn decode(text: &str) -> std::result::Result<Answer, CallError> {
 /// Make `call` in a helper process, waiting no later than `end`.
 pub fn run(call: &Call, end: Instant) -> std::result::Result<Answer, CallError> {
     let mut cmd = Command::new("/proc/self/exe");
+    // The helper logs to its stderr only; its lines are logged again here, so that they
+    // reach Pacemaker's log and syslog once, under the agent's own pid.
     cmd.arg0(<crate::Gfs2Fs as ocf::Agent>::NAME)
         .arg(MODE)
-        .args(call.to_args());
+        .args(call.to_args())
+        .env("HA_LOGFACILITY", "none");
     match child::run_with(&mut cmd, end) {
         Ok(out) => {
             for line in out.stderr.lines() {
-                log::debug!("helper {}: {line}", call.name());
+                relay(call.name(), line);
             }
             if !out.success() {
                 return Err(CallError::Helper(format!(
@@ -384,6 +387,25 @@ pub fn run(call: &Call, end: Instant) -> std::result::Result<Answer, CallError> 
         }
         Err(child::Error::TimedOut { waited, .. }) => Err(CallError::TimedOut { waited }),
         Err(e) => Err(CallError::Helper(e.to_string())),
+    }
+}
+
+/// Log a line of the helper's stderr (`agent(instance)[pid]: LEVEL: message`) at its level.
+fn relay(call: &str, line: &str) {
+    let parsed = line.split_once("]: ").and_then(|(_, rest)| {
+        let (word, message) = rest.split_once(": ")?;
+        let level = match word {
+            "ERROR" => log::Level::Error,
+            "WARNING" => log::Level::Warn,
+            "INFO" => log::Level::Info,
+            "DEBUG" => log::Level::Debug,
+            _ => return None,
+        };
+        Some((level, message))
+    });
+    match parsed {
+        Some((level, message)) => log::log!(level, "{message}"),
+        None => log::debug!("helper {call}: {line}"),
     }
 }
 

@@ -1,11 +1,14 @@
 //! The depth-20 status file (`<directory>/<statusfile_prefix><instance>_<node>`), written
 //! with O_DIRECT|O_SYNC and read back through the same descriptor.
 //!
-//! Whoever can write the mounted filesystem could plant a symlink at the status file or its
-//! directory; the monitor runs as root. So nothing below the mount point is followed
-//! ([`procs::StateDir::open_below`]): a directory of the prefix is created `0755` and must
-//! be root's and not writable by others, whatever is at the file's name is unlinked, and
-//! the file is created `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0644.
+//! Whoever can write the mounted filesystem's root (a web application writing its document
+//! root) could plant a symlink, a file or a directory of their own at the status directory
+//! or the status file; the monitor runs as root. So nothing below the mount point is
+//! followed, and nothing planted there is used or can stop the check
+//! ([`procs::StateDir::claim_below`]): what is in the way of the prefix's directory is
+//! renamed aside and the directory made anew, `0755`, root's; whatever is at the file's name
+//! is unlinked (a directory renamed aside) and the file created
+//! `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0644.
 
 use nix::fcntl::OFlag;
 use std::io;
@@ -36,7 +39,7 @@ fn to_io(e: procs::Error) -> io::Error {
 /// Write `content` (padded to a block) to `mount/rel` and read it back.
 pub fn write_and_verify(mount: &Path, rel: &Path, content: &[u8]) -> io::Result<()> {
     let (dir, name) = split(rel)?;
-    let dir = procs::StateDir::open_below(mount, dir, true).map_err(to_io)?;
+    let dir = procs::StateDir::claim_below(mount, dir).map_err(to_io)?;
     let direct = OFlag::O_SYNC | OFlag::O_DIRECT;
     let file = match dir.create_file(name, 0o644, direct) {
         // No O_DIRECT on this filesystem (tmpfs): O_SYNC alone.
@@ -119,28 +122,36 @@ mod tests {
         std::fs::remove_dir_all(&mnt).unwrap();
     }
 
+    /// Issue 17: a user who can write the mount point's root planted the status directory;
+    /// the check goes on in a directory of ours, nothing is followed, and stop does not
+    /// follow it either.
     #[test]
-    fn a_symlinked_or_writable_status_directory_is_refused() {
+    fn a_planted_status_directory_is_moved_aside_and_never_followed() {
         let mnt = scratch("dir");
-        let elsewhere = mnt.join("elsewhere");
+        let (status, elsewhere) = (mnt.join(".Filesystem_status"), mnt.join("elsewhere"));
         std::fs::create_dir(&elsewhere).unwrap();
-        std::os::unix::fs::symlink(&elsewhere, mnt.join(".Filesystem_status")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &status).unwrap();
         let rel = Path::new(".Filesystem_status/fs_node1");
-        let e = write_and_verify(&mnt, rel, b"fs\n").unwrap_err();
-        assert!(e.to_string().contains("symlink"), "{e}");
-        assert!(!elsewhere.join("fs_node1").exists());
         std::fs::write(elsewhere.join("fs_node1"), "keep\n").unwrap();
-        assert!(remove(&mnt, rel).is_err(), "stop does not follow it either");
+        assert!(remove(&mnt, rel).is_err(), "stop does not follow it");
         assert!(elsewhere.join("fs_node1").exists());
-        std::fs::remove_file(mnt.join(".Filesystem_status")).unwrap();
-        std::fs::create_dir(mnt.join(".Filesystem_status")).unwrap();
-        std::fs::set_permissions(
-            mnt.join(".Filesystem_status"),
-            std::fs::Permissions::from_mode(0o777),
-        )
-        .unwrap();
-        let e = write_and_verify(&mnt, rel, b"fs\n").unwrap_err();
-        assert!(e.to_string().contains("writable"), "{e}");
+        write_and_verify(&mnt, rel, b"fs\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(elsewhere.join("fs_node1")).unwrap(),
+            "keep\n"
+        );
+        let meta = std::fs::symlink_metadata(&status).unwrap();
+        assert!(meta.is_dir() && meta.permissions().mode() & 0o777 == 0o755);
+        assert!(std::fs::read(mnt.join(rel)).unwrap().starts_with(b"fs\n"));
+        // A writable directory in its place: moved aside too.
+        std::fs::remove_dir_all(&status).unwrap();
+        std::fs::create_dir(&status).unwrap();
+        std::fs::set_permissions(&status, std::fs::Permissions::from_mode(0o777)).unwrap();
+        write_and_verify(&mnt, rel, b"fs\n").unwrap();
+        assert_eq!(
+            std::fs::metadata(&status).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
         // No directory in the prefix: the file lies in the mount point itself.
         write_and_verify(&mnt, Path::new("status-fs_node1"), b"fs\n").unwrap();
         std::fs::remove_dir_all(&mnt).unwrap();

@@ -8,11 +8,17 @@
 //! `O_CREAT|O_EXCL|O_NOFOLLOW` after unlinking whatever was at its name (unlinkat(2)), so a
 //! planted symlink or foreign file is removed, never written through. The shell equivalent
 //! would be `install -d -m 0755` plus `rm -f` and a `set -C` redirection, without the races.
+//!
+//! Below a directory others can write (the root of a mounted filesystem a web application
+//! writes to), refusing what a user planted would let that user stop the agent from working
+//! for good; [`StateDir::claim_below`] takes the name back instead: whatever is in the way
+//! (a symlink, a file, another user's or a writable directory) is renamed aside in its
+//! parent (renameat2(2) with RENAME_NOREPLACE; never followed, never deleted) and made anew.
 
 use crate::Error;
 use crate::safe_file::{Owner, SmallFile, trust};
 use nix::errno::Errno;
-use nix::fcntl::{AT_FDCWD, OFlag, openat};
+use nix::fcntl::{AT_FDCWD, OFlag, RenameFlags, openat, renameat2};
 use nix::sys::stat::{FileStat, Mode, SFlag, fchmod, fstat, fstatat, mkdirat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 use std::ffi::OsStr;
@@ -25,7 +31,13 @@ use std::path::{Component, Path, PathBuf};
 pub struct StateDir {
     fd: OwnedFd,
     path: PathBuf,
+    /// Opened by [`StateDir::claim_below`]: a directory in the way of a file is moved aside.
+    claim: bool,
 }
+
+/// How many times one name is taken back before giving up (someone renaming things back as
+/// fast as they are moved).
+const CLAIM_TRIES: u32 = 3;
 
 /// Who may own a state directory: root, or the user we run as (tests without root).
 fn trusted_owner(st: &FileStat) -> bool {
@@ -51,7 +63,7 @@ impl StateDir {
             return Err(unsafe_dir(path, "not an absolute path"));
         }
         let root = open_dir(AT_FDCWD, Path::new("/"), false).map_err(|e| io(path, e))?;
-        walk(root, PathBuf::from("/"), path, true, true)
+        walk(root, PathBuf::from("/"), path, Walk::OPEN)
     }
 
     /// `rel` below the directory `base`, which the caller trusts (a mount point the
@@ -60,14 +72,23 @@ impl StateDir {
     /// missing one is an error of kind NotFound) and must be owned by root (or this user)
     /// and not writable by group or others. An empty `rel` is `base` itself.
     pub fn open_below(base: &Path, rel: &Path, create: bool) -> Result<StateDir, Error> {
-        let fd = open_dir(AT_FDCWD, base, true).map_err(|e| io(base, e))?;
-        if rel.as_os_str().is_empty() {
-            return Ok(StateDir {
-                fd,
-                path: base.to_owned(),
-            });
-        }
-        walk(fd, base.to_owned(), rel, false, create)
+        let how = Walk {
+            create,
+            ..Walk::BELOW
+        };
+        below(base, rel, how)
+    }
+
+    /// `rel` below `base` as [`StateDir::open_below`] with `create`, but taking each name
+    /// back from whoever else can write there: what is in the way (a symlink, a file or FIFO,
+    /// a directory of another user or writable by others) is renamed aside in its parent
+    /// (`NAME.moved-aside-SECONDS-PID`, logged; never followed, never deleted) and the
+    /// directory made anew. Files created in the result ([`StateDir::create_file`]) move a
+    /// directory planted at their name aside the same way. For a state directory inside a
+    /// filesystem that local users write, where refusing would let any of them stop the
+    /// agent from working.
+    pub fn claim_below(base: &Path, rel: &Path) -> Result<StateDir, Error> {
+        below(base, rel, Walk::CLAIM)
     }
 
     /// The directory's path (for messages, and for daemons that want a path).
@@ -82,7 +103,19 @@ impl StateDir {
     /// through anything planted there.
     pub fn create_file(&self, name: &OsStr, mode: u32, flags: OFlag) -> Result<File, Error> {
         let path = self.path.join(name);
-        self.remove(name)?;
+        match self.remove(name) {
+            Err(Error::StateFile { source, .. })
+                if self.claim && source.raw_os_error() == Some(libc::EISDIR) =>
+            {
+                move_aside(
+                    &self.fd,
+                    name,
+                    &path,
+                    "a directory is in the way of the file",
+                )?;
+            }
+            other => other?,
+        }
         let fd = openat(
             &self.fd,
             name,
@@ -175,15 +208,50 @@ fn open_dir<Fd: std::os::fd::AsFd>(dir: Fd, name: &Path, follow: bool) -> Result
     )
 }
 
-/// Walk `rel` from the open directory `fd` (at `at`), creating and checking each step.
-/// `trust_root_links`: follow a symlink found in a directory only root can write.
-fn walk(
-    mut fd: OwnedFd,
-    mut at: PathBuf,
-    rel: &Path,
+/// How [`walk`] treats the directories on its way.
+#[derive(Debug, Clone, Copy)]
+struct Walk {
+    /// Follow a symlink found in a directory only root can write (`/var/run -> /run`).
     trust_root_links: bool,
+    /// Make a missing directory.
     create: bool,
-) -> Result<StateDir, Error> {
+    /// Move what is in the way aside and make the directory anew, rather than refuse.
+    claim: bool,
+}
+
+impl Walk {
+    const OPEN: Walk = Walk {
+        trust_root_links: true,
+        create: true,
+        claim: false,
+    };
+    const BELOW: Walk = Walk {
+        trust_root_links: false,
+        create: true,
+        claim: false,
+    };
+    const CLAIM: Walk = Walk {
+        trust_root_links: false,
+        create: true,
+        claim: true,
+    };
+}
+
+/// `rel` below the trusted directory `base`.
+fn below(base: &Path, rel: &Path, how: Walk) -> Result<StateDir, Error> {
+    let fd = open_dir(AT_FDCWD, base, true).map_err(|e| io(base, e))?;
+    if rel.as_os_str().is_empty() {
+        return Ok(StateDir {
+            fd,
+            path: base.to_owned(),
+            claim: how.claim,
+        });
+    }
+    walk(fd, base.to_owned(), rel, how)
+}
+
+/// Walk `rel` from the open directory `fd` (at `at`), creating and checking each step.
+fn walk(mut fd: OwnedFd, mut at: PathBuf, rel: &Path, how: Walk) -> Result<StateDir, Error> {
     let names: Vec<&OsStr> = rel
         .components()
         .filter_map(|c| match c {
@@ -197,49 +265,109 @@ fn walk(
     for (i, name) in names.iter().enumerate() {
         let last = i + 1 == names.len();
         at.push(name);
-        let next = match open_dir(&fd, Path::new(name), false) {
-            Ok(next) => next,
-            Err(Errno::ENOENT) if create => {
-                match mkdirat(&fd, *name, Mode::from_bits_truncate(0o755)) {
-                    Ok(()) | Err(Errno::EEXIST) => {}
-                    Err(e) => return Err(io(&at, e)),
+        let mut tries = 0;
+        let (next, st) = loop {
+            match step(&fd, name, &at, &parent_st, last, how) {
+                Err(Error::UnsafeStateDir { why, .. }) if how.claim && tries < CLAIM_TRIES => {
+                    tries += 1;
+                    move_aside(&fd, name, &at, &why)?;
                 }
-                open_dir(&fd, Path::new(name), false).map_err(|e| io(&at, e))?
+                other => break other?,
             }
-            // ELOOP: a symlink (ENOTDIR: O_NOFOLLOW|O_DIRECTORY on some kernels).
-            Err(Errno::ELOOP | Errno::ENOTDIR) if is_symlink(&fd, name) => {
-                let root_made = parent_st.st_uid == 0 && !writable_by_others(&parent_st);
-                if !(trust_root_links && root_made) {
-                    return Err(unsafe_dir(
-                        &at,
-                        "is a symlink; refusing to follow it (remove it: the agent recreates \
-                         the directory)",
-                    ));
-                }
-                open_dir(&fd, Path::new(name), true).map_err(|e| io(&at, e))?
-            }
-            Err(e) => return Err(io(&at, e)),
         };
-        let st = fstat(&next).map_err(|e| io(&at, e))?;
-        if !trusted_owner(&st) {
-            return Err(unsafe_dir(
-                &at,
-                &format!("is owned by uid {}, not root", st.st_uid),
-            ));
-        }
-        if writable_by_others(&st) && (last || !sticky(&st)) {
-            return Err(unsafe_dir(
-                &at,
-                &format!(
-                    "is writable by group or others (mode {:o})",
-                    st.st_mode & 0o7777
-                ),
-            ));
-        }
         fd = next;
         parent_st = st;
     }
-    Ok(StateDir { fd, path: at })
+    Ok(StateDir {
+        fd,
+        path: at,
+        claim: how.claim,
+    })
+}
+
+/// Open (or make) the directory `name` in `parent` and check it.
+fn step(
+    parent: &OwnedFd,
+    name: &OsStr,
+    at: &Path,
+    parent_st: &FileStat,
+    last: bool,
+    how: Walk,
+) -> Result<(OwnedFd, FileStat), Error> {
+    let next = match open_dir(parent, Path::new(name), false) {
+        Ok(next) => next,
+        Err(Errno::ENOENT) if how.create => {
+            match mkdirat(parent, name, Mode::from_bits_truncate(0o755)) {
+                Ok(()) | Err(Errno::EEXIST) => {}
+                Err(e) => return Err(io(at, e)),
+            }
+            open_dir(parent, Path::new(name), false).map_err(|e| io(at, e))?
+        }
+        // ELOOP: a symlink (ENOTDIR: O_NOFOLLOW|O_DIRECTORY on some kernels).
+        Err(Errno::ELOOP | Errno::ENOTDIR) if is_symlink(parent, name) => {
+            let root_made = parent_st.st_uid == 0 && !writable_by_others(parent_st);
+            if !(how.trust_root_links && root_made) {
+                return Err(unsafe_dir(
+                    at,
+                    "is a symlink; refusing to follow it (remove it: the agent recreates \
+                     the directory)",
+                ));
+            }
+            open_dir(parent, Path::new(name), true).map_err(|e| io(at, e))?
+        }
+        Err(Errno::ENOTDIR) => return Err(unsafe_dir(at, "is not a directory")),
+        Err(e) => return Err(io(at, e)),
+    };
+    let st = fstat(&next).map_err(|e| io(at, e))?;
+    if !trusted_owner(&st) {
+        return Err(unsafe_dir(
+            at,
+            &format!("is owned by uid {}, not root", st.st_uid),
+        ));
+    }
+    if writable_by_others(&st) && (last || !sticky(&st)) {
+        return Err(unsafe_dir(
+            at,
+            &format!(
+                "is writable by group or others (mode {:o})",
+                st.st_mode & 0o7777
+            ),
+        ));
+    }
+    Ok((next, st))
+}
+
+/// Rename `name` in `dir` (at `path`) aside, to a name nothing has: it was in the way
+/// because of `why`.
+fn move_aside(dir: &OwnedFd, name: &OsStr, path: &Path, why: &str) -> Result<(), Error> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for n in 0..100 {
+        let mut aside = name.to_owned();
+        aside.push(format!(".moved-aside-{secs}-{}-{n}", std::process::id()));
+        match renameat2(
+            dir,
+            name,
+            dir,
+            aside.as_os_str(),
+            RenameFlags::RENAME_NOREPLACE,
+        ) {
+            Ok(()) => {
+                log::warn!(
+                    "{} {why}: moved aside to {}",
+                    path.display(),
+                    path.with_file_name(&aside).display()
+                );
+                return Ok(());
+            }
+            // Gone meanwhile: nothing is in the way any more.
+            Err(Errno::ENOENT) => return Ok(()),
+            Err(Errno::EEXIST) => {}
+            Err(e) => return Err(io(path, e)),
+        }
+    }
+    Err(io(path, Errno::EEXIST))
 }
 
 fn is_symlink(dir: &OwnedFd, name: &OsStr) -> bool {
@@ -320,6 +448,85 @@ mod tests {
             "{e}"
         );
         assert!(!d.join("missing").exists());
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    /// What a user who can write `base` may plant at a state directory's name, each moved
+    /// aside by `claim_below` (never followed, never deleted) and replaced by a directory of
+    /// ours, where `open_below` refuses it.
+    #[test]
+    fn claim_below_moves_whatever_is_in_the_way_aside() {
+        let d = scratch("claim");
+        let elsewhere = d.join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let status = d.join(".status");
+        let plant: [(&str, &dyn Fn()); 4] = [
+            ("a symlink", &|| {
+                std::os::unix::fs::symlink(&elsewhere, &status).unwrap();
+            }),
+            ("a file", &|| std::fs::write(&status, "x").unwrap()),
+            ("a FIFO", &|| {
+                nix::unistd::mkfifo(&status, Mode::from_bits_truncate(0o666)).unwrap();
+            }),
+            ("a directory others can write", &|| {
+                std::fs::create_dir(&status).unwrap();
+                std::fs::set_permissions(&status, std::fs::Permissions::from_mode(0o777)).unwrap();
+                std::fs::write(status.join("theirs"), "kept").unwrap();
+            }),
+        ];
+        for (what, plant) in plant {
+            plant();
+            assert!(
+                StateDir::open_below(&d, Path::new(".status"), true).is_err(),
+                "open_below refuses {what}"
+            );
+            let dir = StateDir::claim_below(&d, Path::new(".status")).unwrap();
+            let meta = std::fs::symlink_metadata(&status).unwrap();
+            assert!(meta.is_dir(), "{what}");
+            assert_eq!(meta.permissions().mode() & 0o7777, 0o755, "{what}");
+            dir.create_file(OsStr::new("node1"), 0o644, OFlag::empty())
+                .unwrap();
+            assert!(status.join("node1").is_file(), "{what}");
+            let aside: Vec<_> = std::fs::read_dir(&d)
+                .unwrap()
+                .flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(".status.moved-aside-")
+                })
+                .map(|e| e.path())
+                .collect();
+            assert_eq!(aside.len(), 1, "{what}: {aside:?}");
+            assert!(
+                std::fs::read_dir(&elsewhere).unwrap().next().is_none(),
+                "{what}: nothing written through it"
+            );
+            if what.starts_with("a directory") {
+                assert_eq!(
+                    std::fs::read_to_string(aside[0].join("theirs")).unwrap(),
+                    "kept"
+                );
+            }
+            for p in aside {
+                if std::fs::symlink_metadata(&p).unwrap().is_dir() {
+                    std::fs::remove_dir_all(&p).unwrap();
+                } else {
+                    std::fs::remove_file(&p).unwrap();
+                }
+            }
+            std::fs::remove_dir_all(&status).unwrap();
+        }
+        // A directory planted at a file's name, in a directory claimed.
+        let dir = StateDir::claim_below(&d, Path::new("")).unwrap();
+        std::fs::create_dir(d.join("status-node1")).unwrap();
+        let refused = StateDir::open_below(&d, Path::new(""), false)
+            .unwrap()
+            .create_file(OsStr::new("status-node1"), 0o644, OFlag::empty());
+        assert!(refused.is_err(), "open_below's files do not move it");
+        dir.create_file(OsStr::new("status-node1"), 0o644, OFlag::empty())
+            .unwrap();
+        assert!(d.join("status-node1").is_file());
         std::fs::remove_dir_all(d).unwrap();
     }
 
