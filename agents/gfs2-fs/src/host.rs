@@ -94,6 +94,9 @@ pub trait Host {
     /// Send `signal` to `process` if it is still the process captured (pid, start time,
     /// user, executable; through a pidfd): `Ok(false)` when it is gone or another.
     fn signal(&self, process: &Captured, signal: Signal) -> Result<bool, procs::Error>;
+    /// True while anything holds the block device `node` (a mounted filesystem anywhere, a
+    /// driver): an exclusive open is refused, bounded.
+    fn in_use(&self, node: &Path, end: Instant) -> Result<bool, CallError>;
     /// Read the first block of `dev` with O_DIRECT (`dd iflag=direct`), bounded.
     fn read_block(&self, dev: &Path, end: Instant) -> Result<(), CallError>;
     /// Write `content` to the status file with O_DIRECT|O_SYNC and read it back, never
@@ -209,6 +212,12 @@ impl Host for System {
 
     fn signal(&self, process: &Captured, signal: Signal) -> Result<bool, procs::Error> {
         process.signal(signal)
+    }
+
+    fn in_use(&self, node: &Path, end: Instant) -> Result<bool, CallError> {
+        let answer = isolated::run(&Call::InUse(node.to_owned()), end)?;
+        isolated::in_use_of(&answer)
+            .ok_or_else(|| CallError::Helper("the in-use reply is incomplete".into()))
     }
 
     fn read_block(&self, dev: &Path, end: Instant) -> Result<(), CallError> {

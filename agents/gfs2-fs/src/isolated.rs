@@ -88,6 +88,9 @@ pub enum Call {
     Superblock(PathBuf),
     /// A `UUID=`/`LABEL=` device found by reading the superblocks of block devices.
     FindDevice(String),
+    /// Whether anything holds the block device (a mounted filesystem does): an exclusive
+    /// open (O_EXCL, as mount and mkfs take it) is refused with EBUSY.
+    InUse(PathBuf),
 }
 
 /// What the helper answered: `key value` pairs.
@@ -123,7 +126,9 @@ impl Call {
                     args.extend([path_arg(&f.mount), path_arg(&f.rel)]);
                 }
             }
-            Call::ReadBlock(dev) | Call::Superblock(dev) => args.push(path_arg(dev)),
+            Call::ReadBlock(dev) | Call::Superblock(dev) | Call::InUse(dev) => {
+                args.push(path_arg(dev));
+            }
             Call::WriteStatus { file, content } => {
                 args.extend([path_arg(&file.mount), path_arg(&file.rel), content.clone()]);
             }
@@ -140,6 +145,7 @@ impl Call {
             Call::WriteStatus { .. } => "write-status",
             Call::Superblock(_) => "superblock",
             Call::FindDevice(_) => "find-device",
+            Call::InUse(_) => "in-use",
         }
     }
 
@@ -181,6 +187,7 @@ impl Call {
                 content: rest[2].clone(),
             },
             ("find-device", 1) => Call::FindDevice(rest[0].clone()),
+            ("in-use", 1) => Call::InUse(path(0)?),
             _ => return None,
         })
     }
@@ -230,6 +237,7 @@ impl Call {
                     .map(|()| Vec::new())
             }
             Call::Superblock(dev) => superblock(dev),
+            Call::InUse(dev) => in_use(dev),
             Call::FindDevice(spec) => match mounts::DeviceSpec::parse(spec).resolve() {
                 Ok(Some(p)) => Ok(vec![(
                     "path".to_owned(),
@@ -271,6 +279,32 @@ fn superblock(dev: &Path) -> std::result::Result<Answer, CallError> {
             dev.display()
         ))),
         Err(e) => Err(CallError::Refused(e.to_string())),
+    }
+}
+
+/// open(2) `dev` with O_EXCL, closed at once: EBUSY while a mounted filesystem (in any
+/// mount namespace, also one no process is in, or lazily unmounted but still open) or a
+/// driver holds it.
+fn in_use(dev: &Path) -> std::result::Result<Answer, CallError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_EXCL | nix::libc::O_NONBLOCK)
+        .open(dev);
+    let busy = match opened {
+        Ok(_) => false,
+        Err(e) if e.raw_os_error() == Some(nix::libc::EBUSY) => true,
+        Err(e) => return Err(CallError::io(&format!("opening {}", dev.display()), &e)),
+    };
+    Ok(vec![("in_use".to_owned(), u8::from(busy).to_string())])
+}
+
+/// The answer to [`Call::InUse`].
+pub fn in_use_of(answer: &Answer) -> Option<bool> {
+    match answer.iter().find(|(k, _)| k == "in_use")?.1.as_str() {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
     }
 }
 
@@ -461,6 +495,7 @@ mod tests {
                 content: "web\n".into(),
             },
             Call::FindDevice("LABEL=web".into()),
+            Call::InUse("/dev/drbd1".into()),
         ] {
             assert_eq!(
                 Call::from_args(&call.to_args()),

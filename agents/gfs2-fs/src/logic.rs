@@ -575,8 +575,56 @@ impl<H: Host> Logic<H> {
         } else {
             ctx.deadline
         };
-        self.unmount_all(ctx, device, deadline)?;
+        let graceful = deadline.share(0.5);
+        let mut said_busy = false;
+        self.unmount_all(ctx, device, deadline, graceful, &mut said_busy)?;
+        self.wait_released(deadline, graceful, &mut said_busy)?;
         Ok(Status::Success)
+    }
+
+    /// Unmounted everywhere a mount table shows: a block device must now be free. Still held
+    /// means the filesystem lives on where no mount table shows it (a mount namespace no
+    /// process is in, a lazily unmounted copy still open, a frozen superblock), and
+    /// reporting stopped would let another node mount it.
+    fn wait_released(
+        &self,
+        deadline: Deadline,
+        graceful: Deadline,
+        said_busy: &mut bool,
+    ) -> Result<()> {
+        let Some(device) = self.block_device() else {
+            return Ok(());
+        };
+        let Ok(Some(node)) = self.host.device_by_link(&self.cfg.identity.spec) else {
+            return Ok(());
+        };
+        let what = format!(
+            "{} (unmounted wherever a mount table shows it, but still in use: a mount \
+             namespace no process is in, a lazily unmounted copy still open, or a frozen \
+             filesystem)",
+            self.device_name()
+        );
+        loop {
+            match self.host.in_use(&node, deadline.end()) {
+                Ok(false) => return Ok(()),
+                Ok(true) => {}
+                Err(e @ CallError::TimedOut { .. }) => {
+                    return Err(Error::generic(format!(
+                        "checking that {} is released did not finish before the stop \
+                         timeout: {e}",
+                        self.device_name()
+                    )));
+                }
+                Err(e) => {
+                    log::warn!(
+                        "cannot tell whether {} is still in use: {e}",
+                        self.device_name()
+                    );
+                    return Ok(());
+                }
+            }
+            self.busy(&what, device, deadline, graceful, said_busy)?;
+        }
     }
 
     /// The next mount to take away, or None when the filesystem is mounted nowhere.
@@ -631,9 +679,16 @@ impl<H: Host> Logic<H> {
         Ok(None)
     }
 
-    fn unmount_all(&self, ctx: &Context, device: Option<Device>, deadline: Deadline) -> Result<()> {
-        // Graceful signals get the first half of the time, forceful ones the rest.
-        let graceful = deadline.share(0.5);
+    /// Take every mount of the filesystem away, signalling what keeps one busy. Graceful
+    /// signals get the time until `graceful`, forceful ones the rest.
+    fn unmount_all(
+        &self,
+        ctx: &Context,
+        device: Option<Device>,
+        deadline: Deadline,
+        graceful: Deadline,
+        said_busy: &mut bool,
+    ) -> Result<()> {
         let mut status_file = match self.cfg.settings.force_unmount {
             ForceUnmount::Safe => {
                 log::debug!("force_unmount=safe: leaving the status file in place");
@@ -641,7 +696,6 @@ impl<H: Host> Logic<H> {
             }
             _ => Some(self.status_file(ctx)),
         };
-        let mut said_busy = false;
         let mut vanished: Option<PathBuf> = None;
         loop {
             let table = self.table()?;
@@ -684,21 +738,29 @@ impl<H: Host> Logic<H> {
                 }
                 Err(e) => return Err(Error::generic(format!("couldn't unmount {step}: {e}"))),
             }
-            self.busy(&step, deadline, graceful, &mut said_busy)?;
+            self.busy(
+                &step.to_string(),
+                step.device(),
+                deadline,
+                graceful,
+                said_busy,
+            )?;
         }
     }
 
-    /// `step` is busy: signal what uses it as `force_unmount` allows, and wait before the
-    /// next try; past the deadline, fail with who keeps it busy.
+    /// `step` (a mount, or the device itself), of filesystem `device`, is busy: signal what
+    /// uses it as `force_unmount` allows, and wait before the next try; past the deadline,
+    /// fail with who keeps it busy.
     fn busy(
         &self,
-        step: &Step,
+        step: &str,
+        device: Device,
         deadline: Deadline,
         graceful: Deadline,
         said_busy: &mut bool,
     ) -> Result<()> {
         let s = &self.cfg.settings;
-        let holders = match self.host.users(step.device(), deadline.end()) {
+        let holders = match self.host.users(device, deadline.end()) {
             Ok(users) => users.holders,
             Err(e) => {
                 log::warn!("cannot find the processes using {step}: {e}");

@@ -167,3 +167,38 @@ fn force_unmount_false_fails_the_stop_while_another_namespace_has_it_busy() {
         .assert_status(Status::Success);
     assert!(ns.mounts_of(&fs.dev).is_empty());
 }
+
+/// A private mount namespace that no process is in, kept by a bind mount of its nsfs file
+/// (`unshare --mount=FILE`): no /proc walk can find it, and our unmount does not propagate
+/// into it. The device stays in use, so stop must fail rather than report stopped.
+#[test]
+fn stop_fails_while_a_namespace_no_process_is_in_keeps_the_filesystem() {
+    let test = "ns-pinned";
+    let Some(fs) = LoopFs::new(test, "ext4") else {
+        return;
+    };
+    if !prerequisites(test) {
+        return;
+    }
+    fs.agent("start").run().assert_status(Status::Success);
+    // unshare wants the file on a mount that does not propagate.
+    let pins = fs.dir.join("pins");
+    std::fs::create_dir_all(&pins).unwrap();
+    ocf_testkit::sh("mount", &["-t", "tmpfs", "pins", pins.to_str().unwrap()]);
+    ocf_testkit::sh("mount", &["--make-private", pins.to_str().unwrap()]);
+    let pin = pins.join("mntns");
+    std::fs::write(&pin, "").unwrap();
+    let pin_arg = format!("--mount={}", pin.display());
+    ocf_testkit::sh("unshare", &[&pin_arg, "--propagation", "private", "true"]);
+    fs.agent("stop")
+        .param("signal_delay", "0.2")
+        .meta("timeout", "3000")
+        .run()
+        .assert_status(Status::ErrGeneric)
+        .assert_reason_contains("still in use");
+    assert!(!fs.is_mounted(), "what could be unmounted was");
+    // Once the namespace goes, the filesystem goes with it and stop succeeds.
+    ocf_testkit::sh("umount", &[pin.to_str().unwrap()]);
+    fs.agent("stop").run().assert_status(Status::Success);
+    fs.agent("monitor").run().assert_status(Status::NotRunning);
+}

@@ -47,6 +47,9 @@ struct Fake {
     table: RefCell<Vec<Mount>>,
     /// Other mount namespaces and their mounts.
     namespaces: RefCell<Vec<(u64, Vec<Mount>)>>,
+    /// Mounts no mount table shows: in a private namespace no process is in (kept by a bind
+    /// mount of its nsfs file), or unmounted lazily.
+    unseen: RefCell<Vec<Mount>>,
     procs: RefCell<Vec<FakeProc>>,
     /// Block device nodes and their numbers.
     nodes: Vec<(&'static str, Device)>,
@@ -121,6 +124,7 @@ impl Fake {
         Fake {
             table: RefCell::new(vec![mount(1, ROOT_FS, "/", "ext4", "/dev/vda1")]),
             namespaces: RefCell::new(Vec::new()),
+            unseen: RefCell::new(Vec::new()),
             procs: RefCell::new(Vec::new()),
             nodes: vec![(DEV, DRBD1), ("/dev/vda1", ROOT_FS)],
             superblock: RefCell::new(Ok(gfs2_sb("web:www"))),
@@ -440,6 +444,18 @@ impl Host for Fake {
             p.alive = false;
         }
         Ok(true)
+    }
+
+    fn in_use(&self, node: &Path, _end: Instant) -> std::result::Result<bool, CallError> {
+        let device = self.device_number(node).unwrap();
+        let mounted = !self.where_mounted(device).is_empty()
+            || self.unseen.borrow().iter().any(|m| Device::of(m) == device);
+        let open = self
+            .procs
+            .borrow()
+            .iter()
+            .any(|p| p.alive && p.holds.is_some_and(|(d, _)| d == device));
+        Ok(mounted || open)
     }
 
     fn read_block(&self, _dev: &Path, _end: Instant) -> std::result::Result<(), CallError> {
@@ -869,6 +885,35 @@ fn a_namespace_copy_of_a_network_filesystem_elsewhere_is_not_ours() {
         [(Some(CONTAINER), PathBuf::from("/data"))]
     );
     assert!(host.alive(40));
+}
+
+#[test]
+fn stop_does_not_report_stopped_while_a_mount_no_table_shows_keeps_the_device() {
+    // A private namespace no process is in still has it mounted: nothing to signal, and
+    // the device stays in use. Stop fails at its deadline rather than report stopped.
+    let host = Fake::new().with_mounted(DRBD1, DIR, "gfs2");
+    host.unseen
+        .borrow_mut()
+        .push(mount(900, DRBD1, DIR, "gfs2", DEV));
+    let (r, host) = run(host, Action::Stop, &[QUICK_SIGNALS], &[SHORT]);
+    let why = reason(&r);
+    assert!(
+        why.contains("still in use: a mount namespace no process is in"),
+        "{why}"
+    );
+    assert!(
+        host.where_mounted(DRBD1).is_empty(),
+        "what could be unmounted was"
+    );
+    host.unseen.borrow_mut().clear();
+    let (r, _) = run(host, Action::Stop, &[QUICK_SIGNALS], &[SHORT]);
+    assert_eq!(r, Ok(Status::Success));
+    // Lazily unmounted, a file still open on it: its holder is signalled, then it is free.
+    let host = Fake::new();
+    host.process(10, "tail", None, Some((DRBD1, Use::OpenFile)));
+    let (r, host) = run(host, Action::Stop, &[QUICK_SIGNALS], &[SHORT]);
+    assert_eq!(r, Ok(Status::Success));
+    assert!(!host.alive(10));
 }
 
 // ---- clones, GFS2 ---------------------------------------------------------------------
