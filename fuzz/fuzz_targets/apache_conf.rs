@@ -12,6 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// A scratch ServerRoot: `main.conf` (the input) and `conf.d/status.conf`.
 fn root() -> &'static PathBuf {
@@ -42,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let vars = BTreeMap::from([("APACHE_RUN_DIR".to_owned(), "run".to_owned())]);
-    if let Ok(config) = Config::read(&main, root, &vars) {
+    let until = Instant::now() + Duration::from_secs(5);
+    if let Ok(config) = Config::read(&main, root, &vars, until) {
         let _ = config.first_listen();
     }
 });

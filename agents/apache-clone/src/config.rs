@@ -154,7 +154,7 @@ impl Checks {
                 return Err(Error::bad_param(
                     "testurl",
                     u,
-                    "neither an http:// URL nor a path starting with /",
+                    "neither an http:// or https:// URL nor a path starting with /",
                 ));
             }
         }
@@ -289,7 +289,10 @@ pub fn compile_regex(name: &str, pattern: &str) -> Result<Regex> {
 pub fn matches_a_line(regex: &Regex, text: &str) -> bool {
     // grep sees no line in an empty input, and none after a final newline.
     let lines = text.strip_suffix('\n').unwrap_or(text);
-    !text.is_empty() && lines.split('\n').any(|line| regex.is_match(line))
+    // Whether any line matches does not depend on the order they are tried in: from the
+    // last, the usual patterns (the default `</ *html *>`, a footer) match at once instead
+    // of after every line of a 20 KiB status page (half of a monitor's time, measured).
+    !text.is_empty() && lines.rsplit('\n').any(|line| regex.is_match(line))
 }
 
 #[cfg(test)]

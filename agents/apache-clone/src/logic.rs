@@ -337,6 +337,7 @@ impl<H: Host> Logic<H> {
             .and_then(crate::conf::Listen::host_port)
             .unwrap_or_else(|| ("localhost".to_owned(), 80));
         Url {
+            https: listen.is_some_and(crate::conf::Listen::is_https),
             host,
             port: self.checks().port.unwrap_or(port),
             path: "/".to_owned(),
@@ -750,12 +751,15 @@ impl<H: Host> Logic<H> {
 /// What a launcher wrote, or, when it wrote nothing (httpd logs only to its ErrorLog once
 /// that is open), where to look.
 fn said_or_see_log(stderr: &str, config: &Config) -> String {
-    let said = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
+    // One line: httpd's continued lines ("Syntax error on line 3 of x:" + the error) with a
+    // space, the others with "; ".
+    let mut said = String::new();
+    for line in stderr.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !said.is_empty() {
+            said.push_str(if said.ends_with(':') { " " } else { "; " });
+        }
+        said.push_str(line);
+    }
     if said.is_empty() {
         format!(
             "it said nothing; see its error log, {}",

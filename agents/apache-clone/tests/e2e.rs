@@ -542,3 +542,77 @@ fn start_after_a_crash_with_a_stale_pid_file() {
     other.kill().unwrap();
     other.wait().unwrap();
 }
+
+/// Issue 13: `https://` in statusurl was exit 6 (a ban on every node), and a status page
+/// that redirects to https failed monitor. The real apache2 with mod_ssl on a self-signed
+/// certificate: the default status URL (the first Listen serves https), an explicit https
+/// statusurl, and an http one that redirects to https all pass, certificate unverified as
+/// `curl -k` would. Seen failing before the fix: start 6 ("only the http scheme").
+#[test]
+fn https_status_pages_and_redirects_to_them() {
+    if !may_run("https") || !require_program("https", "/usr/bin/openssl") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ac-e2e-cert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = std::process::Command::new("/usr/bin/openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=not-this-host.example"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let (c, k) = (cert.display(), key.display());
+    let site = Site::new(
+        "tls",
+        52,
+        8452,
+        &format!(
+            "Listen 127.0.0.52:8452 https\nListen 127.0.0.52:8052\n\
+             LoadModule ssl_module {MODULES}/mod_ssl.so\n\
+             LoadModule socache_shmcb_module {MODULES}/mod_socache_shmcb.so\n\
+             LoadModule alias_module {MODULES}/mod_alias.so\n\
+             <VirtualHost 127.0.0.52:8452>\n  SSLEngine on\n  SSLCertificateFile {c}\n\
+               SSLCertificateKeyFile {k}\n</VirtualHost>\n\
+             <VirtualHost 127.0.0.52:8052>\n  \
+               Redirect permanent /server-status https://127.0.0.52:8452/server-status\n\
+             </VirtualHost>\n"
+        ),
+    );
+    let agent = |action: &str| {
+        site.agent(action)
+            .param("testregex", "Apache Server Status")
+    };
+    agent("start").run().assert_status(Status::Success);
+    agent("monitor")
+        .recurring()
+        .run()
+        .assert_status(Status::Success);
+    for url in [
+        "https://127.0.0.52:8452/server-status",
+        "http://127.0.0.52:8052/server-status",
+    ] {
+        agent("monitor")
+            .recurring()
+            .param("statusurl", url)
+            .run()
+            .assert_status(Status::Success);
+    }
+    // The content is checked over TLS as over plain HTTP.
+    agent("monitor")
+        .recurring()
+        .param("statusurl", "https://127.0.0.52:8452/server-status")
+        .param("testregex", "NoSuchText")
+        .run()
+        .assert_status(Status::ErrGeneric)
+        .assert_reason_contains("does not match");
+    agent("stop").run().assert_status(Status::Success);
+    assert!(site.processes().is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,11 +1,12 @@
 //! # http-probe: one bounded HTTP/1.1 GET, for health checks
 //!
 //! What a resource agent's monitor needs to ask a local web server "are you serving?", and
-//! no more: `http://` only (no TLS), GET only, one request per connection
-//! (`Connection: close`), every step (name lookup, connect, write, read) bounded by one
-//! deadline, the response size capped, and redirects followed only while they stay on the
-//! same host and port. Not a general HTTP client: no proxies, cookies, compression or
-//! keep-alive.
+//! no more: `http://` and `https://` (TLS through rustls, the server's certificate not
+//! verified: see [`tls`]), GET only, one request per connection (`Connection: close`),
+//! every step (name lookup, connect, TLS handshake, write, read) bounded by one deadline,
+//! the response size capped, and redirects followed only while they stay on the same host
+//! (and port, unless the redirect changes the scheme, as an http to https one does). Not a
+//! general HTTP client: no proxies, cookies, compression or keep-alive.
 //!
 //! ```no_run
 //! let url: http_probe::Url = "http://localhost/server-status".parse().unwrap();
@@ -15,6 +16,7 @@
 //! ```
 
 mod parse;
+pub mod tls;
 mod url;
 
 pub use parse::{Body, Head, MAX_HEAD, parse_head};
@@ -52,6 +54,8 @@ pub enum Error {
     RedirectOffHost { from: String, to: String },
     #[error("more than {0} redirects")]
     TooManyRedirects(u32),
+    #[error("TLS with {url}: {source}")]
+    Tls { url: String, source: rustls::Error },
 }
 
 impl Error {
@@ -119,7 +123,8 @@ impl Request {
             match (head.status, location) {
                 (301 | 302 | 303 | 307 | 308, Some(location)) => {
                     let next = url.join(&location)?;
-                    if next.host != url.host || next.port != url.port {
+                    let same_port = next.port == url.port || next.https != url.https;
+                    if !next.host.eq_ignore_ascii_case(&url.host) || !same_port {
                         return Err(Error::RedirectOffHost {
                             from: url.to_string(),
                             to: next.to_string(),
@@ -152,7 +157,18 @@ impl Request {
         }
     }
 
-    fn request_bytes(&self, url: &Url) -> Vec<u8> {
+    fn request_bytes(&self, url: &Url) -> Result<Vec<u8>, Error> {
+        // The path goes into the request line: nothing that could end or split it.
+        if url
+            .path
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::InvalidUrl {
+                url: url.path.clone(),
+                why: "the path contains white space or control characters",
+            });
+        }
         let mut req = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nAccept: */*\r\nConnection: close\r\n",
             url.path,
@@ -165,7 +181,7 @@ impl Request {
             req.push_str("\r\n");
         }
         req.push_str("\r\n");
-        req.into_bytes()
+        Ok(req.into_bytes())
     }
 
     fn connect(&self, url: &Url) -> Result<TcpStream, Error> {
@@ -218,7 +234,18 @@ impl Request {
     }
 
     fn get_once(&self, url: &Url) -> Result<(Head, Vec<u8>), Error> {
-        let mut stream = self.connect(url)?;
+        let request = self.request_bytes(url)?;
+        let tcp = self.connect(url)?;
+        let mut stream = if url.https {
+            Stream::Tls(Box::new(tls::connect(&url.host, tcp).map_err(
+                |source| Error::Tls {
+                    url: url.to_string(),
+                    source,
+                },
+            )?))
+        } else {
+            Stream::Plain(tcp)
+        };
         let io_err = |stage, source: io::Error| {
             if matches!(
                 source.kind(),
@@ -233,11 +260,13 @@ impl Request {
                 }
             }
         };
+        // The TLS handshake runs inside the first write (and reads): both timeouts bound it.
         stream
-            .set_write_timeout(Some(self.remaining(url, "sending")?))
+            .set_timeouts(self.remaining(url, "sending")?)
             .map_err(|e| io_err("sending", e))?;
         stream
-            .write_all(&self.request_bytes(url))
+            .write_all(&request)
+            .and_then(|()| stream.flush())
             .map_err(|e| io_err("sending", e))?;
         let mut buf = Vec::with_capacity(16 * 1024);
         let mut chunk = [0u8; 16 * 1024];
@@ -249,11 +278,14 @@ impl Request {
                 break;
             }
             stream
-                .set_read_timeout(Some(self.remaining(url, "reading")?))
+                .set_timeouts(self.remaining(url, "reading")?)
                 .map_err(|e| io_err("reading", e))?;
             let n = match stream.read(&mut chunk) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // A server that closes without TLS's close_notify: the end of the
+                // connection, as on plain TCP (the framing still tells a cut body).
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && url.https => 0,
                 Err(e) => return Err(io_err("reading", e)),
             };
             if n == 0 {
@@ -285,6 +317,52 @@ impl Request {
         match head {
             Some((h, start, body)) => Ok((h, body.finish(&buf[start..], false)?)),
             None => Err(Error::Malformed("no response head")),
+        }
+    }
+}
+
+/// A connection, plain or TLS.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tls::TlsStream>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => &s.sock,
+        }
+    }
+
+    /// Bound the next reads and writes (a TLS read may write, and a write may read).
+    fn set_timeouts(&self, left: Duration) -> io::Result<()> {
+        self.tcp().set_read_timeout(Some(left))?;
+        self.tcp().set_write_timeout(Some(left))
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
         }
     }
 }

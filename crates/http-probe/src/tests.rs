@@ -137,3 +137,68 @@ fn garbage_from_the_server_is_malformed() {
     assert!(matches!(err, Error::Malformed(_)), "{err}");
     server.join().unwrap();
 }
+
+/// Issue 17: control characters of a `Location` header went into the next request line.
+/// Seen failing before the fix: the second request was sent with them.
+#[test]
+fn a_redirect_to_a_location_with_control_characters_is_not_followed() {
+    let (port, server) = serve(vec![
+        b"HTTP/1.1 302 Found\r\nLocation: /next\x01X-Injected: 1\r\nContent-Length: 0\r\n\r\n"
+            .to_vec(),
+    ]);
+    let err = request(port, "/", 5).get().unwrap_err();
+    assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
+    assert_eq!(server.join().unwrap().len(), 1, "no second request");
+}
+
+#[test]
+fn a_redirect_to_https_on_the_same_host_is_followed_to_another_port() {
+    // The https side accepts and never completes a handshake: what matters here is that
+    // the redirect is followed (to the TLS port) and that the handshake is bounded.
+    let tls = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tls_port = tls.local_addr().unwrap().port();
+    let reply = format!(
+        "HTTP/1.1 301 Moved\r\nLocation: https://127.0.0.1:{tls_port}/server-status\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    let (port, server) = serve(vec![reply.into_bytes()]);
+    let mut req = request(port, "/server-status", 5);
+    req.end = Instant::now() + Duration::from_millis(500);
+    let started = Instant::now();
+    let err = req.get().unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains("https://127.0.0.1"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    server.join().unwrap();
+    drop(tls);
+}
+
+#[test]
+fn a_tls_server_that_never_answers_the_handshake_times_out_at_the_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("https://127.0.0.1:{port}/").parse().unwrap();
+    let started = Instant::now();
+    let err = Request::new(url, Instant::now() + Duration::from_millis(300))
+        .get()
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err}");
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(2));
+    drop(listener);
+}
+
+#[test]
+fn a_plain_server_on_the_https_port_is_a_tls_error() {
+    let (port, server) = serve(vec![b"HTTP/1.1 200 OK\r\n\r\nnot tls".to_vec()]);
+    // The fixture waits for a request head that TLS never sends: end it by the deadline.
+    let url = format!("https://127.0.0.1:{port}/").parse().unwrap();
+    let err = Request::new(url, Instant::now() + Duration::from_millis(300))
+        .get()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Io { .. } | Error::TimedOut { .. }),
+        "{err}"
+    );
+    drop(server);
+}

@@ -1,13 +1,16 @@
-//! `http://host[:port]/path` URLs: the only kind a local health check needs.
+//! `http://` and `https://host[:port]/path` URLs: the only kinds a local health check
+//! needs.
 
 use crate::Error;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-/// A parsed `http://` URL.
+/// A parsed `http://` or `https://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// `https://`: the request goes over TLS.
+    pub https: bool,
     /// Host name or address literal, without the IPv6 brackets.
     pub host: String,
     pub port: u16,
@@ -21,6 +24,11 @@ impl Url {
         self.host.parse().ok()
     }
 
+    /// The scheme's default port: 443 for https, 80 for http.
+    pub fn default_port(&self) -> u16 {
+        if self.https { 443 } else { 80 }
+    }
+
     /// `host[:port]` as the `Host:` header and URLs write it (brackets around IPv6).
     pub fn authority(&self) -> String {
         let host = if self.host.contains(':') {
@@ -28,31 +36,45 @@ impl Url {
         } else {
             self.host.clone()
         };
-        if self.port == 80 {
+        if self.port == self.default_port() {
             host
         } else {
             format!("{host}:{}", self.port)
         }
     }
 
-    /// Resolve a redirect's `Location` against this URL (absolute `http://`, absolute path,
-    /// or relative path).
+    /// Resolve a redirect's `Location` against this URL (absolute `http://` or `https://`,
+    /// scheme-relative `//host/...`, absolute path, or relative path). A location holding
+    /// white space or a control character is refused: it would be sent in the next request
+    /// line.
     pub fn join(&self, location: &str) -> Result<Url, Error> {
         let location = location.trim();
+        if location
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid(
+                location,
+                "the redirect's location contains white space or control characters",
+            ));
+        }
         if location.contains("://") {
             return location.parse();
         }
         if let Some(rest) = location.strip_prefix("//") {
-            return format!("http://{rest}").parse();
+            let scheme = if self.https { "https" } else { "http" };
+            return format!("{scheme}://{rest}").parse();
         }
         let path = if location.starts_with('/') {
             location.to_owned()
         } else {
-            let base = self.path.split(['?', '#']).next().unwrap_or("/");
-            let dir = &base[..=base.rfind('/').unwrap_or(0)];
+            let base = self.path.split(['?', '#']).next().unwrap_or_default();
+            // The directory of the base path ("/" when it has none, e.g. an empty path).
+            let dir = base.rfind('/').map_or("/", |i| &base[..=i]);
             format!("{dir}{location}")
         };
         Ok(Url {
+            https: self.https,
             host: self.host.clone(),
             port: self.port,
             path,
@@ -75,9 +97,16 @@ impl FromStr for Url {
         let Some((scheme, rest)) = trimmed.split_once("://") else {
             return Err(invalid(text, "expected http://host[:port]/path"));
         };
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(invalid(text, "only the http scheme is supported"));
-        }
+        let https = if scheme.eq_ignore_ascii_case("https") {
+            true
+        } else if scheme.eq_ignore_ascii_case("http") {
+            false
+        } else {
+            return Err(invalid(
+                text,
+                "only the http and https schemes are supported",
+            ));
+        };
         if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid(text, "contains white space or control characters"));
         }
@@ -130,6 +159,7 @@ impl FromStr for Url {
             ));
         }
         let port = match port {
+            None | Some("") if https => 443,
             None | Some("") => 80,
             Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => match p.parse::<u16>() {
                 Ok(0) | Err(_) => return Err(invalid(text, "port out of range 1..=65535")),
@@ -138,6 +168,7 @@ impl FromStr for Url {
             Some(_) => return Err(invalid(text, "the port is not a number")),
         };
         Ok(Url {
+            https,
             host: host.to_owned(),
             port,
             path,
@@ -147,7 +178,8 @@ impl FromStr for Url {
 
 impl fmt::Display for Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "http://{}{}", self.authority(), self.path)
+        let scheme = if self.https { "https" } else { "http" };
+        write!(f, "{scheme}://{}{}", self.authority(), self.path)
     }
 }
 
@@ -187,7 +219,6 @@ mod tests {
         for bad in [
             "",
             "localhost/server-status",
-            "https://localhost/",
             "ftp://h/",
             "http://",
             "http:///x",
@@ -214,6 +245,34 @@ mod tests {
         assert_eq!(base.join("c").unwrap().to_string(), "http://h:81/a/c");
         assert_eq!(base.join("http://o/p").unwrap().to_string(), "http://o/p");
         assert_eq!(base.join("//o:9/p").unwrap().to_string(), "http://o:9/p");
-        assert!(base.join("https://h:81/").is_err());
+        assert_eq!(base.join("https://h/x").unwrap().to_string(), "https://h/x");
+        let tls = url("https://h/a");
+        assert_eq!((tls.https, tls.port), (true, 443));
+        assert_eq!(tls.join("//o/p").unwrap().to_string(), "https://o/p");
+        assert_eq!(url("https://h:8443/").authority(), "h:8443");
+    }
+
+    /// Issue 17: a hand-built URL with an empty path made `join` panic (slicing an empty
+    /// string at 0..=0); seen failing before the fix with "byte index 1 is out of range".
+    #[test]
+    fn joins_against_an_empty_path_without_panicking() {
+        let base = Url {
+            https: false,
+            host: "h".into(),
+            port: 80,
+            path: String::new(),
+        };
+        assert_eq!(base.join("x").unwrap().path, "/x");
+        assert_eq!(base.join("?q").unwrap().path, "/?q");
+    }
+
+    /// Issue 17: control characters of a `Location` header went into the next request
+    /// line; seen failing before the fix (the join succeeded and kept them).
+    #[test]
+    fn a_location_with_control_characters_is_refused() {
+        let base = url("http://h/a/b");
+        for bad in ["/x\u{1}y", "/x y", "c\td", "/a\u{7f}", "/\r\nX-Injected: 1"] {
+            assert!(base.join(bad).is_err(), "{bad:?} joined");
+        }
     }
 }

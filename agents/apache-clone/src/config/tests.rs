@@ -38,7 +38,7 @@ fn bad_values_name_the_parameter_and_exit_6() {
         ("port", "0"),
         ("port", "70000"),
         ("statusurl", "localhost/server-status"),
-        ("statusurl", "https://localhost/"),
+        ("statusurl", "ftp://localhost/"),
         ("testregex", "(unclosed"),
         ("testregex10", "[z-a]"),
         ("testurl", "index.html"),

@@ -871,6 +871,15 @@ fn default_status_url_comes_from_the_configuration() {
     let a = logic(Fake::new(), &c).unwrap();
     let url = a.localize(a.status_url(Some(&config)));
     assert_eq!(url.to_string(), "http://[::1]:9000/server-status");
+    config.listen[0] = Listen {
+        address: "127.0.0.7:8443".into(),
+        protocol: Some("https".into()),
+    };
+    assert_eq!(
+        a.status_url(Some(&config)).to_string(),
+        "https://127.0.0.7:9000/server-status",
+        "a Listen with the https protocol"
+    );
     let c = ctx(Action::Start, &[("statusurl", "http://127.0.0.3:1/x")], &[]);
     let a = logic(Fake::new(), &c).unwrap();
     assert_eq!(
