@@ -38,6 +38,7 @@ steps=(
     "conformance: meta-data of the installed agents | bash tests/conformance/metadata.sh $OCF_AGENT_DIR"
     "Pacemaker sees the installed agents (crm_resource) | bash tests/pacemaker/installed-agents.sh"
     "one-node Pacemaker: ocf:native:ipaddr2 in a netns | bash tests/pacemaker/ipaddr2.sh"
+    "one-node Pacemaker: drbd-dualprimary's metadata reloads a changed setting | bash tests/pacemaker/drbd-reload.sh"
     "make install DESTDIR installs what the .deb does | check_make_install"
     "package: rpmbuild | build_rpm"
     "benchmark, quick, side by side with the shell agents (--strict) | run_bench"

@@ -7,7 +7,9 @@
 # root), and that output must
 #   - validate against every schema in ../shared/schemas, resource-agents' metadata.rng and
 #     ra-api-1.dtd (the DTD ocf-tester uses),
-#   - declare <version>1.1</version> and name="<name>",
+#   - declare <version>1.1</version> (or 1.0 with the action reload and no reload-agent: an
+#     agent whose settings Pacemaker must reload, by its legacy rule, since ra-api-1.dtd
+#     refuses reload-agent and reloadable; drbd-dualprimary, see the README) and name="<name>",
 #   - be byte for byte xml-metadata/<name>.xml (what packaging installs and man pages show).
 # And the agent's own tests must call ocf::testing::assert_params_match_metadata (the XML's
 # parameter list and the agent's parameter handling agree).
@@ -98,7 +100,12 @@ for name in "${agents[@]}"; do
     grep -q '^<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">' "$xml" ||
         problems+=("no <!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\"> line (ocf-tester needs it)")
     version=$(xmllint --xpath 'string(/resource-agent/version)' "$xml" 2>/dev/null || true)
-    [ "$version" = 1.1 ] || problems+=("declares <version>${version}</version>, not 1.1")
+    has_action() { [ "$(xmllint --xpath "count(//actions/action[@name='$1'])" "$xml" 2>/dev/null)" != 0 ]; }
+    if [ "$version" = 1.0 ] && has_action reload && ! has_action reload-agent; then
+        version="1.0 (legacy reload)"
+    elif [ "$version" != 1.1 ]; then
+        problems+=("declares <version>${version}</version>, not 1.1 (nor 1.0 with reload for Pacemaker's legacy reload)")
+    fi
     declared=$(xmllint --xpath 'string(/resource-agent/@name)' "$xml" 2>/dev/null || true)
     [ "$declared" = "$name" ] || problems+=("resource-agent name=\"$declared\", not \"$name\"")
     source_xml="$repo/xml-metadata/$name.xml"
@@ -112,7 +119,7 @@ for name in "${agents[@]}"; do
         problems+=("no test calls ocf::testing::assert_params_match_metadata")
 
     if [ ${#problems[@]} -eq 0 ]; then
-        pass "$name: meta-data as $user; valid against ${#rngs[@]} shared schemas, metadata.rng and ra-api-1.dtd; version 1.1; same as xml-metadata/$name.xml"
+        pass "$name: meta-data as $user; valid against ${#rngs[@]} shared schemas, metadata.rng and ra-api-1.dtd; version $version; same as xml-metadata/$name.xml"
     else
         fail "$name: $(IFS=';'; echo "${problems[*]}" | sed 's/;/; /g')"
         for d in "${details[@]}"; do

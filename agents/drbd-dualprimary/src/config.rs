@@ -210,6 +210,68 @@ mod tests {
         ocf::testing::assert_params_match_metadata::<Agent>(&[("drbd_resource", "r0")]);
     }
 
+    /// How Pacemaker's controller (controld_metadata.c, controld_cib.c; Pacemaker 2.1 to
+    /// 3.0) decides which changed parameters it reloads rather than restarts: an agent
+    /// declaring OCF >= 1.1 with `reload-agent` reloads its `reloadable="1"` parameters; one
+    /// declaring < 1.1 with `reload` reloads every parameter not `unique="1"` (the legacy
+    /// rule); any other agent restarts for every change. Returns the parameters reloaded.
+    fn reloaded_by_pacemaker(xml: &str) -> Vec<String> {
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..roxmltree::ParsingOptions::default()
+        };
+        let doc = roxmltree::Document::parse_with_options(xml, options).unwrap();
+        let root = doc.root_element();
+        let version = root
+            .children()
+            .find(|n| n.has_tag_name("version"))
+            .and_then(|n| n.text())
+            .unwrap_or("");
+        let ocf_1_1 = version
+            .split('.')
+            .map(|p| p.parse::<u32>().unwrap_or(0))
+            .collect::<Vec<_>>()
+            >= vec![1, 1];
+        let actions: Vec<&str> = root
+            .descendants()
+            .filter(|n| n.has_tag_name("action"))
+            .filter_map(|n| n.attribute("name"))
+            .collect();
+        let truthy = |v: Option<&str>| matches!(v, Some("1" | "true" | "yes" | "on"));
+        let params = root.descendants().filter(|n| n.has_tag_name("parameter"));
+        if ocf_1_1 && actions.contains(&"reload-agent") {
+            params
+                .filter(|p| truthy(p.attribute("reloadable")))
+                .filter_map(|p| p.attribute("name").map(str::to_owned))
+                .collect()
+        } else if !ocf_1_1 && actions.iter().any(|a| a.eq_ignore_ascii_case("reload")) {
+            params
+                .filter(|p| !truthy(p.attribute("unique")))
+                .filter_map(|p| p.attribute("name").map(str::to_owned))
+                .collect()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// A changed setting (wfc_timeout, adjust_master_score, drbdconf ...) is applied by the
+    /// agent's `reload` (drbdadm adjust, the score again) without a demote or a stop, which
+    /// would take GFS2 and Apache down with DRBD; only a changed drbd_resource (the
+    /// identity) restarts the instance. See the README for why OCF 1.0 and `reload`.
+    #[test]
+    fn pacemaker_reloads_every_setting_and_restarts_for_the_identity() {
+        let reloaded = reloaded_by_pacemaker(<Agent as ocf::Agent>::METADATA);
+        let settings: Vec<String> = ocf::Metadata::parse(<Agent as ocf::Agent>::METADATA)
+            .unwrap()
+            .params
+            .iter()
+            .map(|p| p.name.clone())
+            .filter(|n| !<Identity as ocf::Identity>::PARAMS.contains(&n.as_str()))
+            .collect();
+        assert!(reloaded.contains(&"wfc_timeout".to_owned()), "{reloaded:?}");
+        assert_eq!(reloaded, settings, "every setting, and only the settings");
+    }
+
     #[test]
     fn defaults_come_from_the_metadata() {
         let (identity, s) = ocf::testing::parse::<Agent>(&ctx(&[])).unwrap();

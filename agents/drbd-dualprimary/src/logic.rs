@@ -488,13 +488,33 @@ impl<H: Host> Logic<H> {
         Ok(Status::Success)
     }
 
+    /// Apply changed settings to a running resource without a demote or a stop (Pacemaker
+    /// calls it for any changed parameter but drbd_resource: the metadata's legacy reload):
+    /// the module and the configuration checked as start checks them, `drbdadm adjust`
+    /// (with `--skip-net` while connect_only_after_promote holds and it is not promoted), and
+    /// the promotion score written again from the ladder. Settings read by later actions
+    /// (wfc_timeout, the notify and promote switches) need nothing now. A resource that is
+    /// not up has nothing to reload.
     pub fn reload(&self, ctx: &Context) -> Result<Status> {
-        if self.status(ctx)?.is_some() {
-            self.check_configuration(promoted_max(ctx))?;
-            self.drbdadm(ctx, &["adjust", self.res()])?;
-            if let Some(st) = self.status(ctx)? {
-                self.update_score(ctx, &st, promoted_max(ctx), true);
-            }
+        let Some(st) = self.status(ctx)? else {
+            log::info!(
+                "reload: DRBD resource {} is not up; nothing to apply",
+                self.res()
+            );
+            return Ok(Status::Success);
+        };
+        self.check_module_version()?;
+        self.check_configuration(promoted_max(ctx))?;
+        let res = self.res().to_owned();
+        let args: &[&str] = if self.cfg.settings.connect_only_after_promote && !st.all_primary() {
+            &["adjust", "--skip-net", &res]
+        } else {
+            &["adjust", &res]
+        };
+        self.drbdadm(ctx, args)?;
+        if let Some(st) = self.status(ctx)? {
+            log::info!("reloaded: {}", st.summary());
+            self.update_score(ctx, &st, promoted_max(ctx), true);
         }
         Ok(Status::Success)
     }

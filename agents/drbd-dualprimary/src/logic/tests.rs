@@ -798,3 +798,63 @@ fn stop_brings_the_resource_down_whatever_the_configuration_says() {
         assert!(host.state.borrow().is_none(), "{params:?}: still up");
     }
 }
+
+/// Pacemaker reloads a changed setting (the metadata's legacy reload): the running resource
+/// is adjusted and scored again, never demoted, taken down or promoted, whatever its role.
+#[test]
+fn reload_adjusts_and_scores_without_demote_or_down() {
+    let dir = TempDir::new("reload");
+    for fake in [primary_up(), secondary_up()] {
+        let before = fake.roles();
+        let c = ctx(
+            Action::Reload,
+            &[
+                ("wfc_timeout", "10"),
+                ("adjust_master_score", "0 10 1000 20000"),
+            ],
+            &[],
+        );
+        let (r, host) = act(fake, &dir, &c);
+        assert_eq!(r, Ok(Status::Success));
+        assert_eq!(host.roles(), before, "the role is untouched");
+        assert_eq!(host.role_changes(), Vec::<String>::new());
+        assert_eq!(host.count("down"), 0);
+        assert_eq!(
+            host.calls(),
+            ["drbdadm adjust r0", "score test 20000"],
+            "the new ladder is written at once"
+        );
+    }
+    // Not connected yet, connect_only_after_promote: adjusted without the network.
+    let c = ctx(
+        Action::Reload,
+        &[("connect_only_after_promote", "true")],
+        &[],
+    );
+    let (r, host) = act(
+        Fake::up(one_volume(Role::Secondary, DiskState::UpToDate, None)),
+        &dir,
+        &c,
+    );
+    assert_eq!(r, Ok(Status::Success));
+    assert_eq!(host.calls()[0], "drbdadm adjust --skip-net r0");
+    // Nothing up: nothing to apply.
+    let (r, host) = act(Fake::down(), &dir, &ctx(Action::Reload, &[], &[]));
+    assert_eq!((r, host.calls()), (Ok(Status::Success), vec![]));
+}
+
+/// A reload applies the configuration only when start would accept it: a file that lost
+/// allow-two-primaries (or the resource) is refused with 5 before drbdadm adjust turns
+/// dual-primary off under two Primaries.
+#[test]
+fn reload_refuses_a_configuration_start_would_refuse() {
+    let dir = TempDir::new("reload-conf");
+    let f = primary_up();
+    *f.files.borrow_mut() = fake::config("", "protocol C;");
+    let (r, host) = act(f, &dir, &ctx(Action::Reload, &[], &[]));
+    let e = r.unwrap_err();
+    assert_eq!(e.status(), Status::ErrInstalled);
+    assert!(e.reason().contains("does not allow two primaries"), "{e}");
+    assert_eq!(host.count("drbdadm adjust"), 0);
+    assert_eq!(host.roles(), [Role::Primary]);
+}
