@@ -2,12 +2,13 @@
 //! the last one written, so that a monitor that finds nothing changed runs no crm_attribute.
 
 use drbd_genl::{DiskState, ResourceStatus};
+use nix::fcntl::OFlag;
+use procs::{SmallFile, StateDir};
+use std::ffi::OsString;
 use std::fmt;
-use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The four scores of `adjust_master_score`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,86 +122,72 @@ pub fn decide(
 /// lost transient attributes (attrd restarted, node rejoined) without this agent knowing.
 pub const CACHE_MAX_AGE: Duration = Duration::from_secs(300);
 
-/// The last score this agent wrote for each instance: one small file per instance under a
-/// root-only directory in /run (tmpfs: gone at reboot, like the attribute's lifetime).
+/// The last score this agent wrote for each instance: one small file per instance in a
+/// directory in /run (tmpfs: gone at reboot, like the attribute's lifetime), holding the
+/// score and when it was written (`10000 1764600000`, `remove 1764600000`). The directory and its files go
+/// through `procs::StateDir`: every directory on the way owned by root and writable by no one
+/// else (one a local user made, or a symlink someone planted, is refused: the cache is then
+/// not used and crm_attribute runs), entries created after unlinking whatever was at their
+/// name and never written through a link, read only when they are root's regular files.
 #[derive(Debug, Clone)]
 pub struct ScoreCache {
     dir: PathBuf,
 }
+
+/// The largest entry read.
+const ENTRY_MAX: u64 = 64;
 
 impl ScoreCache {
     pub fn new(dir: impl Into<PathBuf>) -> ScoreCache {
         ScoreCache { dir: dir.into() }
     }
 
-    fn file(&self, instance: &str) -> PathBuf {
-        // Instance names are Pacemaker ids (`WebData:0`): ocf's one file-name rule.
-        self.dir
-            .join(format!("{}.score", ocf::env::file_name(instance)))
+    /// The entry's name: ocf's one file-name rule for instance names (`WebData:0`).
+    fn name(instance: &str) -> OsString {
+        OsString::from(format!("{}.score", ocf::env::file_name(instance)))
     }
 
-    /// The cached score, if a fresh-enough entry exists. The entry is read as
-    /// [`procs::SmallFile`] says: a symlink, a FIFO, a hard link or another user's file at
-    /// its name is ignored, never followed or blocked on.
+    /// The cached score, if a fresh-enough entry exists and can be trusted.
     pub fn get(&self, instance: &str) -> Option<Score> {
-        let path = self.file(instance);
-        let age = fs::symlink_metadata(&path)
-            .ok()?
-            .modified()
-            .ok()
-            .and_then(|m| SystemTime::now().duration_since(m).ok())?;
-        if age > CACHE_MAX_AGE {
-            return None;
-        }
-        let content = procs::SmallFile::new(64).read(&path).ok()??;
-        match std::str::from_utf8(&content).ok()?.trim() {
-            "remove" => Some(Score::Remove),
-            t => t.strip_prefix("set ")?.parse().ok().map(Score::Set),
-        }
+        let dir = StateDir::open(&self.dir).ok()?;
+        let content = dir
+            .read_file(&Self::name(instance), SmallFile::new(ENTRY_MAX))
+            .ok()??;
+        let text = std::str::from_utf8(&content).ok()?;
+        let (score, written) = text.trim().split_once(' ')?;
+        let score = match score {
+            "remove" => Score::Remove,
+            n => Score::Set(n.parse().ok()?),
+        };
+        let written: u64 = written.parse().ok()?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+        (now.checked_sub(written)? <= CACHE_MAX_AGE.as_secs()).then_some(score)
     }
 
     /// Remember `score` (Set or Remove). Failures only cost a fork on the next monitor.
-    pub fn put(&self, instance: &str, score: Score) -> std::io::Result<()> {
-        let text = match score {
-            Score::Set(n) => format!("set {n}\n"),
-            Score::Remove => "remove\n".to_owned(),
+    pub fn put(&self, instance: &str, score: Score) -> Result<(), procs::Error> {
+        let word = match score {
+            Score::Set(n) => n.to_string(),
+            Score::Remove => "remove".to_owned(),
             Score::Keep => return Ok(()),
         };
-        self.ensure_dir()?;
-        let path = self.file(instance);
-        let tmp = path.with_extension("tmp");
-        let _ = fs::remove_file(&tmp);
-        // O_EXCL|O_NOFOLLOW: never write through a link planted at the temporary name.
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        drop(f);
-        // rename(2) replaces a link at the final name instead of following it.
-        fs::rename(&tmp, &path)
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let dir = StateDir::open(&self.dir)?;
+        let name = Self::name(instance);
+        let mut file = dir.create_file(&name, 0o600, OFlag::empty())?;
+        file.write_all(format!("{word} {now}\n").as_bytes())
+            .map_err(|source| procs::Error::StateFile {
+                path: self.dir.join(&name),
+                source,
+            })
     }
 
     /// Forget the instance (stop).
     pub fn clear(&self, instance: &str) {
-        let _ = fs::remove_file(self.file(instance));
-    }
-
-    /// Create the directory (0700) or accept it only when it is a real directory, not a
-    /// symbolic link, and not writable by others.
-    fn ensure_dir(&self) -> std::io::Result<()> {
-        match fs::symlink_metadata(&self.dir) {
-            Ok(m) if m.is_dir() && m.permissions().mode() & 0o022 == 0 => Ok(()),
-            Ok(_) => Err(std::io::Error::other(format!(
-                "{} is not a private directory",
-                self.dir.display()
-            ))),
-            Err(_) => fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&self.dir),
+        if let Ok(dir) = StateDir::open(&self.dir) {
+            let _ = dir.remove(&Self::name(instance));
         }
     }
 
@@ -214,7 +201,63 @@ mod tests {
     use super::*;
     use drbd_genl::testing::{connected, one_volume};
     use drbd_genl::{Peer, PeerVolume, ReplState, Role};
+    use std::fs;
     use std::path::PathBuf;
+
+    fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    /// The cache's directory made by a local user (where root would not look for one, but a
+    /// misconfigured tmpfs or a cache directory under a world-writable one could let them):
+    /// the user's entry is not believed and nothing is written there. As root; the user is
+    /// `nobody`, through setpriv.
+    #[test]
+    fn score_cache_in_a_directory_a_local_user_made_is_not_used() {
+        if !ocf_testkit::require_root("score_cache_in_a_directory_a_local_user_made_is_not_used") {
+            return;
+        }
+        let dir = scratch("cache-nobody");
+        fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+        let c = dir.join("c");
+        let entry = c.join("WebData_0.score");
+        let as_nobody = |script: &str| {
+            let status = std::process::Command::new("setpriv")
+                .args([
+                    "--reuid=nobody",
+                    "--regid=nogroup",
+                    "--clear-groups",
+                    "sh",
+                    "-c",
+                    script,
+                ])
+                .status()
+                .unwrap();
+            assert!(status.success(), "{script}");
+        };
+        as_nobody(&format!(
+            "mkdir -m 0755 {0} && echo '10000 {1}' > {2}",
+            c.display(),
+            now(),
+            entry.display()
+        ));
+        let cache = ScoreCache::new(&c);
+        assert_eq!(
+            cache.get("WebData:0"),
+            None,
+            "nobody's entry is not believed"
+        );
+        let e = cache.put("WebData:0", Score::Remove).unwrap_err();
+        assert!(e.to_string().contains("unsafe"), "{e}");
+        assert!(
+            fs::read_to_string(&entry).unwrap().starts_with("10000 "),
+            "nothing written in nobody's directory"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     /// An empty directory of this test's own under the system's temporary directory.
     fn scratch(tag: &str) -> PathBuf {
@@ -322,14 +365,21 @@ mod tests {
         assert_eq!(cache.get("WebData:0"), Some(Score::Remove));
         cache.clear("WebData:0");
         assert_eq!(cache.get("WebData:0"), None);
+        // Written longer ago than CACHE_MAX_AGE: not believed (written again by the caller).
+        let c = dir.join("c");
+        fs::write(c.join("old.score"), format!("10000 {}\n", now() - 301)).unwrap();
+        assert_eq!(cache.get("old"), None);
+        fs::write(c.join("old.score"), format!("10000 {}\n", now() - 299)).unwrap();
+        assert_eq!(cache.get("old"), Some(Score::Set(10000)));
         // A symlink planted at the entry's name is neither followed for reading nor written through.
         let target = dir.join("target");
-        fs::write(&target, "set 5\n").unwrap();
+        let planted = format!("5 {}\n", now());
+        fs::write(&target, &planted).unwrap();
         let entry = dir.join("c").join("x.score");
         std::os::unix::fs::symlink(&target, &entry).unwrap();
         assert_eq!(cache.get("x"), None);
         cache.put("x", Score::Set(10)).unwrap();
-        assert_eq!(fs::read_to_string(&target).unwrap(), "set 5\n");
+        assert_eq!(fs::read_to_string(&target).unwrap(), planted);
         assert_eq!(cache.get("x"), Some(Score::Set(10)));
         // A FIFO (which would block a plain open) or a hard link planted there is ignored.
         let fifo = dir.join("c").join("f.score");
@@ -337,9 +387,15 @@ mod tests {
         assert_eq!(cache.get("f"), None);
         fs::hard_link(&target, dir.join("c").join("h.score")).unwrap();
         assert_eq!(cache.get("h"), None);
-        // A directory that is a symlink is refused.
-        let linked = ScoreCache::new(dir.join("linkdir"));
-        std::os::unix::fs::symlink(dir.join("c"), dir.join("linkdir")).unwrap();
+        // The cache directory as a symlink in a directory others can write (who may have
+        // planted it) is refused; only root could have made one in a directory only root
+        // can write (/var/run -> /run), and that one is followed.
+        let open = dir.join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+        std::os::unix::fs::symlink(dir.join("c"), open.join("linkdir")).unwrap();
+        let linked = ScoreCache::new(open.join("linkdir"));
         assert!(linked.put("y", Score::Remove).is_err());
+        assert_eq!(linked.get("x"), None);
     }
 }
