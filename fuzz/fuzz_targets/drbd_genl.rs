@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         peer_devices: msgs,
     };
     if let Ok(Some(status)) = status_from_9("r0", &dumps) {
-        let _ = (status.summary(), status.minors(), status.is_primary());
+        let _ = (status.summary(), status.minors(), status.all_primary());
         let _ = (status.any_peer_primary(), status.any_peer_connected());
     }
 });
