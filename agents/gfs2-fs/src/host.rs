@@ -39,6 +39,9 @@ pub struct Unmount {
     pub namespace: Option<procs::Identity>,
     /// Remove this status file first (best effort, in the same helper process).
     pub remove_first: Option<StatusFile>,
+    /// Once unmounted (in this agent's namespace), tell whether this block device is still
+    /// in use ([`Host::in_use`]), in the same helper process.
+    pub then_check: Option<PathBuf>,
 }
 
 /// What gfs2-fs needs from the host. The calls that can sleep uninterruptibly on dead
@@ -83,8 +86,9 @@ pub trait Host {
         options: &str,
         end: Instant,
     ) -> Result<(), CallError>;
-    /// umount2(2), here or in another mount namespace, bounded.
-    fn unmount(&self, request: &Unmount, end: Instant) -> Result<(), CallError>;
+    /// umount2(2), here or in another mount namespace, bounded; with `then_check`, whether
+    /// that device is still in use afterwards.
+    fn unmount(&self, request: &Unmount, end: Instant) -> Result<Option<bool>, CallError>;
     /// Who uses `device`, in every mount namespace (`fuser -m`, and the other namespaces
     /// that have it mounted), bounded.
     fn users(&self, device: Device, end: Instant) -> Result<DeviceUsers, CallError>;
@@ -192,8 +196,9 @@ impl Host for System {
         isolated::run(&call, end).map(drop)
     }
 
-    fn unmount(&self, request: &Unmount, end: Instant) -> Result<(), CallError> {
-        isolated::run(&Call::Unmount(request.clone()), end).map(drop)
+    fn unmount(&self, request: &Unmount, end: Instant) -> Result<Option<bool>, CallError> {
+        let answer = isolated::run(&Call::Unmount(request.clone()), end)?;
+        Ok(isolated::in_use_of(&answer))
     }
 
     fn users(&self, device: Device, end: Instant) -> Result<DeviceUsers, CallError> {

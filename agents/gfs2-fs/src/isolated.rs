@@ -122,6 +122,11 @@ impl Call {
                     u.namespace
                         .map_or_else(|| "-".to_owned(), |p| format!("{}:{}", p.pid, p.start_time)),
                 );
+                args.push(
+                    u.then_check
+                        .as_deref()
+                        .map_or_else(|| "-".to_owned(), path_arg),
+                );
                 if let Some(f) = &u.remove_first {
                     args.extend([path_arg(&f.mount), path_arg(&f.rel)]);
                 }
@@ -159,7 +164,7 @@ impl Call {
                 fstype: rest[2].clone(),
                 options: rest[3].clone(),
             },
-            ("umount", 3 | 5) => Call::Unmount(Unmount {
+            ("umount", 4 | 6) => Call::Unmount(Unmount {
                 target: path(0)?,
                 force: rest[1] == "force",
                 namespace: match rest[2].as_str() {
@@ -172,7 +177,8 @@ impl Call {
                         })
                     }
                 },
-                remove_first: match (path(3), path(4)) {
+                then_check: (rest[3] != "-").then(|| PathBuf::from(&rest[3])),
+                remove_first: match (path(4), path(5)) {
                     (Some(mount), Some(rel)) => Some(StatusFile { mount, rel }),
                     _ => None,
                 },
@@ -220,8 +226,14 @@ impl Call {
                         mounts::syscalls::umount_in_namespace(process, &u.target, u.force)
                     }
                 }
-                .map_err(|e| kernel(&e))
-                .map(|()| Vec::new())
+                .map_err(|e| kernel(&e))?;
+                // The last reference to the superblock went with umount2(2) (its teardown
+                // runs before the call returns to user space): the device is free now, or
+                // something else holds it.
+                match (&u.then_check, u.namespace) {
+                    (Some(dev), None) => in_use(dev),
+                    _ => Ok(Vec::new()),
+                }
             }
             Call::ReadBlock(dev) => mounts::direct_io::read_block(dev)
                 .map_err(|e| CallError::io(&format!("reading {}", dev.display()), &e))
@@ -472,6 +484,7 @@ mod tests {
                 force: true,
                 namespace: None,
                 remove_first: None,
+                then_check: None,
             }),
             Call::Unmount(Unmount {
                 target: "/srv".into(),
@@ -484,6 +497,7 @@ mod tests {
                     mount: "/srv".into(),
                     rel: ".Filesystem_status/web_node1".into(),
                 }),
+                then_check: Some("/dev/drbd1".into()),
             }),
             Call::ReadBlock("/dev/loop0".into()),
             Call::Superblock("/dev/loop0".into()),

@@ -577,8 +577,10 @@ impl<H: Host> Logic<H> {
         };
         let graceful = deadline.share(0.5);
         let mut said_busy = false;
-        self.unmount_all(ctx, device, deadline, graceful, &mut said_busy)?;
-        self.wait_released(deadline, graceful, &mut said_busy)?;
+        let released = self.unmount_all(ctx, device, deadline, graceful, &mut said_busy)?;
+        if !released {
+            self.wait_released(deadline, graceful, &mut said_busy)?;
+        }
         Ok(Status::Success)
     }
 
@@ -680,7 +682,8 @@ impl<H: Host> Logic<H> {
     }
 
     /// Take every mount of the filesystem away, signalling what keeps one busy. Graceful
-    /// signals get the time until `graceful`, forceful ones the rest.
+    /// signals get the time until `graceful`, forceful ones the rest. True when the last
+    /// unmount (here) found the block device released, so nothing is left to check.
     fn unmount_all(
         &self,
         ctx: &Context,
@@ -688,7 +691,14 @@ impl<H: Host> Logic<H> {
         deadline: Deadline,
         graceful: Deadline,
         said_busy: &mut bool,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        let node = self.block_device().and_then(|_| {
+            self.host
+                .device_by_link(&self.cfg.identity.spec)
+                .ok()
+                .flatten()
+        });
+        let mut released = false;
         let mut status_file = match self.cfg.settings.force_unmount {
             ForceUnmount::Safe => {
                 log::debug!("force_unmount=safe: leaving the status file in place");
@@ -700,7 +710,7 @@ impl<H: Host> Logic<H> {
         loop {
             let table = self.table()?;
             let Some(step) = self.next_step(&table, device)? else {
-                return Ok(());
+                return Ok(released);
             };
             let at_mount_point = step.namespace.is_none() && step.mount.mount_point == self.dir();
             let request = Unmount {
@@ -712,10 +722,12 @@ impl<H: Host> Logic<H> {
                 } else {
                     None
                 },
+                then_check: node.clone().filter(|_| step.namespace.is_none()),
             };
             match self.host.unmount(&request, deadline.end()) {
-                Ok(()) => {
+                Ok(in_use) => {
                     log::info!("unmounted {step}");
+                    released = in_use == Some(false);
                     vanished = None;
                     continue;
                 }

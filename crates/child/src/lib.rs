@@ -162,8 +162,16 @@ pub fn run_with(cmd: &mut Command, end: Instant) -> Result<Output, Error> {
             break;
         }
         // Sleep until output arrives or closes, or for a while (the helper's exit is not a
-        // descriptor event): 1 ms growing to 50 ms, never past the limit.
-        wait_for_output(&[&out, &err], nap.min(limit - now));
+        // descriptor event): 1 ms growing to 50 ms, never past the limit. Once both pipes
+        // are closed the helper is exiting (it closes them at exit, or handed them on): its
+        // exit is a matter of microseconds, so look again after 1 ms, not after the long nap
+        // a slow helper has grown (which put up to 50 ms on every call).
+        let this = if out.closed() && err.closed() {
+            Duration::from_millis(1)
+        } else {
+            nap
+        };
+        wait_for_output(&[&out, &err], this.min(limit - now));
         nap = (nap * 2).min(Duration::from_millis(50));
     }
     // The helper has exited (seen with WNOWAIT, so its pid stayed reserved as the group's id

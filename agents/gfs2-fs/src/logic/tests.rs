@@ -246,6 +246,40 @@ impl Fake {
         mounts.remove(i);
         Ok(device)
     }
+
+    /// umount2(2) as the kernel answers it, in the namespace the request names.
+    fn unmount_only(&self, request: &Unmount) -> std::result::Result<(), CallError> {
+        self.unmounts.borrow_mut().push(request.clone());
+        if self.unmount_hangs {
+            return Err(CallError::TimedOut {
+                waited: Duration::from_secs(2),
+            });
+        }
+        let Some(process) = request.namespace else {
+            let device = self.unmount_in(&mut self.table.borrow_mut(), None, &request.target)?;
+            // Propagation: the copies in other namespaces go too, unless busy there.
+            for (ns, mounts) in self.namespaces.borrow_mut().iter_mut() {
+                if !self.busy_in(Some(*ns), device) {
+                    mounts
+                        .retain(|m| !(Device::of(m) == device && m.mount_point == request.target));
+                }
+            }
+            return Ok(());
+        };
+        let ns = self
+            .procs
+            .borrow()
+            .iter()
+            .find(|p| p.pid == process.pid && p.alive)
+            .and_then(|p| p.ns)
+            .ok_or_else(|| kernel(Errno::ESRCH, "no such process"))?;
+        let mut namespaces = self.namespaces.borrow_mut();
+        let (_, mounts) = namespaces
+            .iter_mut()
+            .find(|(inode, _)| *inode == ns)
+            .ok_or_else(|| kernel(Errno::ESRCH, "no such namespace"))?;
+        self.unmount_in(mounts, Some(ns), &request.target).map(drop)
+    }
 }
 
 impl Host for Fake {
@@ -346,37 +380,16 @@ impl Host for Fake {
         Ok(())
     }
 
-    fn unmount(&self, request: &Unmount, _end: Instant) -> std::result::Result<(), CallError> {
-        self.unmounts.borrow_mut().push(request.clone());
-        if self.unmount_hangs {
-            return Err(CallError::TimedOut {
-                waited: Duration::from_secs(2),
-            });
+    fn unmount(
+        &self,
+        request: &Unmount,
+        end: Instant,
+    ) -> std::result::Result<Option<bool>, CallError> {
+        self.unmount_only(request)?;
+        match &request.then_check {
+            Some(node) if request.namespace.is_none() => self.in_use(node, end).map(Some),
+            _ => Ok(None),
         }
-        let Some(process) = request.namespace else {
-            let device = self.unmount_in(&mut self.table.borrow_mut(), None, &request.target)?;
-            // Propagation: the copies in other namespaces go too, unless busy there.
-            for (ns, mounts) in self.namespaces.borrow_mut().iter_mut() {
-                if !self.busy_in(Some(*ns), device) {
-                    mounts
-                        .retain(|m| !(Device::of(m) == device && m.mount_point == request.target));
-                }
-            }
-            return Ok(());
-        };
-        let ns = self
-            .procs
-            .borrow()
-            .iter()
-            .find(|p| p.pid == process.pid && p.alive)
-            .and_then(|p| p.ns)
-            .ok_or_else(|| kernel(Errno::ESRCH, "no such process"))?;
-        let mut namespaces = self.namespaces.borrow_mut();
-        let (_, mounts) = namespaces
-            .iter_mut()
-            .find(|(inode, _)| *inode == ns)
-            .ok_or_else(|| kernel(Errno::ESRCH, "no such namespace"))?;
-        self.unmount_in(mounts, Some(ns), &request.target).map(drop)
     }
 
     fn users(&self, device: Device, _end: Instant) -> std::result::Result<DeviceUsers, CallError> {
