@@ -630,7 +630,14 @@ impl<H: Host> Logic<H> {
     }
 
     /// The next mount to take away, or None when the filesystem is mounted nowhere.
-    fn next_step(&self, table: &MountTable, device: Option<Device>) -> Result<Option<Step>> {
+    /// `released`: the block device was found free after the last unmount here, so no
+    /// mount namespace can have it mounted and none is looked for.
+    fn next_step(
+        &self,
+        table: &MountTable,
+        device: Option<Device>,
+        released: bool,
+    ) -> Result<Option<Step>> {
         let here = |m: &Mount| Step {
             mount: table
                 .below(&m.mount_point)
@@ -658,6 +665,9 @@ impl<H: Host> Logic<H> {
                 )));
             }
             return Ok(Some(here(m)));
+        }
+        if released {
+            return Ok(None);
         }
         // Other mount namespaces; for a source that is no block device only the copies of
         // our mount (the same filesystem on the same mount point).
@@ -709,7 +719,7 @@ impl<H: Host> Logic<H> {
         let mut vanished: Option<PathBuf> = None;
         loop {
             let table = self.table()?;
-            let Some(step) = self.next_step(&table, device)? else {
+            let Some(step) = self.next_step(&table, device, released)? else {
                 return Ok(released);
             };
             let at_mount_point = step.namespace.is_none() && step.mount.mount_point == self.dir();
