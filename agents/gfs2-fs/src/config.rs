@@ -219,7 +219,7 @@ fn force_unmount(raw: &str) -> Result<ForceUnmount> {
             return Err(Error::bad_param(
                 "force_unmount",
                 raw,
-                format!("unknown modifier {w:?}"),
+                format!("unknown modifier {}", ocf::error::printable(w)),
             ));
         }
         log::debug!("force_unmount modifier {w} has no effect here");
@@ -241,7 +241,13 @@ pub fn signals(name: &str, raw: &str) -> Result<Vec<Signal>> {
             } else {
                 Signal::from_str(&format!("SIG{upper}")).ok()
             };
-            parsed.ok_or_else(|| Error::bad_param(name, raw, format!("{w:?} is not a signal")))
+            parsed.ok_or_else(|| {
+                Error::bad_param(
+                    name,
+                    raw,
+                    format!("{} is not a signal", ocf::error::printable(w)),
+                )
+            })
         })
         .collect::<Result<_>>()?;
     if list.is_empty() {

@@ -243,14 +243,6 @@ impl Host for System {
     }
 }
 
-/// An I/O error as strerror(3) words it, without std's " (os error N)".
-pub fn io_text(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_owned(),
-        None => e.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,11 +269,5 @@ mod tests {
         assert!(System.signal(&found, Signal::SIGKILL).unwrap());
         sleeper.wait().unwrap();
         assert!(!found.is_alive());
-    }
-
-    #[test]
-    fn io_errors_read_as_words() {
-        let e = std::io::Error::from_raw_os_error(nix::libc::ENOENT);
-        assert_eq!(io_text(&e), "No such file or directory");
     }
 }

@@ -382,7 +382,12 @@ fn one_line(text: &str) -> String {
 /// The reply read back from the helper's stdout.
 fn decode(text: &str) -> std::result::Result<Answer, CallError> {
     let mut lines = text.lines();
-    let bad = || CallError::Helper(format!("unreadable reply {:?}", text.trim()));
+    let bad = || {
+        CallError::Helper(format!(
+            "unreadable reply {}",
+            ocf::error::printable(text.trim())
+        ))
+    };
     let head = lines.next().ok_or_else(bad)?;
     if head == "ok" {
         return lines
@@ -457,8 +462,12 @@ fn relay(call: &str, line: &str) {
 
 /// The helper's side (`gfs2-fs --isolated <call> <args>`): make the call, print the reply.
 pub fn serve(args: &[String]) -> Result<Status> {
-    let call = Call::from_args(args)
-        .ok_or_else(|| Error::args(format!("{MODE}: not a call: {args:?}")))?;
+    let call = Call::from_args(args).ok_or_else(|| {
+        Error::args(format!(
+            "{MODE}: not a call: {}",
+            ocf::error::printable(&args.join(" "))
+        ))
+    })?;
     let reply = call.perform();
     std::io::stdout()
         .write_all(encode(&reply).as_bytes())

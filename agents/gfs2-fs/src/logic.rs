@@ -13,14 +13,14 @@
 use crate::config::fstype::Clones;
 use crate::config::{Config, ForceUnmount, RunFsck};
 use crate::corosync;
-use crate::host::{Host, StatusFile, Unmount, io_text};
+use crate::host::{Host, StatusFile, Unmount};
 use crate::isolated::CallError;
 use mounts::holders::{Device, Holder, Use};
 use mounts::{DeviceSpec, Mount, MountTable};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use ocf::{Context, Deadline, Error, Result, Status};
-use procs::Captured;
+use procs::{Captured, io_text};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

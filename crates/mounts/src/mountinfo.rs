@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 /// Why the mount table could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum MountInfoError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {}", procs::io_text(source))]
     Read {
         path: String,
         source: std::io::Error,
     },
-    #[error("malformed mountinfo line {line:?}: {why}")]
+    #[error("malformed mountinfo line \"{}\": {why}", line.escape_debug())]
     Malformed { line: String, why: &'static str },
 }
 

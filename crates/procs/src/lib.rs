@@ -102,8 +102,9 @@ pub enum Error {
 }
 
 /// An I/O error as an administrator reads it in a log line or exit reason: the C
-/// library's words for its errno, without Rust's " (os error N)".
-fn io_text(e: &std::io::Error) -> String {
+/// library's words for its errno, without Rust's " (os error N)". Public for the crates and
+/// agents above this one (mounts, gfs2-fs), so that one rule words every I/O error.
+pub fn io_text(e: &std::io::Error) -> String {
     e.raw_os_error().map_or_else(
         || e.to_string(),
         |errno| nix::errno::Errno::from_raw(errno).desc().to_owned(),
