@@ -16,7 +16,7 @@ const AGENTS: [&str; 5] = [
     ipaddr2::IpAddr2::METADATA,
     drbd_dualprimary::Agent::METADATA,
     dlm_controld_wrapper::DlmControld::METADATA,
-    gfs2_fs::Agent::METADATA,
+    gfs2_fs::Gfs2Fs::METADATA,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -81,7 +81,7 @@ fuzz_target!(|data: &[u8]| {
         1 => parse::<ipaddr2::IpAddr2>(&ctx, &params),
         2 => parse::<drbd_dualprimary::Agent>(&ctx, &params),
         3 => parse::<dlm_controld_wrapper::DlmControld>(&ctx, &params),
-        _ => parse::<gfs2_fs::Agent>(&ctx, &params),
+        _ => parse::<gfs2_fs::Gfs2Fs>(&ctx, &params),
     }
 });
 

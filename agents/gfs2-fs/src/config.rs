@@ -84,12 +84,19 @@ pub struct Settings {
 }
 
 impl ocf::Settings<Identity> for Settings {
-    fn parse(p: &Params, identity: &Identity, _ctx: &Context) -> Result<Settings> {
+    fn parse(p: &Params, identity: &Identity, ctx: &Context) -> Result<Settings> {
         let name = p.required("fstype")?;
         source::check_fstype(&name)?;
         let fstype = FsType::new(&name);
         let fstype_known = !p.is_rejected("fstype");
-        if fstype_known {
+        // The device is judged against the XML default fstype only where a configuration
+        // takes effect (validate-all, start: 6 naming fstype). Probe, monitor and stop must
+        // parse from the defaults alone (ocf::config), and a default the administrator never
+        // wrote is no value the rule could reject: judged there, `device=rbd1` without an
+        // fstype made every stop an internal error (exit 1: a fenced node).
+        let judge_device =
+            fstype_known && (p.is_set("fstype") || ocf::config::refuses_bad_settings(ctx.action));
+        if judge_device {
             source::check_device_type(&identity.device, &identity.spec, &fstype)?;
         }
         let options_text = p.string("options").unwrap_or_default();

@@ -200,3 +200,30 @@ fn the_metadata_offers_only_the_depth_0_monitor() {
         .collect();
     assert_eq!(monitors, [(Some("0"), Some("20s"))]);
 }
+
+/// Found by fuzzing ocf_env (fuzz/regressions/ocf_env): a device the default fstype (gfs2)
+/// does not take, with no fstype given, made the settings fail from their defaults, so probe
+/// and stop ended in an internal error (a failed stop: fencing). validate-all and start still
+/// refuse it naming fstype.
+#[test]
+fn a_device_the_default_fstype_does_not_take_fails_start_not_stop() {
+    use ocf::config::Resolution;
+    let params = [("device", "rbd1"), ("directory", "/var/www/html")];
+    for action in [Action::Monitor, Action::Stop] {
+        let ctx = context::<Gfs2Fs>(action, &params, &[]);
+        match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
+            Resolution::Run(_, settings) => assert_eq!(settings.fstype.name(), "gfs2"),
+            Resolution::Finish(r) => panic!("{action} did not run: {r:?}"),
+        }
+    }
+    for action in [Action::ValidateAll, Action::Start] {
+        let ctx = context::<Gfs2Fs>(action, &params, &[]);
+        match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
+            Resolution::Finish(Err(e)) => {
+                assert_eq!(e.status(), Status::ErrConfigured, "{action}");
+                assert!(e.reason().contains("fstype=\"gfs2\""), "{e}");
+            }
+            other => panic!("{action} must refuse: {other:?}"),
+        }
+    }
+}
