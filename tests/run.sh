@@ -30,6 +30,7 @@ steps=(
     "cargo fmt --all --check | cargo fmt --all --check"
     "cargo clippy (all targets, -D warnings) | cargo clippy --workspace --all-targets --locked -- -D warnings"
     "cargo test (CI=true: a skip is a failure) | cargo test --workspace --locked"
+    "fuzz targets compile against the agents, fuzz/Cargo.lock current | cargo check --locked --bins --manifest-path fuzz/Cargo.toml"
     "cargo build (debug agents for conformance) | cargo build --workspace --locked"
     "conformance: meta-data of target/debug | bash tests/conformance/metadata.sh target/debug"
     "conformance: ocf-tester of target/debug | bash tests/conformance/ocf-tester.sh target/debug"
