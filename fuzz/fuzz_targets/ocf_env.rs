@@ -13,10 +13,10 @@ use std::time::Duration;
 
 const AGENTS: [&str; 5] = [
     apache_clone::Agent::METADATA,
-    ipaddr2::IpAddr2::METADATA,
+    ipaddr2::Agent::METADATA,
     drbd_dualprimary::Agent::METADATA,
-    dlm_controld_wrapper::DlmControld::METADATA,
-    gfs2_fs::Gfs2Fs::METADATA,
+    dlm_controld_wrapper::Agent::METADATA,
+    gfs2_fs::Agent::METADATA,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -78,10 +78,10 @@ fuzz_target!(|data: &[u8]| {
     let params = Params::new(metadata, &ctx.env);
     match which {
         0 => parse::<apache_clone::Agent>(&ctx, &params),
-        1 => parse::<ipaddr2::IpAddr2>(&ctx, &params),
+        1 => parse::<ipaddr2::Agent>(&ctx, &params),
         2 => parse::<drbd_dualprimary::Agent>(&ctx, &params),
-        3 => parse::<dlm_controld_wrapper::DlmControld>(&ctx, &params),
-        _ => parse::<gfs2_fs::Gfs2Fs>(&ctx, &params),
+        3 => parse::<dlm_controld_wrapper::Agent>(&ctx, &params),
+        _ => parse::<gfs2_fs::Agent>(&ctx, &params),
     }
 });
 

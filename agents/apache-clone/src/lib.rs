@@ -13,7 +13,8 @@
 //!   [`host::System`], its real implementation;
 //! - [`logic`]: the policy, [`logic::Logic<H: Host>`], unit-tested on a fake host without
 //!   root;
-//! - this file: the [`ocf::Agent`] impl that joins them; `main.rs` is one line.
+//! - this file: [`Agent`], the policy over the real host, with its [`ocf::Agent`] impl;
+//!   `main.rs` is one line.
 
 pub mod conf;
 pub mod config;
@@ -27,23 +28,16 @@ pub mod testconf;
 use config::{Identity, Settings};
 use host::System;
 use logic::Logic;
-use ocf::{Context, Params, Presence, Result, ResultExt, Status};
+use ocf::{Context, Params, Presence, Result, ResultExt};
 use std::ffi::OsStr;
 
 pub use config::matches_a_line;
 
 /// The agent: its policy over the real host.
-#[derive(Debug)]
-pub struct Agent {
-    logic: Logic<System>,
-}
+pub type Agent = Logic<System>;
 
 impl ocf::Agent for Agent {
-    const NAME: &'static str = "apache-clone";
     const METADATA: &'static str = include_str!("../../../xml-metadata/apache-clone.xml");
-
-    type Identity = Identity;
-    type Settings = Settings;
 
     /// This agent starts every httpd with `-f <configfile>`: any process whose command line
     /// holds `-f` and the configured value may be the resource.
@@ -72,27 +66,12 @@ impl ocf::Agent for Agent {
     }
 
     fn new(identity: Identity, settings: Settings, ctx: &Context) -> Result<Agent> {
-        Ok(Agent {
-            logic: Logic {
-                own_pid_file: own_pid_file(&identity, ctx),
-                identity,
-                settings,
-                host: System::default(),
-            },
+        Ok(Logic {
+            own_pid_file: own_pid_file(&identity, ctx),
+            identity,
+            settings,
+            host: System::default(),
         })
-    }
-
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        self.logic.validate(ctx)
-    }
-    fn start(&self, ctx: &Context) -> Result<Status> {
-        self.logic.start(ctx)
-    }
-    fn stop(&self, ctx: &Context) -> Result<Status> {
-        self.logic.stop(ctx)
-    }
-    fn monitor(&self, ctx: &Context) -> Result<Status> {
-        self.logic.monitor(ctx)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::envfile::ShellEnv;
 use crate::host::{Host, Launched};
 use crate::testconf;
 use http_probe::Url;
-use ocf::{Context, Deadline, Error, Result, ResultExt, Status};
+use ocf::{Context, Deadline, Error, Policy, Result, ResultExt, Status};
 use procs::{Identity as ProcessId, Process, Signal};
 use regex_lite::Regex;
 use std::collections::{BTreeMap, BTreeSet};
@@ -488,7 +488,75 @@ impl<H: Host> Logic<H> {
 
     // ---- the actions -------------------------------------------------------------------
 
-    pub fn validate(&self, ctx: &Context) -> Result<()> {
+    /// The reason for a launcher that failed: what it said, or where httpd logs.
+    fn launch_failed(&self, setup: &Setup, status: ExitStatus, stderr: &str) -> String {
+        format!(
+            "{} failed ({}): {}",
+            self.httpd().display(),
+            exit_text(status),
+            said_or_see_log(stderr, &setup.config)
+        )
+    }
+
+    /// Start httpd: `httpd -DSTATUS OPTIONS -f CONFIGFILE [-c "PidFile OWN"]` in the
+    /// envfiles' environment, in its own session. Returns the launcher (httpd forks and the
+    /// launcher exits once the configuration is read).
+    fn launch(&self, setup: &Setup, pid_file: &PidFile) -> Result<H::Launched> {
+        let path = pid_file.path();
+        // Debian's apache2ctl creates these before starting httpd; httpd refuses to start
+        // without them.
+        let dirs = path
+            .parent()
+            .map(Path::to_owned)
+            .into_iter()
+            .chain(setup.config.runtime_dir.clone())
+            .chain(setup.config.mutex_dirs.iter().cloned());
+        for dir in dirs {
+            self.host.create_dir(&dir).map_err(|e| {
+                Error::installed(format!(
+                    "creating {}: {}",
+                    dir.display(),
+                    crate::io_reason(&e)
+                ))
+            })?;
+        }
+        // httpd writes the pid file itself, in a directory checked to be safe (ours is the
+        // state directory, the configured one passed check_pid_dir): whatever was planted at
+        // the name is removed, and a file naming no httpd of ours (left by a crash) too.
+        self.host
+            .prepare_pid_file(path)
+            .or_status(Status::ErrPerm, || {
+                format!("unsafe pid file location {}", path.display())
+            })?;
+        self.remove_if_stale(path);
+        let mut args: Vec<OsString> = vec!["-DSTATUS".into()];
+        args.extend(self.settings.options.iter().map(OsString::from));
+        args.push("-f".into());
+        args.push(self.identity.configfile.clone().into_os_string());
+        if let PidFile::Own(own) = pid_file {
+            args.push("-c".into());
+            args.push(format!("PidFile \"{}\"", own.display()).into());
+        }
+        self.host
+            .launch(self.httpd(), &args, &setup.env)
+            .or_status(Status::ErrGeneric, || "starting httpd")
+    }
+
+    /// Poll until none of `ids` runs; false if some still run at the deadline.
+    fn wait_gone(&self, ids: &[ProcessId], deadline: Deadline) -> bool {
+        deadline
+            .poll(EXIT_POLL, || {
+                (!ids.iter().any(|id| self.host.is_alive(*id))).then_some(())
+            })
+            .is_some()
+    }
+}
+
+impl<H: Host> Policy for Logic<H> {
+    type Identity = Identity;
+    type Settings = Settings;
+
+    fn validate(&self, ctx: &Context) -> Result<()> {
         self.check_installed()?;
         if self.checks().testconffile.is_some() {
             self.level10_test()?;
@@ -500,7 +568,7 @@ impl<H: Host> Logic<H> {
         Ok(())
     }
 
-    pub fn monitor(&self, ctx: &Context) -> Result<Status> {
+    fn monitor(&self, ctx: &Context) -> Result<Status> {
         // Finding the process needs no configuration beyond its pid file; a missing or
         // unreadable configuration or binary then still reports a stopped server as
         // stopped.
@@ -526,7 +594,7 @@ impl<H: Host> Logic<H> {
         self.monitor_running(ctx, Some(&setup.config))
     }
 
-    pub fn start(&self, ctx: &Context) -> Result<Status> {
+    fn start(&self, ctx: &Context) -> Result<Status> {
         self.check_installed()?;
         if let Some(main) = self.find_main(None) {
             log::info!("httpd already running (pid {})", main.pid);
@@ -603,66 +671,12 @@ impl<H: Host> Logic<H> {
         }
     }
 
-    /// The reason for a launcher that failed: what it said, or where httpd logs.
-    fn launch_failed(&self, setup: &Setup, status: ExitStatus, stderr: &str) -> String {
-        format!(
-            "{} failed ({}): {}",
-            self.httpd().display(),
-            exit_text(status),
-            said_or_see_log(stderr, &setup.config)
-        )
-    }
-
-    /// Start httpd: `httpd -DSTATUS OPTIONS -f CONFIGFILE [-c "PidFile OWN"]` in the
-    /// envfiles' environment, in its own session. Returns the launcher (httpd forks and the
-    /// launcher exits once the configuration is read).
-    fn launch(&self, setup: &Setup, pid_file: &PidFile) -> Result<H::Launched> {
-        let path = pid_file.path();
-        // Debian's apache2ctl creates these before starting httpd; httpd refuses to start
-        // without them.
-        let dirs = path
-            .parent()
-            .map(Path::to_owned)
-            .into_iter()
-            .chain(setup.config.runtime_dir.clone())
-            .chain(setup.config.mutex_dirs.iter().cloned());
-        for dir in dirs {
-            self.host.create_dir(&dir).map_err(|e| {
-                Error::installed(format!(
-                    "creating {}: {}",
-                    dir.display(),
-                    crate::io_reason(&e)
-                ))
-            })?;
-        }
-        // httpd writes the pid file itself, in a directory checked to be safe (ours is the
-        // state directory, the configured one passed check_pid_dir): whatever was planted at
-        // the name is removed, and a file naming no httpd of ours (left by a crash) too.
-        self.host
-            .prepare_pid_file(path)
-            .or_status(Status::ErrPerm, || {
-                format!("unsafe pid file location {}", path.display())
-            })?;
-        self.remove_if_stale(path);
-        let mut args: Vec<OsString> = vec!["-DSTATUS".into()];
-        args.extend(self.settings.options.iter().map(OsString::from));
-        args.push("-f".into());
-        args.push(self.identity.configfile.clone().into_os_string());
-        if let PidFile::Own(own) = pid_file {
-            args.push("-c".into());
-            args.push(format!("PidFile \"{}\"", own.display()).into());
-        }
-        self.host
-            .launch(self.httpd(), &args, &setup.env)
-            .or_status(Status::ErrGeneric, || "starting httpd")
-    }
-
     /// Stop: WINCH (graceful stop) with half of the time left, TERM with most of the rest,
     /// then KILL; then any process of ours or started by httpd that survived is killed.
     /// Returns as soon as all are gone (polling /proc every few milliseconds). The
     /// configuration is read only to find a configured pid file, within a fifth of the
     /// time: httpd is found through /proc without it.
-    pub fn stop(&self, ctx: &Context) -> Result<Status> {
+    fn stop(&self, ctx: &Context) -> Result<Status> {
         let setup = match self.read_setup(ctx.deadline.share(STOP_CONFIG_SHARE).end()) {
             Ok(setup) => Some(setup),
             Err(e) => {
@@ -736,15 +750,6 @@ impl<H: Host> Logic<H> {
             log::info!("httpd stopped");
         }
         Ok(Status::Success)
-    }
-
-    /// Poll until none of `ids` runs; false if some still run at the deadline.
-    fn wait_gone(&self, ids: &[ProcessId], deadline: Deadline) -> bool {
-        deadline
-            .poll(EXIT_POLL, || {
-                (!ids.iter().any(|id| self.host.is_alive(*id))).then_some(())
-            })
-            .is_some()
     }
 }
 

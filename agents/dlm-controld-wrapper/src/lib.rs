@@ -16,7 +16,8 @@
 //!   [`host::System`], its real implementation;
 //! - [`logic`]: the policy, [`logic::Logic<H: Host>`], unit-tested on a fake host without
 //!   root ([`health`] holds its pure decisions);
-//! - this file: the [`ocf::Agent`] impl that joins them; `main.rs` is one line.
+//! - this file: [`Agent`], the policy over the real host, with its [`ocf::Agent`] impl;
+//!   `main.rs` is one line.
 
 pub mod args;
 pub mod config;
@@ -27,20 +28,13 @@ pub mod logic;
 use config::{Config, Identity, Settings};
 use host::System;
 use logic::Logic;
-use ocf::{Context, Params, Presence, Result, Status};
+use ocf::{Context, Params, Presence, Result};
 
 /// The agent: its policy over the real host.
-#[derive(Debug)]
-pub struct DlmControld {
-    pub logic: Logic<System>,
-}
+pub type Agent = Logic<System>;
 
-impl ocf::Agent for DlmControld {
-    const NAME: &'static str = "dlm-controld-wrapper";
+impl ocf::Agent for Agent {
     const METADATA: &'static str = include_str!("../../../xml-metadata/dlm-controld-wrapper.xml");
-
-    type Identity = Identity;
-    type Settings = Settings;
 
     /// With `daemon` unusable, a daemon may still run: one of that file name or
     /// dlm_controld, run by root, or lockspaces in the kernel.
@@ -48,25 +42,10 @@ impl ocf::Agent for DlmControld {
         logic::presence(&System::new(), params.raw("daemon").unwrap_or_default())
     }
 
-    fn new(identity: Identity, settings: Settings, _ctx: &Context) -> Result<Self> {
-        Ok(DlmControld {
-            logic: Logic {
-                cfg: Config { identity, settings },
-                host: System::new(),
-            },
+    fn new(identity: Identity, settings: Settings, _ctx: &Context) -> Result<Agent> {
+        Ok(Logic {
+            cfg: Config { identity, settings },
+            host: System::new(),
         })
-    }
-
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        self.logic.validate(ctx)
-    }
-    fn start(&self, ctx: &Context) -> Result<Status> {
-        self.logic.start(ctx)
-    }
-    fn stop(&self, ctx: &Context) -> Result<Status> {
-        self.logic.stop(ctx)
-    }
-    fn monitor(&self, ctx: &Context) -> Result<Status> {
-        self.logic.monitor(ctx)
     }
 }

@@ -9,11 +9,11 @@
 //! never signalled.
 
 use crate::args;
-use crate::config::Config;
+use crate::config::{Config, Identity, Settings};
 use crate::health::{self, Observation, Verdict, pids_text};
 use crate::host::{Host, Launch, plain};
 use dlm_control::Trusted;
-use ocf::{Context, Error, Presence, Result, Status};
+use ocf::{Context, Error, Policy, Presence, Result, Status};
 use pacemaker_cli::ClusterOptions;
 use procs::Captured;
 use std::path::{Path, PathBuf};
@@ -116,86 +116,6 @@ impl<H: Host> Logic<H> {
         })
     }
 
-    /// validate-all's checks beyond parsing: an anonymous clone, the daemon installed.
-    pub fn validate(&self, ctx: &Context) -> Result<()> {
-        if ctx.env.meta.globally_unique == Some(true) {
-            return Err(Error::configured(
-                "globally-unique=true is not supported: run dlm-controld-wrapper as an anonymous \
-                 clone (globally-unique=false)",
-            ));
-        }
-        self.installed().map(drop)
-    }
-
-    pub fn start(&self, ctx: &Context) -> Result<Status> {
-        self.validate(ctx)?;
-        let program = self.installed()?;
-        let o = self.observe(ctx)?;
-        match health::assess(&o) {
-            Verdict::Running => {
-                log::info!("dlm_controld already runs ({})", pids_text(&o.pids));
-                return Ok(Status::Success);
-            }
-            Verdict::NotRunning => {}
-            Verdict::Failed(why) | Verdict::Uncontrolled(why) => {
-                return Err(Error::generic(format!("cannot start: {why}")));
-            }
-        }
-        let options = self
-            .host
-            .cluster_options(ctx.deadline.within(HELPER_BOUND).end())
-            .map_err(|e| {
-                Error::generic(format!(
-                    "reading the cluster's fencing setting: {}",
-                    plain(&e)
-                ))
-            })?;
-        let plan = self.plan(&options)?;
-        for warning in &plan.warnings {
-            log::warn!("{warning}");
-        }
-        self.ensure_configfs(ctx)?;
-        self.ensure_dlm_module(ctx)?;
-        log::info!("starting {} {}", program.display(), plan.argv.join(" "));
-        let launch = self
-            .host
-            .launch(
-                &program,
-                &plan.argv,
-                ctx.deadline.within(HELPER_BOUND).end(),
-            )
-            .map_err(|e| Error::generic(format!("starting dlm_controld: {}", plain(&e))))?;
-        let ready = ctx.deadline.poll(READY_POLL, || {
-            let o = self.observe(ctx).ok()?;
-            if health::ready(&o, self.host.comms_ready().unwrap_or(false)) {
-                return Some(Ok(o.pids));
-            }
-            if o.pids.is_empty() && launch == Launch::Detached {
-                return Some(Err(()));
-            }
-            None
-        });
-        match ready {
-            Some(Ok(pids)) => {
-                log::info!("dlm_controld is ready ({})", pids_text(&pids));
-                Ok(Status::Success)
-            }
-            Some(Err(())) => Err(Error::generic(format!(
-                "dlm_controld exited right after starting{}; see its log (journalctl -t \
-                 dlm_controld, /var/log/dlm_controld)",
-                self.socket_holder()
-                    .map(|p| format!(
-                        " (@{} is held by pid {} of uid {}, so the daemon cannot listen on it)",
-                        dlm_control::wire::QUERY_SOCKET,
-                        p.pid,
-                        p.uid
-                    ))
-                    .unwrap_or_default()
-            ))),
-            None => Err(self.not_ready(ctx)),
-        }
-    }
-
     /// Who listens on the query socket when no daemon runs: nobody should. Asked as the
     /// client always asks (SO_PEERCRED first), trusting no one, so nothing is sent.
     fn socket_holder(&self) -> Option<dlm_control::Peer> {
@@ -235,50 +155,6 @@ impl<H: Host> Logic<H> {
             "dlm_controld was not ready before the start timeout (cluster comms in \
              /sys/kernel/config/dlm {comms}; query socket: {socket})"
         ))
-    }
-
-    pub fn stop(&self, ctx: &Context) -> Result<Status> {
-        let lockspaces = self
-            .host
-            .lockspaces()
-            .map_err(|e| Error::generic(format!("reading /sys/kernel/dlm: {}", plain(&e))))?;
-        if !lockspaces.is_empty() {
-            return Err(Error::generic(format!(
-                "refusing to stop dlm_controld: DLM lockspaces {} are still in use (a mounted \
-                 GFS2?); stop their users first",
-                lockspaces.join(", ")
-            )));
-        }
-        let found = self.processes()?;
-        if found.is_empty() {
-            return Ok(Status::Success);
-        }
-        let pids: Vec<i32> = found.iter().map(Captured::pid).collect();
-        log::info!("stopping dlm_controld ({})", pids_text(&pids));
-        self.host.terminate(&found).map_err(|e| {
-            Error::generic(format!(
-                "signalling dlm_controld ({}): {}",
-                pids_text(&pids),
-                plain(&e)
-            ))
-        })?;
-        if self.host.wait_gone(&found, ctx.deadline.end()) {
-            Ok(Status::Success)
-        } else {
-            Err(Error::generic(format!(
-                "dlm_controld ({}) did not exit before the stop timeout",
-                pids_text(&pids)
-            )))
-        }
-    }
-
-    pub fn monitor(&self, ctx: &Context) -> Result<Status> {
-        match health::assess(&self.observe(ctx)?) {
-            Verdict::NotRunning => Ok(Status::NotRunning),
-            Verdict::Running => Ok(Status::Success),
-            Verdict::Failed(why) => Err(Error::generic(why)),
-            Verdict::Uncontrolled(why) => Err(self.uncontrolled(ctx, &why)),
-        }
     }
 
     /// The daemon's argv after the fencing check: refuse when fencing is off and not allowed.
@@ -381,6 +257,135 @@ impl<H: Host> Logic<H> {
                     "{why}; requesting fencing of this node failed: {e}"
                 ))
             }
+        }
+    }
+}
+
+impl<H: Host> Policy for Logic<H> {
+    type Identity = Identity;
+    type Settings = Settings;
+
+    /// validate-all's checks beyond parsing: an anonymous clone, the daemon installed.
+    fn validate(&self, ctx: &Context) -> Result<()> {
+        if ctx.env.meta.globally_unique == Some(true) {
+            return Err(Error::configured(
+                "globally-unique=true is not supported: run dlm-controld-wrapper as an anonymous \
+                 clone (globally-unique=false)",
+            ));
+        }
+        self.installed().map(drop)
+    }
+
+    fn start(&self, ctx: &Context) -> Result<Status> {
+        self.validate(ctx)?;
+        let program = self.installed()?;
+        let o = self.observe(ctx)?;
+        match health::assess(&o) {
+            Verdict::Running => {
+                log::info!("dlm_controld already runs ({})", pids_text(&o.pids));
+                return Ok(Status::Success);
+            }
+            Verdict::NotRunning => {}
+            Verdict::Failed(why) | Verdict::Uncontrolled(why) => {
+                return Err(Error::generic(format!("cannot start: {why}")));
+            }
+        }
+        let options = self
+            .host
+            .cluster_options(ctx.deadline.within(HELPER_BOUND).end())
+            .map_err(|e| {
+                Error::generic(format!(
+                    "reading the cluster's fencing setting: {}",
+                    plain(&e)
+                ))
+            })?;
+        let plan = self.plan(&options)?;
+        for warning in &plan.warnings {
+            log::warn!("{warning}");
+        }
+        self.ensure_configfs(ctx)?;
+        self.ensure_dlm_module(ctx)?;
+        log::info!("starting {} {}", program.display(), plan.argv.join(" "));
+        let launch = self
+            .host
+            .launch(
+                &program,
+                &plan.argv,
+                ctx.deadline.within(HELPER_BOUND).end(),
+            )
+            .map_err(|e| Error::generic(format!("starting dlm_controld: {}", plain(&e))))?;
+        let ready = ctx.deadline.poll(READY_POLL, || {
+            let o = self.observe(ctx).ok()?;
+            if health::ready(&o, self.host.comms_ready().unwrap_or(false)) {
+                return Some(Ok(o.pids));
+            }
+            if o.pids.is_empty() && launch == Launch::Detached {
+                return Some(Err(()));
+            }
+            None
+        });
+        match ready {
+            Some(Ok(pids)) => {
+                log::info!("dlm_controld is ready ({})", pids_text(&pids));
+                Ok(Status::Success)
+            }
+            Some(Err(())) => Err(Error::generic(format!(
+                "dlm_controld exited right after starting{}; see its log (journalctl -t \
+                 dlm_controld, /var/log/dlm_controld)",
+                self.socket_holder()
+                    .map(|p| format!(
+                        " (@{} is held by pid {} of uid {}, so the daemon cannot listen on it)",
+                        dlm_control::wire::QUERY_SOCKET,
+                        p.pid,
+                        p.uid
+                    ))
+                    .unwrap_or_default()
+            ))),
+            None => Err(self.not_ready(ctx)),
+        }
+    }
+
+    fn stop(&self, ctx: &Context) -> Result<Status> {
+        let lockspaces = self
+            .host
+            .lockspaces()
+            .map_err(|e| Error::generic(format!("reading /sys/kernel/dlm: {}", plain(&e))))?;
+        if !lockspaces.is_empty() {
+            return Err(Error::generic(format!(
+                "refusing to stop dlm_controld: DLM lockspaces {} are still in use (a mounted \
+                 GFS2?); stop their users first",
+                lockspaces.join(", ")
+            )));
+        }
+        let found = self.processes()?;
+        if found.is_empty() {
+            return Ok(Status::Success);
+        }
+        let pids: Vec<i32> = found.iter().map(Captured::pid).collect();
+        log::info!("stopping dlm_controld ({})", pids_text(&pids));
+        self.host.terminate(&found).map_err(|e| {
+            Error::generic(format!(
+                "signalling dlm_controld ({}): {}",
+                pids_text(&pids),
+                plain(&e)
+            ))
+        })?;
+        if self.host.wait_gone(&found, ctx.deadline.end()) {
+            Ok(Status::Success)
+        } else {
+            Err(Error::generic(format!(
+                "dlm_controld ({}) did not exit before the stop timeout",
+                pids_text(&pids)
+            )))
+        }
+    }
+
+    fn monitor(&self, ctx: &Context) -> Result<Status> {
+        match health::assess(&self.observe(ctx)?) {
+            Verdict::NotRunning => Ok(Status::NotRunning),
+            Verdict::Running => Ok(Status::Success),
+            Verdict::Failed(why) => Err(Error::generic(why)),
+            Verdict::Uncontrolled(why) => Err(self.uncontrolled(ctx, &why)),
         }
     }
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    ocf::run::<dlm_controld_wrapper::DlmControld>()
+    ocf::run::<dlm_controld_wrapper::Agent>()
 }

@@ -12,7 +12,8 @@
 //!   cluster, and [`host::System`], its real implementation;
 //! - [`logic`]: the policy, [`logic::Logic<H: Host>`], unit-tested on a fake host without
 //!   root or a DRBD module;
-//! - this file: the [`ocf::Agent`] impl that joins them; `main.rs` is one line.
+//! - this file: [`Agent`], the policy over the real host, with its [`ocf::Agent`] impl;
+//!   `main.rs` is one line.
 //!
 //! Beside them: [`clone`] (the clone's meta-attributes) and [`score`] (the promotion score
 //! a status deserves, and the cache that spares a monitor its crm_attribute).
@@ -27,24 +28,17 @@ pub mod score;
 use config::{Config, Identity, Settings};
 use host::System;
 use logic::Logic;
-use ocf::{Context, Params, Presence, Result, Status};
+use ocf::{Context, Params, Presence, Result};
 use score::ScoreCache;
 
 /// Where the last written promotion scores are cached.
 pub const CACHE_DIR: &str = "/run/drbd-dualprimary";
 
 /// The agent: its policy over the real host.
-#[derive(Debug)]
-pub struct Agent {
-    logic: Logic<System>,
-}
+pub type Agent = Logic<System>;
 
 impl ocf::Agent for Agent {
-    const NAME: &'static str = "drbd-dualprimary";
     const METADATA: &'static str = include_str!("../../../xml-metadata/drbd-dualprimary.xml");
-
-    type Identity = Identity;
-    type Settings = Settings;
 
     /// A resource name DRBD cannot have is not up; any other is asked of the kernel.
     fn presence_without_identity(params: &Params, ctx: &Context) -> Result<Presence> {
@@ -52,38 +46,11 @@ impl ocf::Agent for Agent {
     }
 
     fn new(identity: Identity, settings: Settings, _ctx: &Context) -> Result<Agent> {
-        Ok(Agent {
-            logic: Logic {
-                cfg: Config { identity, settings },
-                host: System,
-                cache: ScoreCache::new(CACHE_DIR),
-                refused_promote_min: logic::REFUSED_PROMOTE_MIN,
-            },
+        Ok(Logic {
+            cfg: Config { identity, settings },
+            host: System,
+            cache: ScoreCache::new(CACHE_DIR),
+            refused_promote_min: logic::REFUSED_PROMOTE_MIN,
         })
-    }
-
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        self.logic.validate(ctx)
-    }
-    fn start(&self, ctx: &Context) -> Result<Status> {
-        self.logic.start(ctx)
-    }
-    fn stop(&self, ctx: &Context) -> Result<Status> {
-        self.logic.stop(ctx)
-    }
-    fn monitor(&self, ctx: &Context) -> Result<Status> {
-        self.logic.monitor(ctx)
-    }
-    fn promote(&self, ctx: &Context) -> Result<Status> {
-        self.logic.promote(ctx)
-    }
-    fn demote(&self, ctx: &Context) -> Result<Status> {
-        self.logic.demote(ctx)
-    }
-    fn notify(&self, ctx: &Context) -> Result<Status> {
-        self.logic.notify(ctx)
-    }
-    fn reload(&self, ctx: &Context) -> Result<Status> {
-        self.logic.reload(ctx)
     }
 }

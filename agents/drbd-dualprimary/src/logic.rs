@@ -3,11 +3,11 @@
 //! kernel and, in the unit tests, on a fake.
 
 use crate::clone;
-use crate::config::{Config, Version};
+use crate::config::{Config, Identity, Settings, Version};
 use crate::host::Host;
 use crate::score::{self, Score, ScoreCache};
 use drbd_genl::{DiskState, ResourceStatus, api};
-use ocf::{Context, Error, NotifyType, Presence, Result, ResultExt, Status};
+use ocf::{Context, Error, NotifyType, Policy, Presence, Result, ResultExt, Status};
 use std::time::{Duration, Instant};
 
 /// A refused promotion is reported no sooner than this after the promote began, so that
@@ -135,14 +135,6 @@ impl<H: Host> Logic<H> {
         Ok(())
     }
 
-    /// validate-all: the clone, the loaded module's version, and this node's DRBD
-    /// configuration as start reads it (forking nothing).
-    pub fn validate(&self, ctx: &Context) -> Result<()> {
-        let promoted_max = self.check_clone(ctx)?;
-        self.check_module_version()?;
-        self.check_configuration(promoted_max)
-    }
-
     /// What this node's DRBD configuration says of the resource, read as drbdadm reads it
     /// (`common` merged in, as `drbdadm -d -v dump` shows it): it must define the resource,
     /// and with promoted-max=2 allow two primaries on every connection. All of it is this
@@ -172,36 +164,6 @@ impl<H: Host> Logic<H> {
             )));
         }
         Ok(())
-    }
-
-    pub fn start(&self, ctx: &Context) -> Result<Status> {
-        let promoted_max = self.check_clone(ctx)?;
-        self.check_configuration(promoted_max)?;
-        if self.host.module_version().is_none() {
-            self.host
-                .load_module(&self.cfg.settings.drbdconf, end(ctx))?;
-        }
-        self.check_module_version()?;
-        let res = self.res().to_owned();
-        let skip_net = self.cfg.settings.connect_only_after_promote;
-        let up = self.status(ctx)?.is_some();
-        let args: &[&str] = match (up, skip_net) {
-            (_, true) => &["adjust", "--skip-net", &res],
-            (false, false) => &["up", &res],
-            (true, false) => &["adjust", &res],
-        };
-        self.drbdadm(ctx, args)?;
-        let st = ctx
-            .deadline
-            .poll(POLL, || self.status(ctx).ok().flatten())
-            .ok_or_else(|| Error::generic(format!("DRBD resource {res} did not come up")))?;
-        if st.any_primary() {
-            self.change_role(ctx, false)?;
-        }
-        let st = self.wait_for_peer(ctx, st);
-        log::info!("started: {}", st.summary());
-        self.update_score(ctx, &st, promoted_max, true);
-        Ok(Status::Success)
     }
 
     /// Wait up to wfc_timeout (within the deadline) for a peer connection.
@@ -329,7 +291,133 @@ impl<H: Host> Logic<H> {
         }
     }
 
-    pub fn promote(&self, ctx: &Context) -> Result<Status> {
+    /// After a failed promote, the volumes it made Primary go back to Secondary: a resource
+    /// Primary in part is neither promoted nor safe to leave (one request, logged; the
+    /// demote Pacemaker runs next retries).
+    fn undo_partial_promote(&self, ctx: &Context) {
+        let Ok(Some(st)) = self.host.status(self.res(), end(ctx)) else {
+            return;
+        };
+        let minors = st.minors_where(true);
+        if minors.is_empty() {
+            return;
+        }
+        match self.host.set_role(self.res(), false, &minors, end(ctx)) {
+            Ok(()) => log::warn!(
+                "the promote of {} failed: {} back to Secondary",
+                self.res(),
+                st.roles()
+            ),
+            Err(e) => log::error!(
+                "the promote of {} failed and it stays Primary in part ({}): {e}",
+                self.res(),
+                st.roles()
+            ),
+        }
+    }
+
+    /// Set the score the status deserves, forking crm_attribute only when it differs from
+    /// the one this agent last wrote (or `force`). Failures are logged: a score that could
+    /// not be written must not fail the monitor.
+    fn update_score(&self, ctx: &Context, st: &ResourceStatus, promoted_max: u32, force: bool) {
+        let s = &self.cfg.settings;
+        let want = score::decide(st, &s.ladder, s.peer_primary, promoted_max);
+        if want == Score::Keep {
+            return;
+        }
+        let instance = ctx.env.instance.as_str();
+        if !force && self.cache.get(instance) == Some(want) {
+            return;
+        }
+        let written = match want {
+            Score::Set(n) => self.host.set_score(instance, n, end(ctx)),
+            _ => self.host.delete_score(instance, end(ctx)),
+        };
+        match written {
+            Ok(()) => {
+                log::info!("promotion score of {instance}: {want} ({})", st.summary());
+                if let Err(e) = self.cache.put(instance, want) {
+                    log::warn!(
+                        "caching the promotion score in {}: {e}",
+                        self.cache.dir().display()
+                    );
+                }
+            }
+            Err(e) => log::warn!("setting the promotion score of {instance} to {want}: {e}"),
+        }
+        // Reached only when the score was (re)written: unfencing runs once per change.
+        if s.unfence_if_all_uptodate
+            && st.all_primary()
+            && st.all_disks(DiskState::UpToDate)
+            && st
+                .peers
+                .iter()
+                .all(|p| p.volumes.iter().all(|v| v.disk == DiskState::UpToDate))
+        {
+            let env = [(
+                "OCF_RESKEY_unfence_extra_args",
+                s.unfence_extra_args.as_str(),
+            )];
+            match self
+                .host
+                .drbdadm(&s.drbdconf, &["unfence-peer", self.res()], &env, end(ctx))
+            {
+                Ok(out) if !out.success() => log::warn!(
+                    "drbdadm unfence-peer {} failed ({}): {}",
+                    self.res(),
+                    ended(&out),
+                    out.message()
+                ),
+                Ok(_) => {}
+                Err(e) => log::warn!("drbdadm unfence-peer {}: {e}", self.res()),
+            }
+        }
+    }
+}
+
+impl<H: Host> Policy for Logic<H> {
+    type Identity = Identity;
+    type Settings = Settings;
+
+    /// validate-all: the clone, the loaded module's version, and this node's DRBD
+    /// configuration as start reads it (forking nothing).
+    fn validate(&self, ctx: &Context) -> Result<()> {
+        let promoted_max = self.check_clone(ctx)?;
+        self.check_module_version()?;
+        self.check_configuration(promoted_max)
+    }
+
+    fn start(&self, ctx: &Context) -> Result<Status> {
+        let promoted_max = self.check_clone(ctx)?;
+        self.check_configuration(promoted_max)?;
+        if self.host.module_version().is_none() {
+            self.host
+                .load_module(&self.cfg.settings.drbdconf, end(ctx))?;
+        }
+        self.check_module_version()?;
+        let res = self.res().to_owned();
+        let skip_net = self.cfg.settings.connect_only_after_promote;
+        let up = self.status(ctx)?.is_some();
+        let args: &[&str] = match (up, skip_net) {
+            (_, true) => &["adjust", "--skip-net", &res],
+            (false, false) => &["up", &res],
+            (true, false) => &["adjust", &res],
+        };
+        self.drbdadm(ctx, args)?;
+        let st = ctx
+            .deadline
+            .poll(POLL, || self.status(ctx).ok().flatten())
+            .ok_or_else(|| Error::generic(format!("DRBD resource {res} did not come up")))?;
+        if st.any_primary() {
+            self.change_role(ctx, false)?;
+        }
+        let st = self.wait_for_peer(ctx, st);
+        log::info!("started: {}", st.summary());
+        self.update_score(ctx, &st, promoted_max, true);
+        Ok(Status::Success)
+    }
+
+    fn promote(&self, ctx: &Context) -> Result<Status> {
         let began = Instant::now();
         let promoted_max = self.check_clone(ctx)?;
         self.check_configuration(promoted_max)?;
@@ -361,34 +449,9 @@ impl<H: Host> Logic<H> {
         Ok(Status::Success)
     }
 
-    /// After a failed promote, the volumes it made Primary go back to Secondary: a resource
-    /// Primary in part is neither promoted nor safe to leave (one request, logged; the
-    /// demote Pacemaker runs next retries).
-    fn undo_partial_promote(&self, ctx: &Context) {
-        let Ok(Some(st)) = self.host.status(self.res(), end(ctx)) else {
-            return;
-        };
-        let minors = st.minors_where(true);
-        if minors.is_empty() {
-            return;
-        }
-        match self.host.set_role(self.res(), false, &minors, end(ctx)) {
-            Ok(()) => log::warn!(
-                "the promote of {} failed: {} back to Secondary",
-                self.res(),
-                st.roles()
-            ),
-            Err(e) => log::error!(
-                "the promote of {} failed and it stays Primary in part ({}): {e}",
-                self.res(),
-                st.roles()
-            ),
-        }
-    }
-
     /// Demote whatever the clone's meta-attributes say: like stop, it undoes, so it must
     /// not fail on a setting (the bad-configuration rule).
-    pub fn demote(&self, ctx: &Context) -> Result<Status> {
+    fn demote(&self, ctx: &Context) -> Result<Status> {
         if self.status(ctx)?.is_none() {
             return Ok(Status::NotRunning);
         }
@@ -400,7 +463,7 @@ impl<H: Host> Logic<H> {
         Ok(Status::Success)
     }
 
-    pub fn monitor(&self, ctx: &Context) -> Result<Status> {
+    fn monitor(&self, ctx: &Context) -> Result<Status> {
         let Some(st) = self.status(ctx)? else {
             return Ok(Status::NotRunning);
         };
@@ -425,7 +488,7 @@ impl<H: Host> Logic<H> {
     }
 
     /// Notify never fails (Pacemaker ignores its result anyway): problems are logged.
-    pub fn notify(&self, ctx: &Context) -> Result<Status> {
+    fn notify(&self, ctx: &Context) -> Result<Status> {
         let Some(n) = ctx.env.notify.as_ref() else {
             log::warn!("notify without notification variables; nothing to do");
             return Ok(Status::Success);
@@ -495,7 +558,7 @@ impl<H: Host> Logic<H> {
     /// the promotion score written again from the ladder. Settings read by later actions
     /// (wfc_timeout, the notify and promote switches) need nothing now. A resource that is
     /// not up has nothing to reload.
-    pub fn reload(&self, ctx: &Context) -> Result<Status> {
+    fn reload(&self, ctx: &Context) -> Result<Status> {
         let Some(st) = self.status(ctx)? else {
             log::info!(
                 "reload: DRBD resource {} is not up; nothing to apply",
@@ -519,7 +582,7 @@ impl<H: Host> Logic<H> {
         Ok(Status::Success)
     }
 
-    pub fn stop(&self, ctx: &Context) -> Result<Status> {
+    fn stop(&self, ctx: &Context) -> Result<Status> {
         let instance = ctx.env.instance.clone();
         if self.status(ctx)?.is_some() {
             self.change_role(ctx, false).or_else(|e| {
@@ -549,64 +612,6 @@ impl<H: Host> Logic<H> {
         }
         self.cache.clear(&instance);
         Ok(Status::Success)
-    }
-
-    /// Set the score the status deserves, forking crm_attribute only when it differs from
-    /// the one this agent last wrote (or `force`). Failures are logged: a score that could
-    /// not be written must not fail the monitor.
-    fn update_score(&self, ctx: &Context, st: &ResourceStatus, promoted_max: u32, force: bool) {
-        let s = &self.cfg.settings;
-        let want = score::decide(st, &s.ladder, s.peer_primary, promoted_max);
-        if want == Score::Keep {
-            return;
-        }
-        let instance = ctx.env.instance.as_str();
-        if !force && self.cache.get(instance) == Some(want) {
-            return;
-        }
-        let written = match want {
-            Score::Set(n) => self.host.set_score(instance, n, end(ctx)),
-            _ => self.host.delete_score(instance, end(ctx)),
-        };
-        match written {
-            Ok(()) => {
-                log::info!("promotion score of {instance}: {want} ({})", st.summary());
-                if let Err(e) = self.cache.put(instance, want) {
-                    log::warn!(
-                        "caching the promotion score in {}: {e}",
-                        self.cache.dir().display()
-                    );
-                }
-            }
-            Err(e) => log::warn!("setting the promotion score of {instance} to {want}: {e}"),
-        }
-        // Reached only when the score was (re)written: unfencing runs once per change.
-        if s.unfence_if_all_uptodate
-            && st.all_primary()
-            && st.all_disks(DiskState::UpToDate)
-            && st
-                .peers
-                .iter()
-                .all(|p| p.volumes.iter().all(|v| v.disk == DiskState::UpToDate))
-        {
-            let env = [(
-                "OCF_RESKEY_unfence_extra_args",
-                s.unfence_extra_args.as_str(),
-            )];
-            match self
-                .host
-                .drbdadm(&s.drbdconf, &["unfence-peer", self.res()], &env, end(ctx))
-            {
-                Ok(out) if !out.success() => log::warn!(
-                    "drbdadm unfence-peer {} failed ({}): {}",
-                    self.res(),
-                    ended(&out),
-                    out.message()
-                ),
-                Ok(_) => {}
-                Err(e) => log::warn!("drbdadm unfence-peer {}: {e}", self.res()),
-            }
-        }
     }
 }
 

@@ -261,10 +261,7 @@ mod tests {
 
     /// An empty directory of this test's own under the system's temporary directory.
     fn scratch(tag: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!("drbd-dp-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        p
+        ocf_testkit::scratch_dir(&format!("drbd-dp-{tag}"))
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// argv[1] of the helper.
+/// `argv[1]` of the helper.
 pub const MODE: &str = "--isolated";
 
 /// Why an isolated call gave no result.
@@ -417,7 +417,7 @@ pub fn run(call: &Call, end: Instant) -> std::result::Result<Answer, CallError> 
     let mut cmd = Command::new("/proc/self/exe");
     // The helper logs to its stderr only; its lines are logged again here, so that they
     // reach Pacemaker's log and syslog once, under the agent's own pid.
-    cmd.arg0(<crate::Gfs2Fs as ocf::Agent>::NAME)
+    cmd.arg0(<crate::Agent as ocf::Agent>::NAME)
         .arg(MODE)
         .args(call.to_args())
         .env("HA_LOGFACILITY", "none");

@@ -16,8 +16,8 @@
 //!   cluster, and [`host::System`], its real implementation;
 //! - [`logic`]: the policy, [`logic::Logic<H: Host>`], unit-tested on a fake host without
 //!   root;
-//! - this file: the [`ocf::Agent`] impl that joins them, and the helper mode of
-//!   [`isolated`]; `main.rs` is one line.
+//! - this file: [`Agent`], the policy over the real host, with its [`ocf::Agent`] impl and
+//!   the helper mode of [`isolated`]; `main.rs` is one line.
 
 pub mod config;
 pub mod corosync;
@@ -33,22 +33,15 @@ use mounts::MountTable;
 use ocf::{Context, Env, Params, Presence, Result, Status};
 
 /// The agent: its policy over the real host.
-#[derive(Debug)]
-pub struct Gfs2Fs {
-    logic: Logic<System>,
-}
+pub type Agent = Logic<System>;
 
-impl ocf::Agent for Gfs2Fs {
-    const NAME: &'static str = "gfs2-fs";
+impl ocf::Agent for Agent {
     const METADATA: &'static str = include_str!("../../../xml-metadata/gfs2-fs.xml");
 
-    type Settings = Settings;
-    type Identity = Identity;
-
-    fn new(identity: Identity, settings: Settings, _ctx: &Context) -> Result<Gfs2Fs> {
-        let cfg = Config { identity, settings };
-        Ok(Gfs2Fs {
-            logic: Logic { cfg, host: System },
+    fn new(identity: Identity, settings: Settings, _ctx: &Context) -> Result<Agent> {
+        Ok(Logic {
+            cfg: Config { identity, settings },
+            host: System,
         })
     }
 
@@ -80,18 +73,5 @@ impl ocf::Agent for Gfs2Fs {
     /// process of the agent's own (see [`isolated`]).
     fn helper(mode: &str, args: &[String], _env: &Env) -> Option<Result<Status>> {
         (mode == isolated::MODE).then(|| isolated::serve(args))
-    }
-
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        self.logic.validate(ctx)
-    }
-    fn start(&self, ctx: &Context) -> Result<Status> {
-        self.logic.start(ctx)
-    }
-    fn stop(&self, ctx: &Context) -> Result<Status> {
-        self.logic.stop(ctx)
-    }
-    fn monitor(&self, ctx: &Context) -> Result<Status> {
-        self.logic.monitor(ctx)
     }
 }

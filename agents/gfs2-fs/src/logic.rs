@@ -11,7 +11,7 @@
 //! `directory` and its copies in other namespaces; for a bind mount, the mount alone.
 
 use crate::config::fstype::Clones;
-use crate::config::{Config, ForceUnmount, RunFsck};
+use crate::config::{Config, ForceUnmount, Identity, RunFsck, Settings};
 use crate::corosync;
 use crate::host::{Host, StatusFile, Unmount};
 use crate::isolated::CallError;
@@ -19,7 +19,7 @@ use mounts::holders::{Device, Holder, Use};
 use mounts::{DeviceSpec, Mount, MountTable};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use ocf::{Context, Deadline, Error, Result, Status};
+use ocf::{Context, Deadline, Error, Policy, Result, Status};
 use procs::{Captured, io_text};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -151,16 +151,6 @@ impl<H: Host> Logic<H> {
 
     // ---- validate-all -----------------------------------------------------------------
 
-    /// validate-all's checks (start runs them too): clone safety, and for GFS2 the lock
-    /// protocol, the lock table's cluster name and DLM.
-    pub fn validate(&self, ctx: &Context) -> Result<()> {
-        self.clone_safety(ctx.env.meta.is_clone())?;
-        if self.cfg.settings.fstype.is_gfs2() && self.cfg.is_block() {
-            self.check_gfs2(ctx)?;
-        }
-        Ok(())
-    }
-
     /// A clone of a filesystem that is not cluster-aware is refused unless `force_clones`;
     /// a read-only one only where a read-only mount writes nothing (not ext4 or xfs, which
     /// replay their journal), as Filesystem refuses it.
@@ -266,64 +256,6 @@ impl<H: Host> Logic<H> {
 
     // ---- start ------------------------------------------------------------------------
 
-    pub fn start(&self, ctx: &Context) -> Result<Status> {
-        self.validate(ctx)?;
-        let table = self.table()?;
-        match self.state(&table) {
-            State::Mounted(_) => {
-                log::info!("{} is already mounted", self.dir().display());
-                return Ok(Status::Success);
-            }
-            State::Other(why) => return Err(Error::generic(why)),
-            State::Unmounted => {}
-        }
-        // Something left mounted below the mount point on this node: a local fault.
-        if let Some(sub) = table.below(self.dir()).first() {
-            return Err(Error::generic(format!(
-                "{} is mounted below {}: refusing to mount over it",
-                sub.mount_point.display(),
-                self.dir().display()
-            )));
-        }
-        let source = self.source(ctx, &table)?;
-        self.ensure_fstype(ctx)?;
-        if self.needs_fsck() {
-            self.fsck(&source, ctx)?;
-        }
-        self.host.make_mount_point(self.dir()).map_err(|e| {
-            Error::installed(format!(
-                "couldn't create mount point {}: {}",
-                self.dir().display(),
-                io_text(&e)
-            ))
-        })?;
-        let s = &self.cfg.settings;
-        match self.host.mount(
-            &source,
-            self.dir(),
-            s.fstype.name(),
-            &s.options_text,
-            ctx.deadline.end(),
-        ) {
-            Ok(()) => {}
-            Err(e @ CallError::TimedOut { .. }) => {
-                return Err(Error::generic(format!(
-                    "mounting {} on {} did not finish before the start timeout: {e}",
-                    self.device_name(),
-                    self.dir().display()
-                )));
-            }
-            Err(e) => {
-                return Err(Error::generic(format!(
-                    "couldn't mount {}: {e}",
-                    self.device_name()
-                )));
-            }
-        }
-        log::info!("mounted {source} on {}", self.dir().display());
-        Ok(Status::Success)
-    }
-
     /// The mount source: the device node for local devices (missing is OCF_ERR_INSTALLED, as
     /// in Filesystem), the directory for bind mounts, the text for remote sources.
     fn source(&self, ctx: &Context, table: &MountTable) -> Result<String> {
@@ -415,31 +347,6 @@ impl<H: Host> Logic<H> {
     }
 
     // ---- monitor ----------------------------------------------------------------------
-
-    /// Depth 0 reads the mount table only; depth 10 reads the device; depth 20 writes and
-    /// reads back a status file. An unknown depth uses the next lower one (OCF 1.1); a depth
-    /// that cannot run here (10 on a source that is no block device, 20 on a read-only
-    /// mount) falls back to the one below with a warning, never to an error.
-    pub fn monitor(&self, ctx: &Context) -> Result<Status> {
-        let table = self.table()?;
-        let mounted = match self.state(&table) {
-            State::Mounted(m) => m,
-            State::Unmounted => return self.not_running(ctx, &table),
-            State::Other(why) if ctx.is_probe() => {
-                log::info!("{why}");
-                return self.not_running(ctx, &table);
-            }
-            State::Other(why) => return Err(Error::generic(why)),
-        };
-        let level = ctx.env.check_level;
-        if level >= 10 {
-            self.read_device(ctx, &mounted)?;
-        }
-        if level >= 20 {
-            self.check_status_file(ctx, &mounted)?;
-        }
-        Ok(Status::Success)
-    }
 
     /// Not mounted on the directory. A probe also makes sure the block device's filesystem
     /// is mounted nowhere else on this node: "not running" would let the cluster mount it
@@ -556,33 +463,6 @@ impl<H: Host> Logic<H> {
     }
 
     // ---- stop -------------------------------------------------------------------------
-
-    /// Unmount the filesystem everywhere on this node (see the module documentation),
-    /// signalling what keeps it busy as `force_unmount` allows, until the deadline.
-    pub fn stop(&self, ctx: &Context) -> Result<Status> {
-        let table = self.table()?;
-        let device = match self.state(&table) {
-            State::Mounted(m) if !self.cfg.is_bind() => Some(Device::of(&m)),
-            State::Other(why) => {
-                log::warn!("not ours, leaving it mounted: {why}");
-                self.block_device()
-            }
-            _ => self.block_device(),
-        };
-        let s = &self.cfg.settings;
-        let deadline = if s.fast_stop && !s.fstype.is_gfs2() {
-            ctx.deadline.within(FAST_STOP)
-        } else {
-            ctx.deadline
-        };
-        let graceful = deadline.share(0.5);
-        let mut said_busy = false;
-        let released = self.unmount_all(ctx, device, deadline, graceful, &mut said_busy)?;
-        if !released {
-            self.wait_released(deadline, graceful, &mut said_busy)?;
-        }
-        Ok(Status::Success)
-    }
 
     /// Unmounted everywhere a mount table shows: a block device must now be free. Still held
     /// means the filesystem lives on where no mount table shows it (a mount namespace no
@@ -855,6 +735,131 @@ impl<H: Host> Logic<H> {
             ),
             Err(e) => log::warn!("{e}"),
         }
+    }
+}
+
+impl<H: Host> Policy for Logic<H> {
+    type Identity = Identity;
+    type Settings = Settings;
+
+    /// validate-all's checks (start runs them too): clone safety, and for GFS2 the lock
+    /// protocol, the lock table's cluster name and DLM.
+    fn validate(&self, ctx: &Context) -> Result<()> {
+        self.clone_safety(ctx.env.meta.is_clone())?;
+        if self.cfg.settings.fstype.is_gfs2() && self.cfg.is_block() {
+            self.check_gfs2(ctx)?;
+        }
+        Ok(())
+    }
+
+    fn start(&self, ctx: &Context) -> Result<Status> {
+        self.validate(ctx)?;
+        let table = self.table()?;
+        match self.state(&table) {
+            State::Mounted(_) => {
+                log::info!("{} is already mounted", self.dir().display());
+                return Ok(Status::Success);
+            }
+            State::Other(why) => return Err(Error::generic(why)),
+            State::Unmounted => {}
+        }
+        // Something left mounted below the mount point on this node: a local fault.
+        if let Some(sub) = table.below(self.dir()).first() {
+            return Err(Error::generic(format!(
+                "{} is mounted below {}: refusing to mount over it",
+                sub.mount_point.display(),
+                self.dir().display()
+            )));
+        }
+        let source = self.source(ctx, &table)?;
+        self.ensure_fstype(ctx)?;
+        if self.needs_fsck() {
+            self.fsck(&source, ctx)?;
+        }
+        self.host.make_mount_point(self.dir()).map_err(|e| {
+            Error::installed(format!(
+                "couldn't create mount point {}: {}",
+                self.dir().display(),
+                io_text(&e)
+            ))
+        })?;
+        let s = &self.cfg.settings;
+        match self.host.mount(
+            &source,
+            self.dir(),
+            s.fstype.name(),
+            &s.options_text,
+            ctx.deadline.end(),
+        ) {
+            Ok(()) => {}
+            Err(e @ CallError::TimedOut { .. }) => {
+                return Err(Error::generic(format!(
+                    "mounting {} on {} did not finish before the start timeout: {e}",
+                    self.device_name(),
+                    self.dir().display()
+                )));
+            }
+            Err(e) => {
+                return Err(Error::generic(format!(
+                    "couldn't mount {}: {e}",
+                    self.device_name()
+                )));
+            }
+        }
+        log::info!("mounted {source} on {}", self.dir().display());
+        Ok(Status::Success)
+    }
+
+    /// Depth 0 reads the mount table only; depth 10 reads the device; depth 20 writes and
+    /// reads back a status file. An unknown depth uses the next lower one (OCF 1.1); a depth
+    /// that cannot run here (10 on a source that is no block device, 20 on a read-only
+    /// mount) falls back to the one below with a warning, never to an error.
+    fn monitor(&self, ctx: &Context) -> Result<Status> {
+        let table = self.table()?;
+        let mounted = match self.state(&table) {
+            State::Mounted(m) => m,
+            State::Unmounted => return self.not_running(ctx, &table),
+            State::Other(why) if ctx.is_probe() => {
+                log::info!("{why}");
+                return self.not_running(ctx, &table);
+            }
+            State::Other(why) => return Err(Error::generic(why)),
+        };
+        let level = ctx.env.check_level;
+        if level >= 10 {
+            self.read_device(ctx, &mounted)?;
+        }
+        if level >= 20 {
+            self.check_status_file(ctx, &mounted)?;
+        }
+        Ok(Status::Success)
+    }
+
+    /// Unmount the filesystem everywhere on this node (see the module documentation),
+    /// signalling what keeps it busy as `force_unmount` allows, until the deadline.
+    fn stop(&self, ctx: &Context) -> Result<Status> {
+        let table = self.table()?;
+        let device = match self.state(&table) {
+            State::Mounted(m) if !self.cfg.is_bind() => Some(Device::of(&m)),
+            State::Other(why) => {
+                log::warn!("not ours, leaving it mounted: {why}");
+                self.block_device()
+            }
+            _ => self.block_device(),
+        };
+        let s = &self.cfg.settings;
+        let deadline = if s.fast_stop && !s.fstype.is_gfs2() {
+            ctx.deadline.within(FAST_STOP)
+        } else {
+            ctx.deadline
+        };
+        let graceful = deadline.share(0.5);
+        let mut said_busy = false;
+        let released = self.unmount_all(ctx, device, deadline, graceful, &mut said_busy)?;
+        if !released {
+            self.wait_released(deadline, graceful, &mut said_busy)?;
+        }
+        Ok(Status::Success)
     }
 }
 

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    ocf::run::<gfs2_fs::Gfs2Fs>()
+    ocf::run::<gfs2_fs::Agent>()
 }

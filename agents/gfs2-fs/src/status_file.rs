@@ -94,10 +94,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn scratch(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("gfs2-status-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+        ocf_testkit::scratch_dir(&format!("gfs2-status-{tag}"))
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The argv[1] of the background announcer.
+/// The `argv[1]` of the background announcer.
 pub const ANNOUNCE_ARG: &str = "--announce";
 
 /// What to send, and where.
@@ -64,10 +64,26 @@ impl Announcement {
         arp_announce::send_repeatedly(&socket, &self.frame(), count, interval, until)
     }
 
+    /// `count` more frames on `socket` after the one just sent: the first `interval` from
+    /// now, none past `until`.
+    fn send_rest(
+        &self,
+        socket: &PacketSocket,
+        count: u32,
+        interval: Duration,
+        until: Instant,
+    ) -> std::io::Result<u32> {
+        if count == 0 || Instant::now() + interval > until {
+            return Ok(0);
+        }
+        std::thread::sleep(interval);
+        arp_announce::send_repeatedly(socket, &self.frame(), count, interval, until)
+    }
+
     /// Send one frame now, then leave `count` more, `interval` apart, to a background
     /// announcer that inherits the socket and whose pid is recorded in `pid_path`.
     ///
-    /// The pid file is created first (see [`PidFile`]). When it cannot be, or the pid
+    /// The pid file is created first (see `PidFile`). When it cannot be, or the pid
     /// cannot be written into it, no announcer is left running untracked (stop could never
     /// end it): every announcement still due is sent here, in the foreground, never past
     /// `until`; the address is up and only the announcements' timing changes, so that is
@@ -112,7 +128,7 @@ impl Announcement {
                 // It sleeps one interval before its first frame: end it before it sends.
                 let _ = child.kill();
                 let _ = child.wait();
-                let sent = send_rest(&socket, &self.frame(), count, interval, until);
+                let sent = self.send_rest(&socket, count, interval, until);
                 Ok(Announced::Foreground {
                     sent: 1 + sent.map_err(BackgroundError::Send)?,
                     why: why.to_string(),
@@ -120,22 +136,6 @@ impl Announcement {
             }
         }
     }
-}
-
-/// `count` more frames on `socket` after the one just sent: the first `interval` from now,
-/// none past `until`.
-fn send_rest(
-    socket: &PacketSocket,
-    frame: &[u8],
-    count: u32,
-    interval: Duration,
-    until: Instant,
-) -> std::io::Result<u32> {
-    if count == 0 || Instant::now() + interval > until {
-        return Ok(0);
-    }
-    std::thread::sleep(interval);
-    arp_announce::send_repeatedly(socket, frame, count, interval, until)
 }
 
 /// How [`Announcement::send_then_background`] went.
@@ -461,11 +461,7 @@ mod tests {
     }
 
     fn scratch(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ipaddr2-pid-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        dir
+        ocf_testkit::scratch_dir(&format!("ipaddr2-pid-{tag}"))
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //!   [`host::System`], its real implementation;
 //! - [`logic`]: the policy, [`logic::Logic<H: Host>`], unit-tested on a fake host without
 //!   root;
-//! - this file: the [`ocf::Agent`] impl that joins them; `main.rs` is one line.
+//! - this file: [`Agent`], the policy over the real host, with its [`ocf::Agent`] impl;
+//!   `main.rs` is one line.
 //!
 //! Out of scope: IPaddr2's load-sharing cluster IP (`clusterip_*`, `mac`,
 //! `unique_clone_address`, globally-unique clones) and `lvs_ipv6_addrlabel`; they are
@@ -33,17 +34,10 @@ use ocf::{Context, Env, Params, Presence, Result, Status};
 use std::net::IpAddr;
 
 /// The agent: its policy over the real host.
-#[derive(Debug)]
-pub struct IpAddr2 {
-    logic: Logic<System>,
-}
+pub type Agent = Logic<System>;
 
-impl ocf::Agent for IpAddr2 {
-    const NAME: &'static str = "ipaddr2";
+impl ocf::Agent for Agent {
     const METADATA: &'static str = include_str!("../../../xml-metadata/ipaddr2.xml");
-
-    type Identity = Identity;
-    type Settings = Settings;
 
     /// Without a usable identity, the address may still be read: if `ip` parses and lives
     /// on an interface in the namespace, it may be ours (on lo only for an address of
@@ -89,7 +83,7 @@ impl ocf::Agent for IpAddr2 {
         )
     }
 
-    fn new(identity: Identity, settings: Settings, ctx: &Context) -> Result<IpAddr2> {
+    fn new(identity: Identity, settings: Settings, ctx: &Context) -> Result<Agent> {
         let namespace_error = identity
             .network_namespace
             .as_deref()
@@ -99,30 +93,15 @@ impl ocf::Agent for IpAddr2 {
             identity.ip,
             identity.network_namespace.as_deref(),
         );
-        Ok(IpAddr2 {
-            logic: Logic {
-                cfg: Config { identity, settings },
-                host: System::new(ctx.deadline, pid_file),
-                namespace_error,
-            },
+        Ok(Logic {
+            cfg: Config { identity, settings },
+            host: System::new(ctx.deadline, pid_file),
+            namespace_error,
         })
     }
 
     /// `--announce`: the background announcer `start` leaves behind (see [`announce`]).
     fn helper(mode: &str, args: &[String], _env: &Env) -> Option<Result<Status>> {
         (mode == announce::ANNOUNCE_ARG).then(|| announce::background_main(args))
-    }
-
-    fn validate(&self, ctx: &Context) -> Result<()> {
-        self.logic.validate(ctx)
-    }
-    fn start(&self, ctx: &Context) -> Result<Status> {
-        self.logic.start(ctx)
-    }
-    fn stop(&self, ctx: &Context) -> Result<Status> {
-        self.logic.stop(ctx)
-    }
-    fn monitor(&self, ctx: &Context) -> Result<Status> {
-        self.logic.monitor(ctx)
     }
 }

@@ -3,11 +3,11 @@
 //! fake.
 
 use crate::announce::{Announced, Announcement, BackgroundError};
-use crate::config::{self, Config};
+use crate::config::{self, Config, Identity, Settings};
 use crate::findif;
 use crate::host::{Host, because, io_text};
 use netlink_addr::{AddRequest, Addr, Family, Link};
-use ocf::{Context, Error, Result, Status};
+use ocf::{Context, Error, Policy, Result, Status};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -442,14 +442,19 @@ impl<H: Host> Logic<H> {
         }
         Ok(())
     }
+}
+
+impl<H: Host> Policy for Logic<H> {
+    type Identity = Identity;
+    type Settings = Settings;
 
     /// validate-all: the configuration can be put in place here (an interface for it).
-    pub fn validate(&self, ctx: &Context) -> Result<()> {
+    fn validate(&self, ctx: &Context) -> Result<()> {
         self.usable(ctx)?;
         check_announceable(&self.target()?.link)
     }
 
-    pub fn start(&self, ctx: &Context) -> Result<Status> {
+    fn start(&self, ctx: &Context) -> Result<Status> {
         self.usable(ctx)?;
         self.require_root(ctx)?;
         let fam = self.family();
@@ -584,7 +589,7 @@ impl<H: Host> Logic<H> {
         Ok(Status::Success)
     }
 
-    pub fn stop(&self, ctx: &Context) -> Result<Status> {
+    fn stop(&self, ctx: &Context) -> Result<Status> {
         if let Some(e) = &self.namespace_error {
             log::info!("{}: nothing of ours can be there", e.reason());
             return Ok(Status::Success);
@@ -626,7 +631,7 @@ impl<H: Host> Logic<H> {
         Ok(Status::Success)
     }
 
-    pub fn monitor(&self, ctx: &Context) -> Result<Status> {
+    fn monitor(&self, ctx: &Context) -> Result<Status> {
         if let Some(e) = &self.namespace_error {
             if ctx.is_probe() {
                 log::info!("{}: {} is not running", e.reason(), self.ip());

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    ocf::run::<ipaddr2::IpAddr2>()
+    ocf::run::<ipaddr2::Agent>()
 }

@@ -25,6 +25,19 @@ fn ci_value_means_ci(value: Option<&str>) -> bool {
     )
 }
 
+/// A fresh, empty directory for one test under the temporary directory, named `name` and the
+/// test process's id, mode 0755 so that a test's unprivileged user (`nobody`) can reach what
+/// it puts there. Whatever an earlier run left under that name is removed first.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
+}
+
 /// True when this test may use root powers. Without root the test is skipped with a message,
 /// but under CI ([`in_ci`], where CI runs as root) a skip is a failure: it panics.
 pub fn require_root(test: &str) -> bool {

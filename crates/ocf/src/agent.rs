@@ -9,7 +9,7 @@ use crate::status::Status;
 
 /// What one invocation knows besides its configuration: the action, the environment and the
 /// deadline. The parameters are not here: they are parsed once, before the action, into the
-/// agent's [`Agent::Identity`] and [`Agent::Settings`].
+/// agent's [`Policy::Identity`] and [`Policy::Settings`].
 #[derive(Debug)]
 pub struct Context {
     pub action: Action,
@@ -64,53 +64,30 @@ pub trait Settings<I>: Sized {
     /// `ocf::run` then tries again with the XML default in its place for the actions that
     /// must go on (see [`crate::config`]), so every setting must parse from its XML default
     /// alone (`testing::assert_params_match_metadata` checks it). Checks that depend on
-    /// meta-attributes or the host belong in [`Agent::validate`], not here.
+    /// meta-attributes or the host belong in [`Policy::validate`], not here.
     fn parse(params: &Params, identity: &I, ctx: &Context) -> Result<Self>;
 }
 
-/// A resource agent. `ocf::run::<MyAgent>()` is all its `main` needs.
+/// The actions of an agent over any host: what its `Logic<H: Host>` does for each, and the
+/// two tiers of configuration it runs on. `ocf::run` calls these on the [`Agent`] (the same
+/// `Logic` over the real host); unit tests call them on a fake host, so the code they drive
+/// is the code Pacemaker runs.
 ///
-/// Its configuration comes in two tiers, each a type of the agent's `config.rs` parsed by its
+/// The configuration comes in two tiers, each a type of the agent's `config.rs` parsed by its
 /// own function from [`Params`]:
 /// - the **identity** ([`Identity`]): what finds the resource on this node;
 /// - the **settings** ([`Settings`]): every other parameter, how to start, check and stop it.
 ///
 /// `ocf::run` parses both and applies the bad-configuration rule (module [`crate::config`])
-/// before any action runs, so an action always has a usable identity and usable settings.
+/// before any action runs, so an action always runs on a usable identity and usable settings.
 /// Returning `Ok(status)` exits with that status; returning `Err(e)` prints
-/// `ocf-exit-reason:` with e's reason and exits with e's status.
-pub trait Agent: Sized {
-    /// The agent's type name, as installed (`ipaddr2`).
-    const NAME: &'static str;
-    /// The metadata XML, printed by `meta-data` and read for parameter types, defaults and
-    /// the actions the agent implements (its `<actions>` list: usage shows those, and an
-    /// action it does not list is OCF_ERR_UNIMPLEMENTED).
-    const METADATA: &'static str;
+/// `ocf-exit-reason:` with e's reason and exits with e's status. An action the agent does not
+/// write answers OCF_ERR_UNIMPLEMENTED (and one its metadata does not list never gets here).
+pub trait Policy {
     /// What finds the resource on this node, parsed by [`Identity::parse`].
     type Identity: Identity;
     /// Everything else the actions need, parsed by [`Settings::parse`].
     type Settings: Settings<Self::Identity>;
-
-    /// The identity did not parse, in a probe or a stop: could anything these parameters
-    /// might name be running here? Look with what can still be read (e.g. the address of an
-    /// `ip` that parsed although `nic` did not). [`Presence::Absent`] makes the probe 7 and
-    /// the stop 0; [`Presence::Possible`] or an error fails them. An agent that cannot tell
-    /// must say `Possible`: reporting stopped while something runs is the one wrong answer.
-    fn presence_without_identity(params: &Params, ctx: &Context) -> Result<Presence>;
-
-    /// The agent for this configuration (typically its policy over the real host).
-    fn new(identity: Self::Identity, settings: Self::Settings, ctx: &Context) -> Result<Self>;
-
-    /// A helper process the agent starts itself, never called by Pacemaker (ipaddr2's
-    /// background announcer, `ipaddr2 --announce ...`): `ocf::run` calls this when `argv[1]` is
-    /// no action, with `argv[1]` as `mode` and the rest as `args`; `None` means the agent has
-    /// no such mode (then it is an unknown action, exit 3). The helper runs under the same
-    /// logging (syslog, `agent(instance)[pid]`) and panic handling as an action; its result
-    /// is its exit code.
-    fn helper(mode: &str, args: &[String], env: &Env) -> Option<Result<Status>> {
-        let _ = (mode, args, env);
-        None
-    }
 
     /// Checks for `validate-all` beyond parsing (binaries present, host facts).
     fn validate(&self, ctx: &Context) -> Result<()> {
@@ -142,6 +119,41 @@ pub trait Agent: Sized {
     }
     fn migrate_from(&self, ctx: &Context) -> Result<Status> {
         unimplemented_action(ctx)
+    }
+}
+
+/// A resource agent: its [`Policy`] over the real host (`pub type Agent = Logic<System>;`),
+/// with what `ocf::run` needs besides the actions: the metadata, how to build it, what to do
+/// when its identity does not parse, and any helper mode. `ocf::run::<name::Agent>()` is all
+/// its `main` needs.
+pub trait Agent: Policy + Sized {
+    /// The metadata XML, printed by `meta-data` and read for parameter types, defaults and
+    /// the actions the agent implements (its `<actions>` list: usage shows those, and an
+    /// action it does not list is OCF_ERR_UNIMPLEMENTED).
+    const METADATA: &'static str;
+    /// The agent's type name, as installed (`ipaddr2`): the metadata's
+    /// `<resource-agent name=..>`, read at compile time.
+    const NAME: &'static str = crate::metadata::agent_name(Self::METADATA);
+
+    /// The identity did not parse, in a probe or a stop: could anything these parameters
+    /// might name be running here? Look with what can still be read (e.g. the address of an
+    /// `ip` that parsed although `nic` did not). [`Presence::Absent`] makes the probe 7 and
+    /// the stop 0; [`Presence::Possible`] or an error fails them. An agent that cannot tell
+    /// must say `Possible`: reporting stopped while something runs is the one wrong answer.
+    fn presence_without_identity(params: &Params, ctx: &Context) -> Result<Presence>;
+
+    /// The policy for this configuration over the real host.
+    fn new(identity: Self::Identity, settings: Self::Settings, ctx: &Context) -> Result<Self>;
+
+    /// A helper process the agent starts itself, never called by Pacemaker (ipaddr2's
+    /// background announcer, `ipaddr2 --announce ...`): `ocf::run` calls this when `argv[1]` is
+    /// no action, with `argv[1]` as `mode` and the rest as `args`; `None` means the agent has
+    /// no such mode (then it is an unknown action, exit 3). The helper runs under the same
+    /// logging (syslog, `agent(instance)[pid]`) and panic handling as an action; its result
+    /// is its exit code.
+    fn helper(mode: &str, args: &[String], env: &Env) -> Option<Result<Status>> {
+        let _ = (mode, args, env);
+        None
     }
 }
 

@@ -220,10 +220,7 @@ mod tests {
     }
 
     impl Agent for Dummy {
-        const NAME: &'static str = "dummy";
         const METADATA: &'static str = XML;
-        type Identity = Name;
-        type Settings = DummySettings;
 
         fn presence_without_identity(_params: &Params, ctx: &Context) -> Result<Presence> {
             match ctx.env.var("DUMMY_RUNNING") {
@@ -236,6 +233,12 @@ mod tests {
         fn new(_identity: Name, _settings: DummySettings, _ctx: &Context) -> Result<Dummy> {
             Ok(Dummy)
         }
+    }
+
+    impl crate::agent::Policy for Dummy {
+        type Identity = Name;
+        type Settings = DummySettings;
+
         fn start(&self, _ctx: &Context) -> Result<Status> {
             Ok(Status::Success)
         }

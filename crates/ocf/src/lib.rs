@@ -34,12 +34,17 @@
 //!    here (an address and its interface; a device and its mount point) and is all that stop
 //!    needs; every required parameter is identity. Settings parse from their XML defaults
 //!    alone.
-//! 3. Implement [`Agent`]: `type Identity`, `type Settings`, `presence_without_identity`
-//!    (could anything matching a partial identity be running here? see [`Presence`]), `new`
-//!    (the agent over its real host), then
-//!    `start`, `stop`, `monitor` (and `promote`/`demote`/`notify` when it has roles),
-//!    `validate` for validate-all's host checks. Every wait uses `ctx.deadline`.
-//! 4. `main` is `fn main() -> std::process::ExitCode { ocf::run::<MyAgent>() }`.
+//! 3. `host.rs`: `trait Host`, only what the agent asks of the kernel and the cluster, and
+//!    `System`, its real implementation. `logic.rs`: the policy, `Logic<H: Host>`,
+//!    implementing [`Policy`] for every host: `type Identity`, `type Settings`, then `start`,
+//!    `stop`, `monitor` (and `promote`/`demote`/`notify` when it has roles), `validate` for
+//!    validate-all's host checks. Every wait uses `ctx.deadline`. Its unit tests call these
+//!    very methods over a fake `Host`.
+//! 4. `lib.rs`: `pub type Agent = Logic<System>;`, the policy over the real host,
+//!    implementing [`Agent`]: `METADATA` (the name is read from it), `new` (the `Logic` over
+//!    the real host), `presence_without_identity` (could anything matching a partial identity
+//!    be running here? see [`Presence`]), and a helper mode if the agent has one. `main.rs`
+//!    is `fn main() -> std::process::ExitCode { ocf::run::<name::Agent>() }`.
 //! 5. A unit test calls [`testing::assert_params_match_metadata`].
 //!
 //! Failures are [`Error`]s that carry their [`Status`]; `ResultExt::or_status` attaches one to
@@ -62,7 +67,7 @@ pub mod text;
 pub mod version;
 
 pub use action::Action;
-pub use agent::{Agent, Context, Identity, Presence, Settings};
+pub use agent::{Agent, Context, Identity, Policy, Presence, Settings};
 pub use deadline::Deadline;
 pub use env::{Env, Meta, Notify, NotifyType, Peer, Role};
 pub use error::{Error, Result, ResultExt};

@@ -142,6 +142,53 @@ fn parse_param(p: roxmltree::Node<'_, '_>) -> std::result::Result<ParamSpec, Str
     })
 }
 
+/// The `name` attribute of `<resource-agent>` in `xml`, read at compile time so that an
+/// agent's name is written once, in its metadata ([`crate::Agent::NAME`]); a document without
+/// one fails the build. It reads the attribute as every agent's XML writes it, ` name="..."`
+/// inside the first `<resource-agent` tag; [`Metadata::parse`] reads the same name, and
+/// `testing::assert_params_match_metadata` checks that the two agree.
+///
+/// # Panics
+/// When `xml` has no such attribute: at compile time, where `NAME` is a constant.
+pub const fn agent_name(xml: &'static str) -> &'static str {
+    const ATTRIBUTE: &[u8] = b" name=\"";
+    let bytes = xml.as_bytes();
+    let Some(tag) = find(bytes, b"<resource-agent", 0) else {
+        panic!("the metadata has no <resource-agent> element");
+    };
+    let (Some(close), Some(attribute)) = (find(bytes, b">", tag), find(bytes, ATTRIBUTE, tag))
+    else {
+        panic!("<resource-agent> has no name attribute");
+    };
+    let start = attribute + ATTRIBUTE.len();
+    let Some(end) = find(bytes, b"\"", start) else {
+        panic!("<resource-agent> has no name attribute");
+    };
+    assert!(end < close, "<resource-agent> has no name attribute");
+    let (_, rest) = bytes.split_at(start);
+    let (name, _) = rest.split_at(end - start);
+    match std::str::from_utf8(name) {
+        Ok(name) if !name.is_empty() => name,
+        _ => panic!("the name of <resource-agent> is empty or not UTF-8"),
+    }
+}
+
+/// Where `needle` first stands in `haystack`, at or after `from`.
+const fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while at + needle.len() <= haystack.len() {
+        let mut i = 0;
+        while i < needle.len() && haystack[at + i] == needle[i] {
+            i += 1;
+        }
+        if i == needle.len() {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +228,22 @@ mod tests {
         assert!(m.has_action("monitor"));
         assert!(!m.has_action("promote"));
         assert_eq!(m.actions[1].role.as_deref(), Some("Promoted"));
+    }
+
+    #[test]
+    fn the_agent_name_is_read_from_the_metadata_at_compile_time() {
+        const NAME: &str = agent_name(XML);
+        assert_eq!(NAME, Metadata::parse(XML).unwrap().name);
+        assert_eq!(
+            agent_name("<?xml version=\"1.0\"?>\n<resource-agent name=\"x-y\" version=\"1\">"),
+            "x-y"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "no name attribute")]
+    fn a_name_outside_the_tag_is_not_the_agents() {
+        let _ = agent_name("<resource-agent version=\"1\"><parameter name=\"ip\"/>");
     }
 
     #[test]

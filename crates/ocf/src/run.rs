@@ -212,7 +212,7 @@ fn dispatch<A: Agent>(action: Action, env: Env) -> Result<Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::{Identity, Presence, Settings};
+    use crate::agent::{Identity, Policy, Presence, Settings};
 
     const XML: &str = r#"<?xml version="1.0"?>
 <resource-agent name="dummy"><version>1.1</version>
@@ -258,10 +258,7 @@ mod tests {
     }
 
     impl Agent for Dummy {
-        const NAME: &'static str = "dummy";
         const METADATA: &'static str = XML;
-        type Identity = State;
-        type Settings = DummySettings;
 
         fn presence_without_identity(_: &Params, _ctx: &Context) -> Result<Presence> {
             Ok(Presence::Absent("dummies leave nothing behind".into()))
@@ -280,6 +277,11 @@ mod tests {
                 None => Ok(Status::Success),
             })
         }
+    }
+
+    impl Policy for Dummy {
+        type Identity = State;
+        type Settings = DummySettings;
 
         fn validate(&self, _ctx: &Context) -> Result<()> {
             match self.fail.as_deref() {

@@ -141,15 +141,8 @@ mod error_text_tests {
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use std::os::unix::fs::PermissionsExt;
-    use std::path::PathBuf;
-
     /// A fresh directory `0755` under the temp directory, named for the test and process.
-    pub fn scratch(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("procs-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
-        d
+    pub fn scratch(tag: &str) -> std::path::PathBuf {
+        ocf_testkit::scratch_dir(&format!("procs-{tag}"))
     }
 }

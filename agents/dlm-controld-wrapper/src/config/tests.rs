@@ -1,18 +1,18 @@
 //! Parameter parsing, without privileges.
 
 use super::*;
-use crate::DlmControld;
+use crate::Agent;
 use ocf::{Action, Status, testing};
 
 fn config(params: &[(&str, &str)]) -> Result<Config> {
-    let ctx = testing::context::<DlmControld>(Action::ValidateAll, params, &[]);
-    let (identity, settings) = testing::parse::<DlmControld>(&ctx)?;
+    let ctx = testing::context::<Agent>(Action::ValidateAll, params, &[]);
+    let (identity, settings) = testing::parse::<Agent>(&ctx)?;
     Ok(Config { identity, settings })
 }
 
 #[test]
 fn params_match_metadata() {
-    testing::assert_params_match_metadata::<DlmControld>(&[
+    testing::assert_params_match_metadata::<Agent>(&[
         ("args", "-s 0"),
         ("daemon", "dlm_controld"),
         ("allow_fencing_disabled", "true"),

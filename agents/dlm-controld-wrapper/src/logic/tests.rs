@@ -5,7 +5,7 @@
 //! what was fenced).
 
 use super::*;
-use crate::DlmControld;
+use crate::Agent;
 use crate::health::Report;
 use crate::host::LaunchError;
 use dlm_control::{DaemonStatus, LockspaceInfo, Peer};
@@ -356,13 +356,13 @@ impl Host for Fake {
 }
 
 fn ctx(action: Action, params: &[(&str, &str)], vars: &[(&str, &str)]) -> Context {
-    testing::context::<DlmControld>(action, params, vars)
+    testing::context::<Agent>(action, params, vars)
 }
 
 /// The policy for `params` (parsed strictly) over `host`.
 fn logic(host: Fake, params: &[(&str, &str)]) -> Logic<Fake> {
     let (identity, settings) =
-        testing::parse::<DlmControld>(&ctx(Action::ValidateAll, params, &[])).unwrap();
+        testing::parse::<Agent>(&ctx(Action::ValidateAll, params, &[])).unwrap();
     Logic {
         cfg: Config { identity, settings },
         host,
@@ -757,7 +757,7 @@ fn the_pid_file_picks_the_listener_among_the_daemons_processes() {
 
 /// What `ocf::run` decides, then the action on the fake when the rule lets it run.
 fn run(action: &Context, host: Fake) -> (Result<Status>, Option<Logic<Fake>>) {
-    match testing::resolve::<DlmControld>(action) {
+    match testing::resolve::<Agent>(action) {
         Resolution::Finish(result) => (result, None),
         Resolution::Run(identity, settings) => {
             let l = Logic {
@@ -844,7 +844,7 @@ fn an_unusable_daemon_is_absent_only_when_nothing_of_the_dlm_runs() {
     // And the rule turns those into the probe's and stop's answers.
     let probe = ctx(Action::Monitor, &[("daemon", "sbin/x")], &[]);
     assert!(matches!(
-        testing::resolve::<DlmControld>(&probe),
+        testing::resolve::<Agent>(&probe),
         Resolution::Finish(_)
     ));
 }

@@ -11,7 +11,7 @@ use drbd_genl::testing::{connected, one_volume};
 use drbd_genl::{ConnState, DiskState, Role};
 use fake::Fake;
 use ocf::config::Resolution;
-use ocf::{Action, Context, Presence, Result, Status};
+use ocf::{Action, Context, Policy, Presence, Result, Status};
 use std::time::{Duration, Instant};
 
 const CLONE: [(&str, &str); 6] = [

@@ -1,5 +1,5 @@
 use super::*;
-use crate::Gfs2Fs;
+use crate::Agent;
 use ocf::testing::context;
 use ocf::{Action, Status};
 
@@ -13,14 +13,14 @@ fn parse(extra: &[(&str, &str)], vars: &[(&str, &str)]) -> Result<Config> {
     let mut params: Vec<(&str, &str)> = BASE.to_vec();
     params.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     params.extend_from_slice(extra);
-    let ctx = context::<Gfs2Fs>(Action::ValidateAll, &params, vars);
-    let (identity, settings) = ocf::testing::parse::<Gfs2Fs>(&ctx)?;
+    let ctx = context::<Agent>(Action::ValidateAll, &params, vars);
+    let (identity, settings) = ocf::testing::parse::<Agent>(&ctx)?;
     Ok(Config { identity, settings })
 }
 
 #[test]
 fn params_match_metadata() {
-    ocf::testing::assert_params_match_metadata::<Gfs2Fs>(&BASE);
+    ocf::testing::assert_params_match_metadata::<Agent>(&BASE);
 }
 
 #[test]
@@ -143,8 +143,8 @@ fn a_typo_in_a_setting_fails_start_but_not_probe_monitor_or_stop() {
             (Action::Monitor, &recurring[..]),
             (Action::Stop, &[][..]),
         ] {
-            let ctx = context::<Gfs2Fs>(action, &params, vars);
-            match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
+            let ctx = context::<Agent>(action, &params, vars);
+            match ocf::testing::resolve::<Agent>(&ctx) {
                 Resolution::Run(identity, settings) => {
                     assert_eq!(identity.directory, PathBuf::from("/var/www/html"));
                     assert_eq!(settings.run_fsck, RunFsck::Auto, "{typo:?}");
@@ -155,8 +155,8 @@ fn a_typo_in_a_setting_fails_start_but_not_probe_monitor_or_stop() {
             }
         }
         for action in [Action::ValidateAll, Action::Start] {
-            let ctx = context::<Gfs2Fs>(action, &params, &[]);
-            match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
+            let ctx = context::<Agent>(action, &params, &[]);
+            match ocf::testing::resolve::<Agent>(&ctx) {
                 Resolution::Finish(Err(e)) => {
                     assert_eq!(e.status(), Status::ErrConfigured, "{action}");
                     assert!(e.reason().contains(typo.0), "{e}");
@@ -172,12 +172,12 @@ fn a_typo_in_a_setting_fails_start_but_not_probe_monitor_or_stop() {
 #[test]
 fn a_rejected_fstype_is_not_used_to_judge_the_mount() {
     use ocf::config::Resolution;
-    let ctx = context::<Gfs2Fs>(
+    let ctx = context::<Agent>(
         Action::Monitor,
         &[("fstype", "ext4 xfs"), BASE[0], BASE[1]],
         &[],
     );
-    match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
+    match ocf::testing::resolve::<Agent>(&ctx) {
         Resolution::Run(_, settings) => {
             assert_eq!(settings.fstype.name(), "gfs2");
             assert!(!settings.fstype_known);
@@ -191,7 +191,7 @@ fn a_rejected_fstype_is_not_used_to_judge_the_mount() {
 /// lists depth 0 only, as ocf:heartbeat:Filesystem does; deeper checks are opt-in.
 #[test]
 fn the_metadata_offers_only_the_depth_0_monitor() {
-    let metadata = ocf::Metadata::parse(<Gfs2Fs as ocf::Agent>::METADATA).unwrap();
+    let metadata = ocf::Metadata::parse(<Agent as ocf::Agent>::METADATA).unwrap();
     let monitors: Vec<(Option<&str>, Option<&str>)> = metadata
         .actions
         .iter()
@@ -210,15 +210,15 @@ fn a_device_the_default_fstype_does_not_take_fails_start_not_stop() {
     use ocf::config::Resolution;
     let params = [("device", "rbd1"), ("directory", "/var/www/html")];
     for action in [Action::Monitor, Action::Stop] {
-        let ctx = context::<Gfs2Fs>(action, &params, &[]);
-        match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
+        let ctx = context::<Agent>(action, &params, &[]);
+        match ocf::testing::resolve::<Agent>(&ctx) {
             Resolution::Run(_, settings) => assert_eq!(settings.fstype.name(), "gfs2"),
             Resolution::Finish(r) => panic!("{action} did not run: {r:?}"),
         }
     }
     for action in [Action::ValidateAll, Action::Start] {
-        let ctx = context::<Gfs2Fs>(action, &params, &[]);
-        match ocf::testing::resolve::<Gfs2Fs>(&ctx) {
+        let ctx = context::<Agent>(action, &params, &[]);
+        match ocf::testing::resolve::<Agent>(&ctx) {
             Resolution::Finish(Err(e)) => {
                 assert_eq!(e.status(), Status::ErrConfigured, "{action}");
                 assert!(e.reason().contains("fstype=\"gfs2\""), "{e}");

@@ -6,7 +6,7 @@
 //! of every namespace, the exit code and reason, who was signalled).
 
 use super::*;
-use crate::Gfs2Fs;
+use crate::Agent;
 use crate::host::{Host, StatusFile, Unmount};
 use mounts::holders::{DeviceUsers, Namespace};
 use mounts::mountinfo::MountInfoError;
@@ -493,7 +493,7 @@ fn ctx(action: Action, params: &[(&str, &str)], vars: &[(&str, &str)]) -> Contex
     let mut all = vec![("device", DEV), ("directory", DIR), ("fstype", "gfs2")];
     all.retain(|(k, _)| !params.iter().any(|(p, _)| p == k));
     all.extend_from_slice(params);
-    testing::context::<Gfs2Fs>(action, &all, vars)
+    testing::context::<Agent>(action, &all, vars)
 }
 
 const RECURRING: (&str, &str) = ("OCF_RESKEY_CRM_meta_interval", "20000");
@@ -505,7 +505,7 @@ const QUICK_SIGNALS: (&str, &str) = ("signal_delay", "0.02");
 /// The policy as `ocf::run` builds it for `ctx` (the bad-configuration rule applied) over
 /// `host`; Err when the rule ends the action itself.
 fn logic_for(c: &Context, host: Fake) -> std::result::Result<Logic<Fake>, Result<Status>> {
-    match testing::resolve::<Gfs2Fs>(c) {
+    match testing::resolve::<Agent>(c) {
         Resolution::Run(identity, settings) => Ok(Logic {
             cfg: Config { identity, settings },
             host,

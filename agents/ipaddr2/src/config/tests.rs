@@ -1,6 +1,6 @@
 //! Parameter parsing and the bad-configuration rule, without privileges.
 
-use crate::IpAddr2;
+use crate::Agent;
 use crate::config::{Broadcast, Config};
 use ocf::config::Resolution;
 use ocf::{Action, Status, testing};
@@ -8,14 +8,14 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 fn config(params: &[(&str, &str)]) -> Result<Config, ocf::Error> {
-    let ctx = testing::context::<IpAddr2>(Action::ValidateAll, params, &[]);
-    let (identity, settings) = testing::parse::<IpAddr2>(&ctx)?;
+    let ctx = testing::context::<Agent>(Action::ValidateAll, params, &[]);
+    let (identity, settings) = testing::parse::<Agent>(&ctx)?;
     Ok(Config { identity, settings })
 }
 
 #[test]
 fn params_match_metadata() {
-    testing::assert_params_match_metadata::<IpAddr2>(&[("ip", "192.0.2.10"), ("arp_bg", "true")]);
+    testing::assert_params_match_metadata::<Agent>(&[("ip", "192.0.2.10"), ("arp_bg", "true")]);
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn load_sharing_parameters_are_out_of_scope() {
         assert!(e.reason().contains("out of scope"), "{e}");
     }
     assert!(config(&[v4, ("unique_clone_address", "false")]).is_ok());
-    let ctx = testing::context::<IpAddr2>(
+    let ctx = testing::context::<Agent>(
         Action::Start,
         &[v4],
         &[
@@ -218,14 +218,14 @@ fn a_bad_setting_fails_start_but_not_probe_monitor_or_stop() {
         (Action::Monitor, &recurring[..]),
         (Action::Stop, &[][..]),
     ] {
-        let ctx = testing::context::<IpAddr2>(action, &bad, vars);
-        match testing::resolve::<IpAddr2>(&ctx) {
+        let ctx = testing::context::<Agent>(action, &bad, vars);
+        match testing::resolve::<Agent>(&ctx) {
             Resolution::Run(_, settings) => assert_eq!(settings.arp_count, 5, "{action}"),
             Resolution::Finish(r) => panic!("{action} did not run: {r:?}"),
         }
     }
-    let start = testing::context::<IpAddr2>(Action::Start, &bad, &[]);
-    match testing::resolve::<IpAddr2>(&start) {
+    let start = testing::context::<Agent>(Action::Start, &bad, &[]);
+    match testing::resolve::<Agent>(&start) {
         Resolution::Finish(Err(e)) => {
             assert_eq!(e.status(), Status::ErrConfigured);
             assert!(e.reason().contains("arp_count=\"many\""), "{e}");
@@ -237,8 +237,8 @@ fn a_bad_setting_fails_start_but_not_probe_monitor_or_stop() {
         (Action::Stop, Status::Success),
         (Action::Monitor, Status::NotRunning),
     ] {
-        let ctx = testing::context::<IpAddr2>(action, &unreadable, &[]);
-        match testing::resolve::<IpAddr2>(&ctx) {
+        let ctx = testing::context::<Agent>(action, &unreadable, &[]);
+        match testing::resolve::<Agent>(&ctx) {
             Resolution::Finish(r) => assert_eq!(r, Ok(answer), "{action}"),
             Resolution::Run(..) => panic!("{action} ran without an address"),
         }
@@ -257,9 +257,9 @@ fn ipoibarping_is_refused_with_the_reason() {
     assert_eq!(e.param(), Some("arp_sender"));
     assert!(e.reason().contains("InfiniBand"), "{e}");
     for action in [Action::Monitor, Action::Stop] {
-        let ctx = testing::context::<IpAddr2>(action, &params, &[]);
+        let ctx = testing::context::<Agent>(action, &params, &[]);
         assert!(
-            matches!(testing::resolve::<IpAddr2>(&ctx), Resolution::Run(..)),
+            matches!(testing::resolve::<Agent>(&ctx), Resolution::Run(..)),
             "{action} runs on the identity"
         );
     }

@@ -4,7 +4,7 @@
 //! what was announced).
 
 use super::*;
-use crate::IpAddr2;
+use crate::Agent;
 use crate::announce::{Announced, Announcement, BackgroundError};
 use crate::findif::tests::route;
 use netlink_addr::{AddrFlags, OperState, Route};
@@ -314,13 +314,13 @@ fn ctx(action: Action, params: &[(&str, &str)], recurring: bool) -> Context {
     } else {
         &[]
     };
-    testing::context::<IpAddr2>(action, params, vars)
+    testing::context::<Agent>(action, params, vars)
 }
 
 /// The policy as `ocf::run` builds it for `ctx` (the bad-configuration rule applied) over
 /// `host`; None when the rule ends the action itself.
 fn logic_for(ctx: &Context, host: Fake) -> std::result::Result<Logic<Fake>, Result<Status>> {
-    match testing::resolve::<IpAddr2>(ctx) {
+    match testing::resolve::<Agent>(ctx) {
         Resolution::Run(identity, settings) => Ok(Logic {
             cfg: Config { identity, settings },
             host,
@@ -337,7 +337,7 @@ fn logic(action: Action, params: &[(&str, &str)], host: Fake) -> (Logic<Fake>, C
 /// As [`logic`], for an action with Pacemaker's `timeout` of 2 s (a deadline of 1.5 s).
 fn logic_2s(action: Action, params: &[(&str, &str)], host: Fake) -> (Logic<Fake>, Context) {
     let vars = [("OCF_RESKEY_CRM_meta_timeout", "2000")];
-    logic_in(testing::context::<IpAddr2>(action, params, &vars), host)
+    logic_in(testing::context::<Agent>(action, params, &vars), host)
 }
 
 fn logic_in(c: Context, host: Fake) -> (Logic<Fake>, Context) {
