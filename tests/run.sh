@@ -30,6 +30,7 @@ steps=(
     "cargo fmt --all --check | cargo fmt --all --check"
     "cargo clippy (all targets, -D warnings) | cargo clippy --workspace --all-targets --locked -- -D warnings"
     "cargo test (CI=true: a skip is a failure) | cargo test --workspace --locked"
+    "unit tests of agents and crates as user nobody | unit_tests_as_nobody"
     "fuzz targets compile against the agents, fuzz/Cargo.lock current | cargo check --locked --bins --manifest-path fuzz/Cargo.toml"
     "cargo build (debug agents for conformance) | cargo build --workspace --locked"
     "conformance: meta-data of target/debug | bash tests/conformance/metadata.sh target/debug"
@@ -63,6 +64,31 @@ install_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
     fi
     cargo fmt --version && cargo clippy --version
+}
+
+# Unit tests need no privileges (CONTRIBUTING.md): the unit-test binaries of every agent and
+# crate, built by the step before, run as nobody and must pass. They are copied to a
+# directory nobody can reach (the checkout may not be). A test that needs root skips here
+# (CI is unset for this step only): the step before ran it as root with CI=true.
+unit_tests_as_nobody() {
+    local expected bins=() dir bin failed=0
+    expected=$(ls agents/*/src/lib.rs crates/*/src/lib.rs | wc -l)
+    mapfile -t bins < <(cargo test --workspace --locked --lib --no-run --message-format=json |
+        jq -r --arg root "$repo/" 'select(.reason == "compiler-artifact" and .profile.test
+            and .executable != null and (.manifest_path | startswith($root + "agents/")
+            or startswith($root + "crates/"))) | .executable')
+    [ ${#bins[@]} -eq "$expected" ] || { echo "${#bins[@]} unit-test binaries for $expected agents and crates"; return 1; }
+    dir=$(mktemp -d /tmp/unit-tests-as-nobody.XXXXXX)
+    chmod 0755 "$dir"
+    for bin in "${bins[@]}"; do
+        cp "$bin" "$dir/"
+        echo "== $(basename "$bin"), as nobody"
+        (cd "$dir" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+            env -u CI HOME=/nonexistent "./$(basename "$bin")" -q) || failed=$((failed + 1))
+    done
+    rm -rf "$dir"
+    [ "$failed" -eq 0 ] || { echo "$failed of ${#bins[@]} unit-test binaries failed as nobody"; return 1; }
+    echo "the unit tests of all ${#bins[@]} agents and crates passed as nobody"
 }
 
 # Each step runs in its own subshell: the .deb's path passes through this file.
