@@ -232,6 +232,22 @@ impl<H: Host> Logic<H> {
         Ok(())
     }
 
+    /// validate-all's look for a local `device`: a path must exist; a UUID or a label is
+    /// looked up through udev's links only, and one without a link is left to start, which
+    /// reads the superblocks in its helper.
+    fn device_present(&self) -> Result<()> {
+        self.host
+            .device_by_link(&self.cfg.identity.spec)
+            .map(|_| ())
+            .map_err(|e| {
+                Error::installed(format!(
+                    "couldn't find device {}: {}",
+                    self.device_name(),
+                    io_text(&e)
+                ))
+            })
+    }
+
     /// The device node of a local `device`: a path must exist, a UUID or label must be
     /// found (through udev's links, else by reading superblocks).
     fn local_device(&self, ctx: &Context) -> Result<PathBuf> {
@@ -744,16 +760,25 @@ impl<H: Host> Policy for Logic<H> {
 
     /// validate-all's checks (start runs them too): clone safety, and for GFS2 the lock
     /// protocol, the lock table's cluster name and DLM.
+    /// What the configuration says, checked without touching the device: a clone only of a
+    /// filesystem that can be cloned, and for GFS2 a device path that exists. Like monitor
+    /// and probe it forks nothing: what the device holds (the lock table naming this
+    /// cluster, lock_dlm for a clone) and whether DLM runs are facts of this node and this
+    /// moment, which start checks in its helper, bounded, right before it mounts (a read of
+    /// a dead device can hang in the kernel; Filesystem reads no superblock at all).
     fn validate(&self, ctx: &Context) -> Result<()> {
         self.clone_safety(ctx.env.meta.is_clone())?;
         if self.cfg.settings.fstype.is_gfs2() && self.cfg.is_block() {
-            self.check_gfs2(ctx)?;
+            self.device_present()?;
         }
         Ok(())
     }
 
     fn start(&self, ctx: &Context) -> Result<Status> {
         self.validate(ctx)?;
+        if self.cfg.settings.fstype.is_gfs2() && self.cfg.is_block() {
+            self.check_gfs2(ctx)?;
+        }
         let table = self.table()?;
         match self.state(&table) {
             State::Mounted(_) => {

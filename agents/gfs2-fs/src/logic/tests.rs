@@ -68,6 +68,9 @@ struct Fake {
     status_written: RefCell<Vec<StatusFile>>,
     blocks_read: Cell<u32>,
     next_id: Cell<u32>,
+    /// The calls the real host makes in a helper process or a child (those bounded by a
+    /// deadline), in order.
+    forked: RefCell<Vec<&'static str>>,
 }
 
 fn mount(id: u32, device: Device, mount_point: &str, fstype: &str, source: &str) -> Mount {
@@ -141,6 +144,7 @@ impl Fake {
             status_written: RefCell::new(Vec::new()),
             blocks_read: Cell::new(0),
             next_id: Cell::new(100),
+            forked: RefCell::new(Vec::new()),
         }
     }
 
@@ -304,6 +308,7 @@ impl Host for Fake {
         _spec: &DeviceSpec,
         _end: Instant,
     ) -> std::result::Result<Option<PathBuf>, CallError> {
+        self.forked.borrow_mut().push("probe_device");
         Ok(None)
     }
 
@@ -319,6 +324,7 @@ impl Host for Fake {
         _dev: &Path,
         _end: Instant,
     ) -> std::result::Result<gfs2_superblock::Superblock, CallError> {
+        self.forked.borrow_mut().push("superblock");
         self.superblock.borrow().clone()
     }
 
@@ -335,6 +341,7 @@ impl Host for Fake {
     }
 
     fn load_module(&self, module: &str, _end: Instant) -> Result<()> {
+        self.forked.borrow_mut().push("load_module");
         Err(Error::installed(format!(
             "modprobe: FATAL: Module {module} not found"
         )))
@@ -346,6 +353,7 @@ impl Host for Fake {
         _dev: &str,
         _end: Instant,
     ) -> std::result::Result<child::Output, child::Error> {
+        self.forked.borrow_mut().push("fsck");
         panic!("no test here needs fsck")
     }
 
@@ -361,6 +369,7 @@ impl Host for Fake {
         options: &str,
         _end: Instant,
     ) -> std::result::Result<(), CallError> {
+        self.forked.borrow_mut().push("mount");
         if let Some(e) = &self.mount_fails {
             return Err(e.clone());
         }
@@ -385,6 +394,7 @@ impl Host for Fake {
         request: &Unmount,
         end: Instant,
     ) -> std::result::Result<Option<bool>, CallError> {
+        self.forked.borrow_mut().push("unmount");
         self.unmount_only(request)?;
         match &request.then_check {
             Some(node) if request.namespace.is_none() => self.in_use(node, end).map(Some),
@@ -393,6 +403,7 @@ impl Host for Fake {
     }
 
     fn users(&self, device: Device, _end: Instant) -> std::result::Result<DeviceUsers, CallError> {
+        self.forked.borrow_mut().push("users");
         let holders = self
             .procs
             .borrow()
@@ -460,6 +471,7 @@ impl Host for Fake {
     }
 
     fn in_use(&self, node: &Path, _end: Instant) -> std::result::Result<bool, CallError> {
+        self.forked.borrow_mut().push("in_use");
         let device = self.device_number(node).unwrap();
         let mounted = !self.where_mounted(device).is_empty()
             || self.unseen.borrow().iter().any(|m| Device::of(m) == device);
@@ -472,6 +484,7 @@ impl Host for Fake {
     }
 
     fn read_block(&self, _dev: &Path, _end: Instant) -> std::result::Result<(), CallError> {
+        self.forked.borrow_mut().push("read_block");
         self.blocks_read.set(self.blocks_read.get() + 1);
         self.read_block.clone()
     }
@@ -482,6 +495,7 @@ impl Host for Fake {
         _content: &str,
         _end: Instant,
     ) -> std::result::Result<(), CallError> {
+        self.forked.borrow_mut().push("write_status_file");
         self.status_written.borrow_mut().push(file.clone());
         self.write_status.clone()
     }
@@ -987,34 +1001,89 @@ fn clones_of_local_filesystems_are_refused_even_read_only_where_the_journal_repl
     assert_eq!(r, Ok(Status::Success), "gfs2 is what clones are for");
 }
 
+/// validate-all, the probe and the depth-0 monitor fork nothing (CONTRIBUTING.md): none of
+/// them asks the host for anything it does in a helper process or a child, not even for a
+/// cloned GFS2 whose device would fail or hang if read. What the device holds (the lock
+/// table, lock_dlm) is start's to check, in its helper and bounded, before it mounts.
+#[test]
+fn validate_all_probe_and_monitor_fork_nothing_even_for_gfs2_on_a_dead_device() {
+    for device in [
+        DEV,
+        "UUID=0f5e2d9c-2c4b-4e07-9a6c-1d2e3f405162",
+        "LABEL=web",
+    ] {
+        let dead = || {
+            let host = Fake::new();
+            *host.superblock.borrow_mut() = Err(CallError::TimedOut {
+                waited: Duration::from_secs(3),
+            });
+            host
+        };
+        let params = [("device", device)];
+        let (r, host) = run(dead(), Action::ValidateAll, &params, &[CLONE]);
+        assert_eq!(r, Ok(Status::Success), "validate-all of {device}");
+        assert!(
+            host.forked.borrow().is_empty(),
+            "validate-all of {device}: {:?}",
+            host.forked
+        );
+        let (r, host) = run(dead(), Action::Monitor, &params, &[CLONE]);
+        assert_eq!(r, Ok(Status::NotRunning), "probe of {device}");
+        assert!(
+            host.forked.borrow().is_empty(),
+            "probe of {device}: {:?}",
+            host.forked
+        );
+        let mounted = dead().with_mounted(DRBD1, DIR, "gfs2");
+        let (r, host) = run(mounted, Action::Monitor, &params, &[CLONE, RECURRING]);
+        assert_eq!(r, Ok(Status::Success), "monitor of {device}");
+        assert!(
+            host.forked.borrow().is_empty(),
+            "monitor of {device}: {:?}",
+            host.forked
+        );
+    }
+    // A path that names no device is still this node's missing device at validate-all.
+    let (r, _) = run(
+        Fake::new(),
+        Action::ValidateAll,
+        &[("device", "/dev/nope")],
+        &[CLONE],
+    );
+    assert_eq!(r.unwrap_err().status(), Status::ErrInstalled);
+}
+
 #[test]
 fn an_io_error_reading_the_superblock_is_1_and_a_mismatch_is_6() {
     let eio = kernel(
         Errno::EIO,
         "reading the GFS2 superblock of /dev/drbd1: I/O error",
     );
-    for action in [Action::Start, Action::ValidateAll] {
-        let host = Fake::new();
-        *host.superblock.borrow_mut() = Err(eio.clone());
-        let (r, host) = run(host, action, &[], &[CLONE]);
-        let e = r.unwrap_err();
-        assert_eq!(e.status(), Status::ErrGeneric, "{action}: {e}");
-        assert!(
-            e.reason().contains("I/O error") && !e.reason().contains("os error"),
-            "{e}"
-        );
-        assert!(host.mounted.borrow().is_empty());
-        let host = Fake::new();
-        *host.superblock.borrow_mut() = Err(CallError::TimedOut {
-            waited: Duration::from_secs(3),
-        });
-        let (r, _) = run(host, action, &[], &[CLONE]);
-        assert_eq!(
-            r.unwrap_err().status(),
-            Status::ErrGeneric,
-            "{action}: a hung read"
-        );
-    }
+    let host = Fake::new();
+    *host.superblock.borrow_mut() = Err(eio.clone());
+    let (r, host) = run(host, Action::Start, &[], &[CLONE]);
+    let e = r.unwrap_err();
+    assert_eq!(e.status(), Status::ErrGeneric, "{e}");
+    assert!(
+        e.reason().contains("I/O error") && !e.reason().contains("os error"),
+        "{e}"
+    );
+    assert!(host.mounted.borrow().is_empty());
+    assert_eq!(
+        *host.forked.borrow(),
+        ["superblock"],
+        "read before the mount"
+    );
+    let host = Fake::new();
+    *host.superblock.borrow_mut() = Err(CallError::TimedOut {
+        waited: Duration::from_secs(3),
+    });
+    let (r, _) = run(host, Action::Start, &[], &[CLONE]);
+    assert_eq!(
+        r.unwrap_err().status(),
+        Status::ErrGeneric,
+        "start: a hung read"
+    );
     let host = Fake::new();
     *host.superblock.borrow_mut() = Err(CallError::Refused("/dev/drbd1 is not GFS2".into()));
     let (r, _) = run(host, Action::Start, &[], &[CLONE]);
@@ -1042,7 +1111,10 @@ fn gfs2_needs_dlm_and_a_clone_needs_lock_dlm() {
     });
     let (r, host) = run(host, Action::Start, &[], &[]);
     assert_eq!(r, Ok(Status::Success), "lock_nolock on one node");
-    let (r, _) = run(host, Action::ValidateAll, &[], &[CLONE]);
+    host.table
+        .borrow_mut()
+        .retain(|m| m.mount_point != Path::new(DIR));
+    let (r, _) = run(host, Action::Start, &[], &[CLONE]);
     assert!(reason(&r).contains("a clone needs lock_dlm"), "{r:?}");
 }
 
