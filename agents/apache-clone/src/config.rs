@@ -107,6 +107,13 @@ impl ocf::Settings<Identity> for Settings {
     }
 }
 
+/// The configuration the actions work with.
+#[derive(Debug)]
+pub struct Config {
+    pub identity: Identity,
+    pub settings: Settings,
+}
+
 /// What monitor checks.
 #[derive(Debug)]
 pub struct Checks {

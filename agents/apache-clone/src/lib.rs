@@ -25,7 +25,7 @@ pub mod host;
 pub mod logic;
 pub mod testconf;
 
-use config::{Identity, Settings};
+use config::{Config, Identity, Settings};
 use host::System;
 use logic::Logic;
 use ocf::{Context, Params, Presence, Result, ResultExt};
@@ -68,8 +68,7 @@ impl ocf::Agent for Agent {
     fn new(identity: Identity, settings: Settings, ctx: &Context) -> Result<Agent> {
         Ok(Logic {
             own_pid_file: own_pid_file(&identity, ctx),
-            identity,
-            settings,
+            cfg: Config { identity, settings },
             host: System::default(),
         })
     }

@@ -77,8 +77,8 @@ type Level10 = (String, Regex, Option<(String, String)>);
 /// The agent's policy for one httpd over a host `H`.
 #[derive(Debug)]
 pub struct Logic<H: Host> {
-    pub identity: Identity,
-    pub settings: Settings,
+    /// The identity and the settings (the agent's parameters; `conf::Config` is httpd's own).
+    pub cfg: crate::config::Config,
     pub host: H,
     /// The per-instance pid file, used when the configuration names none, names one that
     /// another httpd holds, or names one in a directory a local user could tamper with.
@@ -89,11 +89,11 @@ impl<H: Host> Logic<H> {
     // ---- the configuration -------------------------------------------------------------
 
     fn httpd(&self) -> &Path {
-        &self.identity.httpd
+        &self.cfg.identity.httpd
     }
 
     fn checks(&self) -> &Checks {
-        &self.settings.checks
+        &self.cfg.settings.checks
     }
 
     /// The binary and the configuration file exist (else OCF_ERR_INSTALLED, as the anchor).
@@ -104,10 +104,10 @@ impl<H: Host> Logic<H> {
                 self.httpd().display()
             )));
         }
-        if !self.host.is_file(&self.identity.configfile) {
+        if !self.host.is_file(&self.cfg.identity.configfile) {
             return Err(Error::installed(format!(
                 "configfile {} not found",
-                self.identity.configfile.display()
+                self.cfg.identity.configfile.display()
             )));
         }
         Ok(())
@@ -116,7 +116,7 @@ impl<H: Host> Logic<H> {
     /// httpd's compiled-in ServerRoot (Debian's apache2: /etc/apache2; RHEL's and SUSE's
     /// httpd: /etc/httpd, which their configurations override), or `-d` in options.
     fn server_root(&self) -> PathBuf {
-        let options = &self.settings.options;
+        let options = &self.cfg.settings.options;
         if let Some(i) = options.iter().position(|o| o == "-d")
             && let Some(dir) = options.get(i + 1)
         {
@@ -137,7 +137,7 @@ impl<H: Host> Logic<H> {
     /// httpd's environment: the agent's, changed by the envfiles.
     fn environment(&self) -> BTreeMap<String, String> {
         let mut env = ShellEnv::from_env(self.host.environment());
-        for file in &self.settings.envfiles {
+        for file in &self.cfg.settings.envfiles {
             match self.host.read_envfile(file) {
                 Ok(Some(text)) => env.apply(&text),
                 Ok(None) => {}
@@ -150,7 +150,7 @@ impl<H: Host> Logic<H> {
     /// Read the envfiles and the configuration, no later than `until`.
     pub fn read_setup(&self, until: Instant) -> Result<Setup> {
         let env = self.environment();
-        let configfile = &self.identity.configfile;
+        let configfile = &self.cfg.identity.configfile;
         let config = self
             .host
             .read_config(configfile, &self.server_root(), &env, until)
@@ -192,7 +192,7 @@ impl<H: Host> Logic<H> {
         self.host
             .cmdline(pid)
             .windows(2)
-            .any(|w| w[0] == OsStr::new("-f") && Path::new(&w[1]) == self.identity.configfile)
+            .any(|w| w[0] == OsStr::new("-f") && Path::new(&w[1]) == self.cfg.identity.configfile)
     }
 
     /// True when `p` is this instance's httpd. The cheap tests come first: the name the
@@ -530,9 +530,9 @@ impl<H: Host> Logic<H> {
             })?;
         self.remove_if_stale(path);
         let mut args: Vec<OsString> = vec!["-DSTATUS".into()];
-        args.extend(self.settings.options.iter().map(OsString::from));
+        args.extend(self.cfg.settings.options.iter().map(OsString::from));
         args.push("-f".into());
-        args.push(self.identity.configfile.clone().into_os_string());
+        args.push(self.cfg.identity.configfile.clone().into_os_string());
         if let PidFile::Own(own) = pid_file {
             args.push("-c".into());
             args.push(format!("PidFile \"{}\"", own.display()).into());

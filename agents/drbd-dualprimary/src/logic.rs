@@ -507,7 +507,7 @@ impl<H: Host> Policy for Logic<H> {
             let Ok(Some(st)) = self.host.status(self.res(), end(ctx)) else {
                 return Ok(Status::Success);
             };
-            let me = ctx.env.meta.on_node.clone().unwrap_or_default();
+            let me = ctx.env.node_name();
             let others: Vec<&str> = n
                 .promoted
                 .iter()

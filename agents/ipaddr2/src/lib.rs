@@ -83,6 +83,9 @@ impl ocf::Agent for Agent {
         )
     }
 
+    /// The process enters `network_namespace` here, before any netlink or packet socket is
+    /// opened, so that every later call of the host happens in it; the policy only learns
+    /// whether that failed (each action decides what a missing namespace means).
     fn new(identity: Identity, settings: Settings, ctx: &Context) -> Result<Agent> {
         let namespace_error = identity
             .network_namespace

@@ -422,8 +422,7 @@ fn logic(host: Fake, ctx: &Context) -> std::result::Result<Logic<Fake>, Result<S
     match testing::resolve::<Agent>(ctx) {
         Resolution::Run(identity, settings) => Ok(Logic {
             own_pid_file: crate::own_pid_file(&identity, ctx),
-            identity,
-            settings,
+            cfg: crate::config::Config { identity, settings },
             host,
         }),
         Resolution::Finish(r) => Err(r),
