@@ -6,6 +6,7 @@
 //! aborts it with a non-zero status, so no number ever comes from a broken run.
 //!
 //!   cargo run --release -p bench -- --out target/bench/report.md [--quick]
+//!   cargo run --release -p bench -- scale [--quick]   # N floating IPs in a one-node Pacemaker
 
 mod fixtures;
 mod json;
@@ -14,6 +15,7 @@ mod measure;
 mod promises;
 mod report;
 mod runner;
+mod scale;
 mod stats;
 mod subjects;
 mod sys;
@@ -29,7 +31,26 @@ use std::time::Instant;
 const KINDS: [&str; 5] = ["IPaddr2", "apache", "Filesystem", "controld", "drbd"];
 
 #[derive(Parser, Debug)]
-#[command(about = "Benchmark the native agents against the shell agents (as root)")]
+#[command(
+    about = "Benchmark the native agents against the shell agents (as root)",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Mode>,
+    #[command(flatten)]
+    args: Args,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Mode {
+    /// Many floating IPs in the one-node Pacemaker (tests/pacemaker), ours against
+    /// ocf:heartbeat:IPaddr2: time to all Started, the executor's CPU an hour of monitoring
+    /// costs (cgroup v2), time to move all away (standby) and back.
+    Scale(scale::ScaleArgs),
+}
+
+#[derive(clap::Args, Debug)]
 struct Args {
     /// Markdown report; the JSON goes beside it (same name, .json).
     #[arg(long, default_value = "target/bench/report.md")]
@@ -56,7 +77,18 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    if let Some(Mode::Scale(scale)) = &cli.command {
+        return match scale::main(scale) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(3),
+            Err(e) => {
+                eprintln!("bench scale FAILED: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let args = cli.args;
     match bench(&args) {
         Ok(all_hold) if all_hold || !args.strict => ExitCode::SUCCESS,
         Ok(_) => {

@@ -1,0 +1,275 @@
+//! The scale run as the Markdown table the README carries: each figure per round, ours beside
+//! the anchor, and anchor/ours of their means.
+
+use super::{Phase, Setup, Side, SideResult, Window};
+use crate::machine::Machine;
+use crate::report::fmt_ratio;
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Duration;
+
+pub struct Versions {
+    pub pacemaker: String,
+    pub resource_agents: String,
+}
+
+impl Versions {
+    pub fn read() -> Versions {
+        let out = |program: &str, args: &[&str]| {
+            Command::new(program)
+                .args(args)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .and_then(|o| {
+                    String::from_utf8_lossy(&o.stdout)
+                        .lines()
+                        .next()
+                        .map(|l| l.trim().to_owned())
+                })
+                .unwrap_or_else(|| "unknown".into())
+        };
+        Versions {
+            pacemaker: out("pacemakerd", &["--version"]),
+            resource_agents: out(
+                "dpkg-query",
+                &["--showformat=${Version}", "--show", "resource-agents"],
+            ),
+        }
+    }
+}
+
+pub struct Report {
+    pub machine: Machine,
+    pub versions: Versions,
+    pub setup: Setup,
+    pub idle: Window,
+    pub results: Vec<SideResult>,
+    pub gate: f64,
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Seconds with a precision that suits their size.
+fn fmt_s(v: f64) -> String {
+    if v < 10.0 {
+        format!("{v:.2}")
+    } else if v < 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// CPU seconds an hour at the rate of `cpu` over `window_secs`.
+pub fn per_hour(cpu: Duration, window_secs: f64) -> f64 {
+    secs(cpu) * 3600.0 / window_secs
+}
+
+impl Report {
+    fn of(&self, side: Side) -> Vec<&SideResult> {
+        self.results.iter().filter(|r| r.side == side).collect()
+    }
+
+    /// The figure `f` of every round of `side`.
+    fn values(&self, side: Side, f: &dyn Fn(&SideResult) -> f64) -> Vec<f64> {
+        self.of(side).into_iter().map(f).collect()
+    }
+
+    fn monitors_per_hour(&self) -> f64 {
+        self.setup.resources as f64 * 3600.0 / f64::from(self.setup.interval)
+    }
+
+    /// anchor/ours of the executor's CPU an hour of monitoring costs (the --strict gate).
+    pub fn monitoring_ratio(&self) -> f64 {
+        let f = |r: &SideResult| per_hour(r.window.execd.usage, r.window.secs);
+        mean(&self.values(Side::Anchor, &f)) / mean(&self.values(Side::Ours, &f))
+    }
+
+    fn row(
+        &self,
+        md: &mut String,
+        what: &str,
+        f: &dyn Fn(&SideResult) -> f64,
+        show: &dyn Fn(f64) -> String,
+    ) {
+        let ours = self.values(Side::Ours, f);
+        let anchor = self.values(Side::Anchor, f);
+        let list = |v: &[f64]| v.iter().map(|x| show(*x)).collect::<Vec<_>>().join(" · ");
+        let _ = writeln!(
+            md,
+            "| {what} | {} | {} | {} |",
+            list(&ours),
+            list(&anchor),
+            fmt_ratio(mean(&anchor) / mean(&ours))
+        );
+    }
+
+    pub fn markdown(&self) -> String {
+        let m = &self.machine;
+        let s = &self.setup;
+        let n = s.resources;
+        let mut md = String::new();
+        let order: Vec<String> = (0..s.rounds)
+            .map(|r| {
+                format!(
+                    "round {}: {} first",
+                    r + 1,
+                    if r % 2 == 0 { "ours" } else { "the anchor" }
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "#### At scale: {n} floating IPs in a one-node Pacemaker (ours / the anchor)\n"
+        );
+        let _ = writeln!(
+            md,
+            "{} · {} × {} · kernel {} · {} · resource-agents {} · git {} · {n} `IPaddr2`-style \
+             primitives per side (ip, cidr_netmask=24, network_namespace), monitor every {} s, \
+             a {} s monitoring window · {} round(s) ({}); each figure is listed per round\n",
+            m.date,
+            m.nproc,
+            m.model,
+            m.kernel,
+            self.versions.pacemaker,
+            self.versions.resource_agents,
+            m.git,
+            s.interval,
+            s.window,
+            s.rounds,
+            order.join(", ")
+        );
+        let _ = writeln!(md, "| figure | ours | anchor | anchor/ours |");
+        let _ = writeln!(md, "|---|---|---|---|");
+        let wall = |p: fn(&SideResult) -> &Phase| move |r: &SideResult| secs(p(r).wall);
+        let execd = |p: fn(&SideResult) -> &Phase| move |r: &SideResult| secs(p(r).execd);
+        let plain = |v: f64| fmt_s(v);
+        self.row(
+            &mut md,
+            &format!("CIB push to all {n} Started, s (wall)"),
+            &wall(|r| &r.start),
+            &plain,
+        );
+        self.row(
+            &mut md,
+            "executor CPU for it (probes, starts), s",
+            &execd(|r| &r.start),
+            &plain,
+        );
+        self.row(
+            &mut md,
+            "the other Pacemaker daemons' CPU for it, s",
+            &|r| secs(r.start.daemons),
+            &plain,
+        );
+        let hourly = |r: &SideResult| per_hour(r.window.execd.usage, r.window.secs);
+        self.row(
+            &mut md,
+            "monitoring: executor CPU per hour, s (share of one core)",
+            &hourly,
+            &|v| format!("{} ({:.1}%)", fmt_s(v), v / 36.0),
+        );
+        let per_monitor = self.monitors_per_hour();
+        self.row(
+            &mut md,
+            "monitoring: CPU per monitor, ms (per hour ÷ monitors an hour)",
+            &|r| hourly(r) * 1e3 / per_monitor,
+            &plain,
+        );
+        self.row(
+            &mut md,
+            "monitoring: the other Pacemaker daemons' CPU per hour, s",
+            &|r| per_hour(r.window.daemons.usage, r.window.secs),
+            &plain,
+        );
+        self.row(
+            &mut md,
+            &format!("`standby on` to all {n} Stopped, s (wall)"),
+            &wall(|r| &r.away),
+            &plain,
+        );
+        self.row(
+            &mut md,
+            "executor CPU for it, s",
+            &execd(|r| &r.away),
+            &plain,
+        );
+        self.row(
+            &mut md,
+            &format!("`standby off` to all {n} Started again, s (wall)"),
+            &wall(|r| &r.back),
+            &plain,
+        );
+        self.row(
+            &mut md,
+            "executor CPU for it, s",
+            &execd(|r| &r.back),
+            &plain,
+        );
+        let _ = writeln!(md);
+        let idle = &self.idle;
+        let _ = writeln!(
+            md,
+            "Idle cluster (no resource, {:.0} s): executor {} s an hour, the other daemons {} s an \
+             hour. The executor's figures are the cgroup of pacemaker-execd: the executor itself \
+             and every agent process it forks; CPU is user+system time from `cpu.stat`.\n",
+            idle.secs,
+            fmt_s(per_hour(idle.execd.usage, idle.secs)),
+            fmt_s(per_hour(idle.daemons.usage, idle.secs)),
+        );
+        let _ = writeln!(
+            md,
+            "Load average (1, 5, 15 min) at the end of each phase, and the controller's \"High \
+             CPU load\" notices (it then runs fewer actions at once):\n"
+        );
+        for r in &self.results {
+            let _ = writeln!(
+                md,
+                "- round {} {}: started {} ({}), monitoring window {} → {} ({}), standby on {} ({}), \
+                 standby off {} ({})",
+                r.round + 1,
+                r.side.name(),
+                r.start.load,
+                r.start.throttled,
+                r.window.load_start,
+                r.window.load_end,
+                r.window.throttled,
+                r.away.load,
+                r.away.throttled,
+                r.back.load,
+                r.back.throttled
+            );
+        }
+        let ratio = self.monitoring_ratio();
+        let _ = writeln!(
+            md,
+            "\nGate: the executor's monitoring CPU, anchor/ours, {} (at least {}×): {}",
+            fmt_ratio(ratio),
+            self.gate,
+            if ratio >= self.gate {
+                "holds"
+            } else {
+                "does NOT hold"
+            }
+        );
+        md
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_hour_at_the_rate_of_the_window() {
+        assert!((per_hour(Duration::from_secs(5), 300.0) - 60.0).abs() < 1e-9);
+        assert!((per_hour(Duration::from_millis(500), 20.0) - 90.0).abs() < 1e-9);
+    }
+}
