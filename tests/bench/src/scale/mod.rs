@@ -87,6 +87,9 @@ pub struct Phase {
 pub struct Window {
     pub secs: f64,
     pub execd: CpuStat,
+    /// What pacemaker-execd spent itself (its utime+stime), the rest of `execd` being the
+    /// agents it forked.
+    pub execd_self: Duration,
     pub daemons: CpuStat,
     pub load_start: String,
     pub load_end: String,
@@ -261,25 +264,48 @@ fn children_of(parent: i32) -> Vec<(i32, String)> {
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter_map(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let (ppid, comm) = parent_and_name(&stat)?;
-            (ppid == parent).then_some((pid, comm))
+            let stat = proc_stat(&stat)?;
+            (stat.ppid == parent).then_some((pid, stat.comm))
         })
         .collect()
 }
 
-/// The parent pid and the name in a `/proc/PID/stat` line (`pid (comm) state ppid ...`; the
-/// name may itself hold spaces and parentheses, so it ends at the last `)`).
-fn parent_and_name(stat: &str) -> Option<(i32, String)> {
+/// What the bench reads from a `/proc/PID/stat` line (`pid (comm) state ppid ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ProcStat {
+    ppid: i32,
+    comm: String,
+    /// utime + stime: the process's own CPU, not its children's, in clock ticks.
+    own_ticks: u64,
+}
+
+/// The name may itself hold spaces and parentheses, so it ends at the last `)`.
+fn proc_stat(stat: &str) -> Option<ProcStat> {
     let open = stat.find('(')?;
     let close = stat.rfind(')')?;
     let comm = stat.get(open + 1..close)?.to_owned();
-    let ppid = stat
-        .get(close + 1..)?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some((ppid, comm))
+    // Fields from the state (field 3) on: ppid is field 4, utime 14, stime 15.
+    let rest: Vec<&str> = stat.get(close + 1..)?.split_whitespace().collect();
+    let ticks = |i: usize| rest.get(i)?.parse::<u64>().ok();
+    Some(ProcStat {
+        ppid: rest.get(1)?.parse().ok()?,
+        comm,
+        own_ticks: ticks(11)? + ticks(12)?,
+    })
+}
+
+/// The CPU process `pid` itself has spent (without the children it forked).
+fn own_cpu(pid: i32) -> Result<Duration, String> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    let stat = proc_stat(&text).ok_or_else(|| format!("{path}: unreadable: {text:?}"))?;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .and_then(|t| u64::try_from(t).ok())
+        .filter(|t| *t > 0)
+        .unwrap_or(100);
+    Ok(Duration::from_secs_f64(stat.own_ticks as f64 / hz as f64))
 }
 
 fn loadavg() -> String {
@@ -452,14 +478,17 @@ impl Bench {
         let line = self.log_lines();
         let load_start = loadavg();
         let (e0, d0) = self.cpu()?;
+        let s0 = own_cpu(self.execd_pid)?;
         let t = Instant::now();
         std::thread::sleep(span);
         let (e1, d1) = self.cpu()?;
+        let s1 = own_cpu(self.execd_pid)?;
         let secs = t.elapsed().as_secs_f64();
         self.check_execd()?;
         Ok(Window {
             secs,
             execd: e1.since(e0),
+            execd_self: s1.saturating_sub(s0),
             daemons: d1.since(d0),
             load_start,
             load_end: loadavg(),
@@ -661,15 +690,32 @@ mod tests {
 
     #[test]
     fn reads_parent_and_name_from_proc_stat() {
-        let stat = "1234 (pacemaker-execd) S 1200 1200 1200 0 -1 4194560 1 0 0 0";
+        let stat = |comm: &str| format!("77 ({comm}) R 5 77 77 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0");
+        let name = |comm: &str| proc_stat(&stat(comm)).map(|s| (s.ppid, s.comm));
         assert_eq!(
-            parent_and_name(stat),
-            Some((1200, "pacemaker-execd".to_owned()))
+            name("pacemaker-execd"),
+            Some((5, "pacemaker-execd".to_owned()))
         );
         // A name with a space and a parenthesis ends at the last ')'.
-        let odd = "77 (a) b (c) R 5 77 77 0";
-        assert_eq!(parent_and_name(odd), Some((5, "a) b (c".to_owned())));
-        assert_eq!(parent_and_name("garbage"), None);
+        assert_eq!(name("a) b (c"), Some((5, "a) b (c".to_owned())));
+        assert_eq!(proc_stat("garbage"), None);
+    }
+
+    #[test]
+    fn reads_a_process_own_cpu_ticks_from_proc_stat() {
+        // pacemaker-execd's line on this host: utime 52, stime 31 (fields 14 and 15); its
+        // children's times (cutime 4123, cstime 2210) are not its own.
+        let stat = "26441 (pacemaker-execd) S 26433 26433 26433 0 -1 4194560 1631 106214 0 0 \
+                    52 31 4123 2210 20 0 1 0 631530 27230208 2343 18446744073709551615";
+        assert_eq!(
+            proc_stat(stat),
+            Some(ProcStat {
+                ppid: 26433,
+                comm: "pacemaker-execd".into(),
+                own_ticks: 83
+            })
+        );
+        assert_eq!(proc_stat("1 (x) S 0 1 1"), None);
     }
 
     #[test]

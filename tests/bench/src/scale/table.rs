@@ -3,7 +3,8 @@
 
 use super::{Phase, Setup, Side, SideResult, Window};
 use crate::machine::Machine;
-use crate::report::fmt_ratio;
+// The report's number formatting: a precision that suits the size, whatever the unit.
+use crate::report::{fmt_ms as fmt_s, fmt_ratio};
 use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Duration;
@@ -50,17 +51,6 @@ pub struct Report {
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
-}
-
-/// Seconds with a precision that suits their size.
-fn fmt_s(v: f64) -> String {
-    if v < 10.0 {
-        format!("{v:.2}")
-    } else if v < 100.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.0}")
-    }
 }
 
 fn mean(values: &[f64]) -> f64 {
@@ -170,17 +160,30 @@ impl Report {
             &plain,
         );
         let hourly = |r: &SideResult| per_hour(r.window.execd.usage, r.window.secs);
+        let own = |r: &SideResult| per_hour(r.window.execd_self, r.window.secs);
         self.row(
             &mut md,
-            "monitoring: executor CPU per hour, s (share of one core)",
+            "monitoring: the executor's cgroup (pacemaker-execd and the agents), CPU per hour, s (share of one core)",
             &hourly,
             &|v| format!("{} ({:.1}%)", fmt_s(v), v / 36.0),
         );
         let per_monitor = self.monitors_per_hour();
         self.row(
             &mut md,
-            "monitoring: CPU per monitor, ms (per hour ÷ monitors an hour)",
+            "— the same per monitor, ms (per hour ÷ monitors an hour)",
             &|r| hourly(r) * 1e3 / per_monitor,
+            &plain,
+        );
+        self.row(
+            &mut md,
+            "— the agents' part per monitor, ms (the cgroup less pacemaker-execd's own utime+stime)",
+            &|r| (hourly(r) - own(r)) * 1e3 / per_monitor,
+            &plain,
+        );
+        self.row(
+            &mut md,
+            "— pacemaker-execd's own part per hour, s",
+            &own,
             &plain,
         );
         self.row(
