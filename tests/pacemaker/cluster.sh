@@ -5,8 +5,10 @@
 #   bash tests/pacemaker/cluster.sh status   # exit 0 when running, 3 when not
 #   bash tests/pacemaker/cluster.sh stop
 # start writes a corosync.conf (knet on 127.0.0.1, one node named after this host, no crypto),
-# runs corosync and pacemakerd in their own sessions, waits for corosync quorum and for crm_mon
-# to show the node online with a DC, then sets stonith-enabled=false. A CIB left in
+# runs corosync and pacemakerd in their own sessions with no file descriptor of the caller's
+# but stdin, stdout and stderr (so a lock the caller holds, as `flock LOCK cluster.sh start`
+# does, is released when the caller ends, not when the cluster stops), waits for corosync
+# quorum and for crm_mon to show the node online with a DC, then sets stonith-enabled=false. A CIB left in
 # /var/lib/pacemaker/cib by an earlier run is moved to $dir/cib-previous first, so each start
 # begins empty. stop ends only the processes start recorded (their process groups, by id).
 # Everything lives in $PCMK_HARNESS_DIR (default target/pacemaker/): corosync.conf, the logs
@@ -38,6 +40,42 @@ wait_for() {
     until "$@"; do
         [ $((SECONDS - start)) -lt "$limit" ] || return 1
         sleep 0.5
+    done
+}
+
+# Run "$@" in a session of its own, in the background, stdin /dev/null and output appended
+# to $1, with every other descriptor this shell has closed first: flock(1) hands the lock's
+# descriptor to its command, and a daemon that inherited it would hold the lock for as long
+# as it runs. $! is the daemon's pid (setsid execs it, not being a group leader here).
+detached() {
+    local log=$1 fd
+    shift
+    (
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+        done
+        exec setsid "$@" </dev/null >>"$log" 2>&1
+    ) &
+}
+
+# Fail when a daemon ($@, pids) holds a regular file this script was given open (a lock).
+check_nothing_inherited() {
+    local fd name given=() pid g
+    for fd in /proc/$$/fd/*; do
+        name=${fd##*/}
+        { [ "$name" -gt 2 ] && [ "$name" -ne 255 ]; } || continue
+        name=$(readlink "$fd") || continue
+        [ -f "$name" ] && given+=("$name")
+    done
+    [ ${#given[@]} -gt 0 ] || return 0
+    for pid in "$@"; do
+        for fd in /proc/"$pid"/fd/*; do
+            name=$(readlink "$fd") || continue
+            for g in "${given[@]}"; do
+                [ "$name" != "$g" ] || die "daemon $pid holds $g, which the caller gave this script open (a lock would outlive its holder)"
+            done
+        done
     done
 }
 
@@ -99,18 +137,20 @@ start() {
     chown hacluster:haclient "$dir/pacemaker.log"
     chmod 0660 "$dir/pacemaker.log"
 
-    setsid corosync -f -c "$dir/corosync.conf" </dev/null >>"$dir/corosync.stdout" 2>&1 &
+    detached "$dir/corosync.stdout" corosync -f -c "$dir/corosync.conf"
     echo $! >"$dir/corosync.pid"
     wait_for 30 eval 'corosync-quorumtool -s 2>/dev/null | grep -q "^Quorate: *Yes"' ||
         die "corosync not quorate after 30s (see $dir/corosync.log)"
 
-    PCMK_logfile="$dir/pacemaker.log" PCMK_logfacility=none \
-        setsid pacemakerd </dev/null >>"$dir/pacemakerd.stdout" 2>&1 &
+    detached "$dir/pacemakerd.stdout" \
+        env PCMK_logfile="$dir/pacemaker.log" PCMK_logfacility=none pacemakerd
     echo $! >"$dir/pacemakerd.pid"
     wait_for "$START_TIMEOUT" node_online ||
         die "node $node not online after ${START_TIMEOUT}s (see $dir/pacemaker.log)"
     wait_for 30 crm_attribute --type crm_config --name stonith-enabled --update false ||
         die "could not set stonith-enabled=false"
+    check_nothing_inherited "$(cat "$dir/corosync.pid")" "$(cat "$dir/pacemakerd.pid")" \
+        $(pgrep -s "$(cat "$dir/pacemakerd.pid")" || true)
     say "node $node online (corosync ${dir}/corosync.log, pacemaker ${dir}/pacemaker.log)"
 }
 
