@@ -55,6 +55,8 @@ pub struct Config {
     pub error_log: Option<String>,
     /// The path of the last `<Location>` with `SetHandler server-status`.
     pub status_location: Option<String>,
+    /// The main server's `User` (a name, or `#uid`): who httpd's workers run as.
+    pub user: Option<String>,
     /// Every file read, in order.
     pub files: Vec<PathBuf>,
     /// Problems httpd would report (missing includes, undefined variables).
@@ -361,6 +363,9 @@ impl Reader {
                 if !self.sections.iter().any(|(name, _)| name == "virtualhost") =>
             {
                 self.config.error_log = Some(a.to_owned());
+            }
+            ("user", Some(a)) if !self.sections.iter().any(|(name, _)| name == "virtualhost") => {
+                self.config.user = Some(a.to_owned());
             }
             ("mutex", Some(a)) => {
                 if let Some(dir) = a.strip_prefix("file:") {

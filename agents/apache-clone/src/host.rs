@@ -68,6 +68,10 @@ pub trait Host {
     fn cmdline(&self, pid: i32) -> Vec<OsString>;
     /// Whether `p` executes `program`: None when its executable cannot be read.
     fn executes(&self, p: &Process, program: &Path) -> Option<bool>;
+    /// Who the process `pid` runs as (`/proc/<pid>/status`), None when it is gone.
+    fn uids(&self, pid: i32) -> Option<procs::Uids>;
+    /// The uid of `user` as httpd's `User` writes it (a name, or `#uid`), None when unknown.
+    fn user_id(&self, user: &str) -> Option<u32>;
     /// The running descendants of `pid`.
     fn descendants(&self, pid: i32) -> Vec<Process>;
     /// Send `signal` to the process `id` while it is that process ([`Identity::signal`]);
@@ -184,6 +188,20 @@ impl Host for System {
             return Some(p.runs(program));
         }
         p.runs_resolved(resolved)
+    }
+
+    fn uids(&self, pid: i32) -> Option<procs::Uids> {
+        procs::ProcFs::system().uids(pid)
+    }
+
+    fn user_id(&self, user: &str) -> Option<u32> {
+        match user.strip_prefix('#') {
+            Some(number) => number.parse().ok(),
+            None => nix::unistd::User::from_name(user)
+                .ok()
+                .flatten()
+                .map(|u| u.uid.as_raw()),
+        }
     }
 
     fn descendants(&self, pid: i32) -> Vec<Process> {

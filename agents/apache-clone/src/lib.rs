@@ -70,6 +70,7 @@ impl ocf::Agent for Agent {
             own_pid_file: own_pid_file(&identity, ctx),
             cfg: Config { identity, settings },
             host: System::default(),
+            run_uid: std::cell::OnceCell::new(),
         })
     }
 }

@@ -83,6 +83,9 @@ pub struct Logic<H: Host> {
     /// The per-instance pid file, used when the configuration names none, names one that
     /// another httpd holds, or names one in a directory a local user could tamper with.
     pub own_pid_file: PathBuf,
+    /// The uid of the configuration's `User`, once this action has read the configuration
+    /// (None inside: no `User`, or one this system does not know).
+    pub run_uid: std::cell::OnceCell<Option<u32>>,
 }
 
 impl<H: Host> Logic<H> {
@@ -163,6 +166,9 @@ impl<H: Host> Logic<H> {
                 e if e.is_configuration() => Error::configured(e.to_string()),
                 e => Error::generic(e.to_string()),
             })?;
+        let _ = self
+            .run_uid
+            .set(config.user.as_deref().and_then(|u| self.host.user_id(u)));
         Ok(Setup { config, env })
     }
 
@@ -197,9 +203,55 @@ impl<H: Host> Logic<H> {
 
     /// True when `p` is this instance's httpd. The cheap tests come first: the name the
     /// kernel gives the process, then its command line (one read), and only then its
-    /// executable.
+    /// executable and its user.
     pub fn is_ours(&self, p: &Process) -> bool {
-        self.is_running_httpd(p) && self.names_config(p.pid) && self.runs_httpd(p)
+        self.is_running_httpd(p)
+            && self.names_config(p.pid)
+            && self.runs_httpd(p)
+            && self.started_by_root(p)
+    }
+
+    /// True when `p` is this instance's main httpd process: ours, and run by root (the agent
+    /// starts it as root, and it stays root while its workers take the configured `User`).
+    fn is_main(&self, p: &Process) -> bool {
+        self.is_running_httpd(p)
+            && self.names_config(p.pid)
+            && self.runs_httpd(p)
+            && self.run_by_root(p)
+    }
+
+    fn run_by_root(&self, p: &Process) -> bool {
+        self.host
+            .uids(p.pid)
+            .is_some_and(|u| u.real == 0 && u.effective == 0)
+    }
+
+    /// True when `p`, a process executing httpd with this configuration, comes from a
+    /// server root started, not from a local user who runs a copy of httpd with the same
+    /// command line (issue 17: held alive, say under a debugger, such a copy made a probe
+    /// of a stopped server answer 1, and stop killed it and then failed). Root's processes
+    /// are; a worker is when its session is led by a root httpd of ours (httpd detaches
+    /// with setsid(2), its workers stay in its session); a worker orphaned by a killed main
+    /// process (its session's leader is gone) is when it runs as the configuration's
+    /// `User`, or, where this action has not read the configuration or it names no user
+    /// this system knows, it is given the benefit of the doubt, as before.
+    fn started_by_root(&self, p: &Process) -> bool {
+        let Some(uids) = self.host.uids(p.pid) else {
+            return false;
+        };
+        if uids.real == 0 && uids.effective == 0 {
+            return true;
+        }
+        if p.session == p.pid {
+            return false;
+        }
+        match self.host.process(p.session) {
+            Some(leader) => self.is_main(&leader),
+            None => match self.run_uid.get().copied().flatten() {
+                Some(uid) => uids.real == uid,
+                None => true,
+            },
+        }
     }
 
     /// Every running process of this instance's httpd, from one walk of /proc that reads
@@ -212,23 +264,26 @@ impl<H: Host> Logic<H> {
             .into_iter()
             .filter(|&pid| self.names_config(pid))
             .filter_map(|pid| self.host.process(pid))
-            .filter(|p| self.is_running_httpd(p) && self.runs_httpd(p))
+            .filter(|p| self.is_running_httpd(p) && self.runs_httpd(p) && self.started_by_root(p))
             .collect()
     }
 
-    /// Walk /proc once: the main process of ours (the one leading its session: httpd
-    /// detaches with setsid(2), its workers stay in its session; orphaned workers of a
-    /// killed main process are not a main process) and all of ours.
+    /// Walk /proc once: the main process of ours (the one leading its session and run by
+    /// root: httpd detaches with setsid(2), its workers stay in its session; orphaned
+    /// workers of a killed main process are not a main process) and all of ours.
     pub fn scan(&self) -> (Option<Process>, Vec<Process>) {
         let ours = self.all_ours();
-        let main = ours.iter().find(|p| p.session == p.pid).cloned();
+        let main = ours
+            .iter()
+            .find(|p| p.session == p.pid && self.run_by_root(p))
+            .cloned();
         (main, ours)
     }
 
-    /// The process a pid file names, when it is ours.
+    /// The process a pid file names, when it is ours and run by root (a main process).
     fn main_from(&self, file: &Path) -> Option<Process> {
         match self.host.read_pid_file(file) {
-            Ok(Some(pid)) => self.host.process(pid).filter(|p| self.is_ours(p)),
+            Ok(Some(pid)) => self.host.process(pid).filter(|p| self.is_main(p)),
             Ok(None) => None,
             Err(e) => {
                 log::warn!("{e}");

@@ -616,3 +616,72 @@ fn https_status_pages_and_redirects_to_them() {
     assert!(site.processes().is_empty());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Issue 17: a local user keeps a copy of httpd alive with the resource's very command line
+/// (`apache2 -f <configfile>`, the real binary; held here at its first openat(2) by strace,
+/// as a debugger would hold it). It is not the resource, however alike: a probe of the
+/// stopped site answers 7, start and monitor run the real server, and stop ends the real
+/// server only, leaving the user's process alone.
+#[test]
+fn a_users_copy_of_httpd_with_the_same_command_line_is_not_the_resource() {
+    let test = "a_users_copy_of_httpd_with_the_same_command_line_is_not_the_resource";
+    if !may_run(test) || !require_program(test, "strace") || !require_program(test, "setpriv") {
+        return;
+    }
+    let site = Site::new("lookalike", 53, 8053, "");
+    let config = site.config();
+    let mut holder = std::process::Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .args(["strace", "-qq", "-o", "/dev/null", "-e", "trace=openat"])
+        .args([
+            "-e",
+            "inject=openat:delay_enter=300s:when=1",
+            "/usr/sbin/apache2",
+            "-f",
+        ])
+        .arg(&config)
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let copy = loop {
+        let found = site.processes().into_iter().find(|p| {
+            p.comm == "apache2"
+                && procs::ProcFs::system()
+                    .uids(p.pid)
+                    .is_some_and(|u| u.real == 65534)
+        });
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nobody's copy of httpd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+
+    site.agent("monitor")
+        .run()
+        .assert_status(Status::NotRunning);
+    site.agent("start").run().assert_status(Status::Success);
+    assert_ne!(site.main_pid(), copy.pid);
+    site.agent("monitor")
+        .recurring()
+        .run()
+        .assert_status(Status::Success);
+    site.agent("stop").run().assert_status(Status::Success);
+    site.agent("monitor")
+        .run()
+        .assert_status(Status::NotRunning);
+    let alive: Vec<i32> = site
+        .processes()
+        .iter()
+        .filter(|p| p.comm == "apache2")
+        .map(|p| p.pid)
+        .collect();
+    assert_eq!(alive, [copy.pid], "only nobody's copy is left, untouched");
+
+    let _ = copy.identity().signal(procs::Signal::SIGKILL);
+    let _ = holder.kill();
+    let _ = holder.wait();
+}

@@ -53,6 +53,7 @@ fn debian_layout_with_globs_variables_and_status_location() {
                 "apache2.conf",
                 "# main\nServerRoot \"@ROOT@\"\nDefaultRuntimeDir ${APACHE_RUN_DIR}\n\
                  PidFile ${APACHE_PID_FILE}\nMutex file:${APACHE_LOCK_DIR} default\n\
+                 User ${APACHE_RUN_USER}\n<VirtualHost *:80>\n  User nobody\n</VirtualHost>\n\
                  IncludeOptional mods-enabled/*.load\nIncludeOptional mods-enabled/*.conf\n\
                  Include ports.conf\nIncludeOptional conf-enabled/\nIncludeOptional nothing-*.conf\n",
             ),
@@ -78,6 +79,7 @@ fn debian_layout_with_globs_variables_and_status_location() {
         ("APACHE_RUN_DIR", "/run/x"),
         ("APACHE_PID_FILE", "/run/x/apache2.pid"),
         ("APACHE_LOCK_DIR", "/run/lock/x"),
+        ("APACHE_RUN_USER", "www-data"),
     ]);
     let c = Config::read(
         &t.0.join("apache2.conf"),
@@ -90,6 +92,11 @@ fn debian_layout_with_globs_variables_and_status_location() {
     assert_eq!(c.pid_file.as_deref(), Some(Path::new("/run/x/apache2.pid")));
     assert_eq!(c.runtime_dir.as_deref(), Some(Path::new("/run/x")));
     assert_eq!(c.mutex_dirs, vec![PathBuf::from("/run/lock/x")]);
+    assert_eq!(
+        c.user.as_deref(),
+        Some("www-data"),
+        "the main server's User"
+    );
     assert_eq!(
         c.listen,
         [listen("127.0.0.9:8089"), listen("443")],

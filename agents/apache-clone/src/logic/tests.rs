@@ -18,6 +18,8 @@ const CONFIG: &str = "/etc/web/httpd.conf";
 const STATE: &str = "/run/resource-agents";
 const OWN_PID: &str = "/run/resource-agents/apache2-test.pid";
 const CONFIGURED_PID: &str = "/run/web/httpd.pid";
+/// www-data's uid, as httpd's `User`.
+const WWW_DATA: u32 = 33;
 const STATUS_PAGE: &str = "<html><body>Apache Server Status</body></html>\n";
 
 /// What the next launch of httpd does.
@@ -46,6 +48,8 @@ struct FakeProc {
     exe: PathBuf,
     /// Ignores WINCH and TERM (a stuck server).
     stubborn: bool,
+    /// Its real and effective uid.
+    uid: u32,
 }
 
 #[derive(Debug)]
@@ -191,12 +195,14 @@ impl Fake {
                 let main = self.pid();
                 let mut cmdline = vec![OsString::from(HTTPD)];
                 cmdline.extend(args.iter().cloned());
-                for (pid, parent) in [(main, 1), (self.pid(), main)] {
+                // The main process stays root; its worker runs as www-data.
+                for (pid, parent, uid) in [(main, 1, 0), (self.pid(), main, WWW_DATA)] {
                     self.add(FakeProc {
                         process: process(pid, parent, main, "apache2"),
                         cmdline: cmdline.clone(),
                         exe: PathBuf::from(HTTPD),
                         stubborn: self.stubborn.get(),
+                        uid,
                     });
                 }
                 self.files
@@ -327,6 +333,17 @@ impl Host for Fake {
         self.procs.borrow().get(&p.pid).map(|f| f.exe == program)
     }
 
+    fn uids(&self, pid: i32) -> Option<procs::Uids> {
+        self.procs.borrow().get(&pid).map(|p| procs::Uids {
+            real: p.uid,
+            effective: p.uid,
+        })
+    }
+
+    fn user_id(&self, user: &str) -> Option<u32> {
+        (user == "www-data").then_some(WWW_DATA)
+    }
+
     fn descendants(&self, pid: i32) -> Vec<Process> {
         self.procs
             .borrow()
@@ -424,6 +441,7 @@ fn logic(host: Fake, ctx: &Context) -> std::result::Result<Logic<Fake>, Result<S
             own_pid_file: crate::own_pid_file(&identity, ctx),
             cfg: crate::config::Config { identity, settings },
             host,
+            run_uid: std::cell::OnceCell::new(),
         }),
         Resolution::Finish(r) => Err(r),
     }
@@ -519,6 +537,7 @@ fn start_after_a_crash_removes_a_stale_pid_file_and_waits_for_the_new_one() {
                 cmdline: vec!["/bin/bash".into()],
                 exe: PathBuf::from("/bin/bash"),
                 stubborn: false,
+                uid: 0,
             }),
             "a zombie of ours" => host.add(FakeProc {
                 process: Process {
@@ -528,6 +547,7 @@ fn start_after_a_crash_removes_a_stale_pid_file_and_waits_for_the_new_one() {
                 cmdline: Vec::new(),
                 exe: PathBuf::from(HTTPD),
                 stubborn: false,
+                uid: 0,
             }),
             _ => {}
         }
@@ -626,6 +646,7 @@ fn a_pid_file_another_httpd_holds_is_left_to_it() {
         cmdline: vec![HTTPD.into(), "-f".into(), "/etc/other/httpd.conf".into()],
         exe: PathBuf::from(HTTPD),
         stubborn: false,
+        uid: 0,
     });
     host.write(CONFIGURED_PID, "77\n");
     let a = agent(host);
@@ -670,6 +691,7 @@ fn a_level_10_monitor_without_its_settings_checks_the_status_page() {
             cmdline: vec![HTTPD.into(), "-f".into(), CONFIG.into()],
             exe: PathBuf::from(HTTPD),
             stubborn: false,
+            uid: 0,
         });
         a.host.write(OWN_PID, "900\n");
         assert_eq!(a.monitor(&c), Ok(Status::Success), "{params:?}");
@@ -714,6 +736,82 @@ fn monitor_reports_what_it_finds() {
     assert!(reason(r).contains("main httpd process is gone"));
     assert_eq!(a.stop(&ctx(Action::Stop, &[], &[])), Ok(Status::Success));
     assert!(a.host.ours().is_empty(), "the orphaned worker is killed");
+}
+
+/// Issue 17: a local user runs a copy of httpd with this resource's command line (the real
+/// binary, `-f` the configuration) and keeps it alive (under a debugger). Before, it was
+/// taken for the server: as its own session's leader, start said "already running" and
+/// started nothing; otherwise a probe of the stopped server answered 1 ("the main httpd
+/// process is gone"), and stop killed it. Now httpd's main process must be root's and a
+/// worker must be in a root main's session, or, orphaned, run as the configuration's User.
+#[test]
+fn a_users_copy_of_httpd_is_neither_the_server_nor_its_leftovers() {
+    const NOBODY: u32 = 65534;
+    let copy = |pid: i32, session: i32, uid: u32| FakeProc {
+        process: process(pid, session, session, "apache2"),
+        cmdline: vec![HTTPD.into(), "-f".into(), CONFIG.into()],
+        exe: PathBuf::from(HTTPD),
+        stubborn: false,
+        uid,
+    };
+    // The user's shell leads the session (alive), the copy leads its own, or the session's
+    // leader is gone (the user's shell exited).
+    for (pid, session) in [(4000, 3999), (4000, 4000), (4000, 3000)] {
+        let host = Fake::new();
+        host.add(FakeProc {
+            process: process(3999, 1, 3999, "bash"),
+            cmdline: vec!["-bash".into()],
+            exe: PathBuf::from("/bin/bash"),
+            stubborn: false,
+            uid: NOBODY,
+        });
+        host.add(copy(pid, session, NOBODY));
+        *host.config.borrow_mut() = Ok(Config {
+            user: Some("www-data".into()),
+            ..config()
+        });
+        let a = agent(host);
+        let probe = ctx(Action::Monitor, &[], &[]);
+        assert_eq!(
+            a.monitor(&probe),
+            Ok(Status::NotRunning),
+            "session {session}"
+        );
+        assert_eq!(a.start(&ctx(Action::Start, &[], &[])), Ok(Status::Success));
+        assert_eq!(
+            a.host.launches.borrow().len(),
+            1,
+            "the real server is started"
+        );
+        assert_eq!(a.monitor(&recurring(&[])), Ok(Status::Success));
+        assert_eq!(a.stop(&ctx(Action::Stop, &[], &[])), Ok(Status::Success));
+        assert_eq!(
+            a.monitor(&probe),
+            Ok(Status::NotRunning),
+            "session {session}"
+        );
+        assert!(
+            a.host.signals.borrow().iter().all(|(p, _)| *p != pid),
+            "the user's copy is never signalled: {:?}",
+            a.host.signals.borrow()
+        );
+        assert!(a.host.procs.borrow().contains_key(&pid));
+    }
+    // A worker orphaned by a killed main process, run as the User, is still ours.
+    let host = Fake::new();
+    *host.config.borrow_mut() = Ok(Config {
+        user: Some("www-data".into()),
+        ..config()
+    });
+    host.add(copy(4001, 3000, WWW_DATA));
+    let a = agent(host);
+    let r = a.monitor(&ctx(Action::Monitor, &[], &[]));
+    assert!(reason(r).contains("main httpd process is gone"));
+    assert_eq!(a.stop(&ctx(Action::Stop, &[], &[])), Ok(Status::Success));
+    assert!(
+        !a.host.procs.borrow().contains_key(&4001),
+        "the orphan is killed"
+    );
 }
 
 /// Issue 17: stop must not depend on reading the configuration to its end (an Include of
