@@ -89,6 +89,30 @@ pub fn count(
     (n, failure)
 }
 
+/// How long the executor took (`exec-time`, ms: from fork to the agent's exit) for the latest
+/// non-recurring operation of each of `ids`, where that operation is `operation` and succeeded.
+pub fn exec_times(status_xml: &str, ids: &[String], operation: &str) -> Result<Vec<u64>, String> {
+    let doc = roxmltree::Document::parse(status_xml).map_err(|e| format!("CIB status: {e}"))?;
+    let mut times = Vec::new();
+    for rsc in doc.descendants().filter(|n| n.has_tag_name("lrm_resource")) {
+        let Some(id) = rsc.attribute("id").filter(|id| ids.iter().any(|i| i == id)) else {
+            continue;
+        };
+        let last = format!("{id}_last_0");
+        let time = rsc
+            .children()
+            .find(|n| n.has_tag_name("lrm_rsc_op") && n.attribute("id") == Some(&last))
+            .filter(|op| {
+                op.attribute("operation") == Some(operation)
+                    && op.attribute("op-status") == Some("0")
+                    && op.attribute("rc-code") == Some("0")
+            })
+            .and_then(|op| op.attribute("exec-time")?.parse::<u64>().ok());
+        times.extend(time);
+    }
+    Ok(times)
+}
+
 /// The resources of `ids` that have a recurring monitor recorded (it ran at least once).
 pub fn monitored(status_xml: &str, ids: &[String], interval_ms: u32) -> Result<usize, String> {
     let doc = roxmltree::Document::parse(status_xml).map_err(|e| format!("CIB status: {e}"))?;
@@ -215,6 +239,28 @@ mod tests {
         let ids: Vec<String> = ["a1", "a2", "a3"].map(String::from).into();
         assert_eq!(monitored(&xml, &ids, 10_000), Ok(1));
         assert_eq!(monitored(&xml, &ids, 20_000), Ok(0));
+    }
+
+    #[test]
+    fn exec_times_of_the_operation_asked_for_that_succeeded() {
+        let timed = |id: &str, operation: &str, rc: &str, ms: u32| {
+            op(id, "last_0", operation, rc, "0").replace(
+                r#"interval="0""#,
+                &format!(r#"interval="0" exec-time="{ms}""#),
+            )
+        };
+        let xml = status(&[
+            ("a1", vec![timed("a1", "start", "0", 13)]),
+            ("a2", vec![timed("a2", "start", "0", 74)]),
+            ("a3", vec![timed("a3", "stop", "0", 11)]),
+            ("a4", vec![timed("a4", "start", "1", 900)]),
+            ("b1", vec![timed("b1", "start", "0", 500)]),
+        ]);
+        let ids: Vec<String> = ["a1", "a2", "a3", "a4"].map(String::from).into();
+        let mut starts = exec_times(&xml, &ids, "start").unwrap();
+        starts.sort_unstable();
+        assert_eq!(starts, [13, 74]);
+        assert_eq!(exec_times(&xml, &ids, "stop").unwrap(), [11]);
     }
 
     #[test]

@@ -76,6 +76,8 @@ impl Side {
 #[derive(Debug, Clone)]
 pub struct Phase {
     pub wall: Duration,
+    /// The executor's own timing of each resource's start or stop (`exec-time`), ms.
+    pub exec_ms: Vec<u64>,
     pub execd: Duration,
     pub daemons: Duration,
     pub load: String,
@@ -511,14 +513,15 @@ impl Bench {
         let t = Instant::now();
         act()?;
         let mut reported = Instant::now();
-        loop {
-            let states = cib::states(&cib_status()?)?;
+        let last_status = loop {
+            let xml = cib_status()?;
+            let states = cib::states(&xml)?;
             let (n, failure) = cib::count(&states, ids, want);
             if let Some(f) = failure {
                 return Err(format!("{what}: a failed action: {f}"));
             }
             if n == ids.len() {
-                break;
+                break xml;
             }
             if t.elapsed() > limit {
                 return Err(format!(
@@ -535,13 +538,20 @@ impl Bench {
                 reported = Instant::now();
             }
             std::thread::sleep(Duration::from_millis(200));
-        }
+        };
         let wall = t.elapsed();
         let (e1, d1) = self.cpu()?;
         self.check_execd()?;
+        let operation = if *want == State::Stopped {
+            "stop"
+        } else {
+            "start"
+        };
+        let exec_ms = cib::exec_times(&last_status, ids, operation)?;
         eprintln!("bench scale: {what}: {:.1} s", wall.as_secs_f64());
         Ok(Phase {
             wall,
+            exec_ms,
             execd: e1.since(e0).usage,
             daemons: d1.since(d0).usage,
             load: loadavg(),

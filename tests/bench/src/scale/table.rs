@@ -53,6 +53,16 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+fn median(values: &[u64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2] as f64,
+        n => (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0,
+    }
+}
+
 fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
 }
@@ -101,6 +111,31 @@ impl Report {
         );
     }
 
+    /// Median (max) of the executor's `exec-time` of every start or stop of a phase, per
+    /// round; anchor/ours of the medians' means.
+    fn exec_row(&self, md: &mut String, what: &str, phase: fn(&SideResult) -> &Phase) {
+        let median = |r: &SideResult| median(&phase(r).exec_ms);
+        let cell = |side: Side| {
+            self.of(side)
+                .into_iter()
+                .map(|r| {
+                    let max = phase(r).exec_ms.iter().max().copied().unwrap_or(0);
+                    format!("{} ({max})", fmt_s(median(r)))
+                })
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
+        let ratio =
+            mean(&self.values(Side::Anchor, &median)) / mean(&self.values(Side::Ours, &median));
+        let _ = writeln!(
+            md,
+            "| {what} | {} | {} | {} |",
+            cell(Side::Ours),
+            cell(Side::Anchor),
+            fmt_ratio(ratio)
+        );
+    }
+
     pub fn markdown(&self) -> String {
         let m = &self.machine;
         let s = &self.setup;
@@ -146,6 +181,11 @@ impl Report {
             &format!("CIB push to all {n} Started, s (wall)"),
             &wall(|r| &r.start),
             &plain,
+        );
+        self.exec_row(
+            &mut md,
+            "— one start as the executor timed it, ms: median (max)",
+            |r| &r.start,
         );
         self.row(
             &mut md,
@@ -269,6 +309,13 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_of_odd_even_and_no_samples() {
+        assert!((median(&[74, 13, 20]) - 20.0).abs() < 1e-9);
+        assert!((median(&[10, 13]) - 11.5).abs() < 1e-9);
+        assert!(median(&[]).is_nan());
+    }
 
     #[test]
     fn an_hour_at_the_rate_of_the_window() {
