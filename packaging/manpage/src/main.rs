@@ -1,13 +1,15 @@
 //! ocf-manpage: an agent's man page (roff, section 7), generated from its OCF metadata XML so
-//! that the page and `meta-data` cannot disagree. A packaging tool run by
-//! `packaging/stage.sh`; it is not installed and no agent links it.
+//! that the page and `meta-data` cannot disagree, and from the `.man` file next to it (the
+//! EXAMPLE and EXIT STATUS sections, which metadata cannot carry: see [`extra`]). A packaging
+//! tool run by `packaging/stage.sh`; it is not installed and no agent links it.
 //!
 //! ```text
 //! ocf-manpage --provider native --version 0.1.0 --date 2026-11-26 \
 //!     --agent-dir /usr/lib/ocf/resource.d/native --metadata-dir /usr/share/native-agents \
-//!     xml-metadata/ipaddr2.xml > ocf_native_ipaddr2.7
+//!     xml-metadata/ipaddr2.xml > ocf_native_ipaddr2.7       (reads xml-metadata/ipaddr2.man)
 //! ```
 
+mod extra;
 mod metadata;
 mod roff;
 
@@ -67,7 +69,11 @@ fn main() -> ExitCode {
         let xml = std::fs::read_to_string(&opts.file)
             .map_err(|e| format!("reading {}: {e}", opts.file))?;
         let agent = metadata::Agent::parse(&xml).map_err(|e| format!("{}: {e}", opts.file))?;
-        Ok(roff::page(&agent, &opts))
+        let man = std::path::Path::new(&opts.file).with_extension("man");
+        let text = std::fs::read_to_string(&man)
+            .map_err(|e| format!("reading {} (EXAMPLE and EXIT STATUS): {e}", man.display()))?;
+        let extra = extra::Extra::parse(&text).map_err(|e| format!("{}: {e}", man.display()))?;
+        Ok(roff::page(&agent, &extra, &opts))
     });
     match result {
         Ok(page) => {

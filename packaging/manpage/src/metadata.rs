@@ -7,6 +7,9 @@ pub struct Param {
     pub name: String,
     pub required: bool,
     pub unique: bool,
+    /// OCF 1.1's `unique-group`: the values of the group's parameters together must differ
+    /// between resources of the agent (pcs refuses a duplicate).
+    pub unique_group: Option<String>,
     pub kind: String,
     pub default: Option<String>,
     pub shortdesc: String,
@@ -61,6 +64,7 @@ impl Agent {
                         .to_owned(),
                     required: p.attribute("required") == Some("1"),
                     unique: p.attribute("unique") == Some("1"),
+                    unique_group: p.attribute("unique-group").map(str::to_owned),
                     kind: content
                         .and_then(|c| c.attribute("type"))
                         .unwrap_or("string")
@@ -112,7 +116,10 @@ fn desc(node: roxmltree::Node, tag: &'static str) -> String {
 
 #[cfg(test)]
 pub(crate) const SAMPLE: &str = r#"<?xml version="1.0"?>
-<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
+<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd" [
+<!-- a comment -->
+<!ATTLIST parameter unique-group CDATA #IMPLIED>
+]>
 <resource-agent name="ip-thing" version="0.1.0">
 <version>1.1</version>
 <longdesc lang="de">Deutsch</longdesc>
@@ -121,7 +128,7 @@ pub(crate) const SAMPLE: &str = r#"<?xml version="1.0"?>
 .A second paragraph, starting with a dot; a back\slash; café.</longdesc>
 <shortdesc lang="en">Floating IP address</shortdesc>
 <parameters>
-<parameter name="ip" unique="1" required="1">
+<parameter name="ip" unique="1" unique-group="address" required="1">
 <longdesc lang="en">The address to manage.</longdesc>
 <shortdesc lang="en">IP address</shortdesc>
 <content type="string" default=""/>
@@ -130,6 +137,11 @@ pub(crate) const SAMPLE: &str = r#"<?xml version="1.0"?>
 <longdesc lang="en">Broadcast address, or -.</longdesc>
 <shortdesc lang="en">Broadcast</shortdesc>
 <content type="string" default="-"/>
+</parameter>
+<parameter name="nic" unique-group="address">
+<longdesc lang="en">The interface.</longdesc>
+<shortdesc lang="en">Interface</shortdesc>
+<content type="string"/>
 </parameter>
 </parameters>
 <actions>
@@ -150,9 +162,11 @@ mod tests {
         assert_eq!(agent.name, "ip-thing");
         assert_eq!(agent.shortdesc, "Floating IP address");
         assert!(agent.longdesc.starts_with("Manages"), "{}", agent.longdesc);
-        assert_eq!(agent.params.len(), 2);
+        assert_eq!(agent.params.len(), 3);
         let ip = &agent.params[0];
         assert!(ip.required && ip.unique);
+        assert_eq!(ip.unique_group.as_deref(), Some("address"));
+        assert_eq!(agent.params[1].unique_group, None);
         assert_eq!(
             (ip.kind.as_str(), ip.default.as_deref()),
             ("string", Some(""))

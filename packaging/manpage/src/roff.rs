@@ -1,11 +1,24 @@
 //! The man page itself: roff (man macros, groff_man(7)), ASCII only.
 
 use crate::Options;
+use crate::extra::{Block, Extra};
 use crate::metadata::Agent;
 use std::fmt::Write as _;
 
+/// What every agent's exit codes mean to Pacemaker, and the rule `crates/ocf` applies to a
+/// parameter value it refuses (the EXIT STATUS section starts with it).
+const EXIT_CODES: &str = "0 success; 1 a failure here (Pacemaker restarts or moves the \
+    resource); 2 invalid arguments; 3 an action the agent does not implement; 4 insufficient \
+    privileges; 5 something the resource needs is missing on this node (it is banned from the \
+    node); 6 the configuration is wrong wherever it runs (the resource is stopped on every \
+    node); 7 not running; 8 running promoted; 9 promoted and failed. Every failure says why on \
+    a line that starts with ocf-exit-reason: (pcs status shows it). A parameter value the \
+    agent refuses, named in that reason, is 6 from validate-all, start, promote and reload; \
+    probe, monitor, stop, demote and notify run with the metadata's default in its place and \
+    log the error, so that a typo never fails a stop. meta-data answers 0.";
+
 /// The page for `agent`, installed as `ocf_<provider>_<name>.7`.
-pub fn page(agent: &Agent, opts: &Options) -> String {
+pub fn page(agent: &Agent, extra: &Extra, opts: &Options) -> String {
     let page_name = format!("ocf_{}_{}", opts.provider, agent.name);
     let agent_path = format!("{}/{}", opts.agent_dir, agent.name);
     let xml_path = format!("{}/{}.xml", opts.metadata_dir, agent.name);
@@ -56,7 +69,19 @@ pub fn page(agent: &Agent, opts: &Options) -> String {
         if param.required {
             traits.push("required".into());
         }
-        if param.unique {
+        if let Some(group) = &param.unique_group {
+            let others: Vec<_> = agent
+                .params
+                .iter()
+                .filter(|p| p.name != param.name && p.unique_group.as_ref() == Some(group))
+                .map(|p| code(&p.name))
+                .collect();
+            traits.push(if others.is_empty() {
+                "unique".into()
+            } else {
+                format!("unique together with {}", others.join(", "))
+            });
+        } else if param.unique {
             traits.push("unique".into());
         }
         line(".TP");
@@ -89,6 +114,33 @@ pub fn page(agent: &Agent, opts: &Options) -> String {
             .map(|(k, v)| format!("{} {}", text(k), code(v)))
             .collect();
         line(&attrs.join(", "));
+    }
+    line(".SH EXIT STATUS");
+    line(&text(EXIT_CODES));
+    for (action, meaning) in &extra.exit_status {
+        line(".TP");
+        line(&format!("\\fB{}\\fR", code(action)));
+        line(&text(meaning));
+    }
+    line(".SH EXAMPLE");
+    let mut first = true;
+    for block in &extra.example {
+        if !first {
+            line(".PP");
+        }
+        first = false;
+        match block {
+            Block::Text(t) => line(&text(t)),
+            Block::Code(lines) => {
+                line(".RS 4");
+                line(".nf");
+                for l in lines {
+                    line(&code(l));
+                }
+                line(".fi");
+                line(".RE");
+            }
+        }
     }
     line(".SH FILES");
     line(".TP");
@@ -150,6 +202,7 @@ fn quoted(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extra;
     use crate::metadata::SAMPLE;
 
     fn sample_page() -> String {
@@ -161,7 +214,8 @@ mod tests {
             metadata_dir: "/usr/share/native-agents".into(),
             file: String::new(),
         };
-        page(&Agent::parse(SAMPLE).unwrap(), &opts)
+        let extra = Extra::parse(extra::SAMPLE).unwrap();
+        page(&Agent::parse(SAMPLE).unwrap(), &extra, &opts)
     }
 
     #[test]
@@ -181,10 +235,11 @@ mod tests {
     #[test]
     fn every_parameter_with_its_type_and_default() {
         let page = sample_page();
-        assert!(
-            page.contains(".TP\n\\fBip\\fR (string, required, unique)\nThe address to manage.\n")
-        );
+        assert!(page.contains(
+            ".TP\n\\fBip\\fR (string, required, unique together with nic)\nThe address to manage.\n"
+        ));
         assert!(page.contains(".TP\n\\fBbroadcast\\fR (string)\n"));
+        assert!(page.contains(".TP\n\\fBnic\\fR (string, unique together with ip)\n"));
         assert!(page.contains("Default: \\fB\\-\\fR"));
         assert_eq!(
             page.matches("Default:").count(),
@@ -192,6 +247,33 @@ mod tests {
             "ip's empty default shown: {page}"
         );
         assert!(page.contains(".TP\n\\fBmonitor\\fR\ntimeout 20s, interval 10s, depth 0\n"));
+    }
+
+    #[test]
+    fn exit_codes_per_action_and_the_example_as_typed() {
+        let page = sample_page();
+        assert!(
+            page.contains(".SH EXIT STATUS\n0 success; 1 a failure here"),
+            "{page}"
+        );
+        assert!(
+            page.contains(".TP\n\\fBstart\\fR\n0 up; 5 no such interface\n"),
+            "{page}"
+        );
+        assert!(
+            page.contains(".TP\n\\fBmonitor\\fR\n0 up; 7 down\n"),
+            "{page}"
+        );
+        // The command keeps its line breaks and indent, with real minus signs and the
+        // backslash escaped, so that it can be copied from the page and typed.
+        assert!(
+            page.contains(
+                ".SH EXAMPLE\nThe floating address, checked every 30 s:\n.PP\n.RS 4\n.nf\n\
+                 pcs resource create VirtualIP ocf:native:ip\\-thing ip=10.1.1.100 \\e\n    \
+                 op monitor interval=30s\n.fi\n.RE\n.PP\nOnly the agent changes.\n.SH FILES"
+            ),
+            "{page}"
+        );
     }
 
     #[test]
