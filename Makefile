@@ -2,7 +2,8 @@
 #   make                          release build of every agent (and the man-page generator)
 #   make install DESTDIR=/root    binaries, metadata, man pages, docs under DESTDIR (default /)
 #   make uninstall DESTDIR=/root
-#   make deb | make rpm           packages under target/debian, target/rpm
+#   make deb | make rpm           source and binary packages under target/debian, target/rpm
+#                                 (DEB_OPTS=-d: build with a toolchain dpkg does not know)
 #   make check                    the whole test suite (tests/run.sh: root, Debian 12)
 include packaging/layout.env
 
@@ -28,7 +29,7 @@ uninstall:
 	-rmdir "$(DESTDIR)$(OCF_AGENT_DIR)" "$(DESTDIR)$(METADATA_DIR)"
 
 deb:
-	bash packaging/build-deb.sh
+	bash packaging/build-deb.sh $(DEB_OPTS)
 
 rpm:
 	bash packaging/build-rpm.sh

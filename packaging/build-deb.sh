@@ -1,54 +1,52 @@
 #!/bin/bash
-# Build the Debian package native-agents from this tree:
-#   bash packaging/build-deb.sh
-# packaging/build-release.sh (cargo build --release --locked of every agent and of the man-page
-# generator), packaging/stage.sh into target/debian/<package>_<version>_<arch>/, a
-# DEBIAN/control (Depends from dpkg-shlibdeps) and md5sums, then dpkg-deb --root-owner-group.
-# Progress goes to stderr; the LAST line of stdout is the .deb's path (scripts rely on it).
+# Build the Debian source package of native-agents, then the binary package from it alone:
+#   bash packaging/build-deb.sh [DPKG_BUILDPACKAGE_OPTION...]
+# 1. packaging/source-tarball.sh: the release tarball of HEAD, crates vendored, which is the
+#    orig tarball target/debian/native-agents_<version>.orig.tar.xz;
+# 2. dpkg-source -b on it unpacked with debian/ of HEAD added:
+#    target/debian/native-agents_<version>-<rev>.dsc and .debian.tar.xz (3.0 (quilt));
+# 3. dpkg-source -x of that .dsc into target/pkg-build/, then `dpkg-buildpackage -us -uc -b`
+#    there (offline: cargo reads vendor/), plus the options given here (e.g. -d when the Rust
+#    toolchain is not Debian's cargo/rustc of Build-Depends).
+# The RPM is built in the same directory (packaging/build-rpm.sh): with one CARGO_TARGET_DIR
+# for both, cargo compiles the identical tarball's sources once.
+# Progress on stderr; the last line of stdout is the .deb's path.
 set -euo pipefail
 umask 022
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 source "$repo/packaging/layout.env"
 cd "$repo"
 
-version=$(bash packaging/version.sh)
-arch=$(dpkg --print-architecture)
-mapfile -t agents < <(bash tests/conformance/list-agents.sh)
-echo "building $PACKAGE $version ($arch) with ${#agents[@]} agent(s): ${agents[*]:-none}" >&2
-
-bash packaging/build-release.sh
-
 out="$repo/target/debian"
-root="$out/${PACKAGE}_${version}_${arch}"
-deb="$root.deb"
-rm -rf "$root" "$deb"
-mkdir -p "$root/DEBIAN"
-bash packaging/stage.sh --bin-dir target/release "$root" >&2
+build="$repo/target/pkg-build"
+rm -rf "$out"
+mkdir -p "$out/src" "$build"
+tarball=$(bash packaging/source-tarball.sh --out "$out/src" | tail -n 1)
+name=$(basename "$tarball" .tar.xz)
+version=${name#"$PACKAGE"-}
+orig="$out/${PACKAGE}_$version.orig.tar.xz"
+mv "$tarball" "$orig"
 
-# Shared-library dependencies of the binaries, as dh_shlibdeps would compute them.
-depends=
-if [ ${#agents[@]} -gt 0 ]; then
-    shlibs=$(mktemp -d)
-    trap 'rm -rf "$shlibs"' EXIT
-    mkdir "$shlibs/debian"
-    printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PACKAGE" "$PACKAGE" >"$shlibs/debian/control"
-    bins=()
-    for name in "${agents[@]}"; do bins+=("$root$OCF_AGENT_DIR/$name"); done
-    depends=$(cd "$shlibs" && dpkg-shlibdeps -O "${bins[@]}" | sed -n 's/^shlibs:Depends=//p')
-fi
-if [ ${#agents[@]} -gt 0 ]; then
-    list="Agents in this package: $(printf '%s, ' "${agents[@]}" | sed 's/, $/./')"
-else
-    list="This build contains no agent yet."
-fi
-installed_size=$(du -k -s --exclude=DEBIAN "$root" | cut -f1)
-sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$installed_size/" \
-    -e "s/@DEPENDS@/$depends/" -e '/^Depends: $/d' -e '/^@AGENTS@$/d' \
-    packaging/debian/control.in >"$root/DEBIAN/control"
-fold -s -w 70 <<<"$list" | sed 's/ *$//; s/^/ /' >>"$root/DEBIAN/control"
-(cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z |
-    xargs -0r md5sum) >"$root/DEBIAN/md5sums"
-chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
+# The source package: the orig tarball unpacked, debian/ added, and dpkg-source -b.
+tar -xJf "$orig" -C "$out/src"
+git archive --format=tar --prefix="$name/" HEAD debian | tar -x -C "$out/src"
+deb_version=$(dpkg-parsechangelog -l "$out/src/$name/debian/changelog" -S Version)
+[ "${deb_version%-*}" = "$version" ] ||
+    { echo "debian/changelog is at $deb_version, Cargo.toml at $version" >&2; exit 1; }
+ln -sf ../"$(basename "$orig")" "$out/src/"
+(cd "$out/src" && dpkg-source -b "$name" >&2)
+mv "$out/src/${PACKAGE}_$deb_version".{dsc,debian.tar.xz} "$out/"
+rm -rf "$out/src"
+dsc="$out/${PACKAGE}_$deb_version.dsc"
+echo "source package: $dsc" >&2
 
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >&2
+# The binary package, from nothing but the source package.
+rm -rf "${build:?}/$name"
+(cd "$build" && dpkg-source -x "$dsc" "$name" >&2)
+(cd "$build/$name" && dpkg-buildpackage -us -uc -b "$@" >&2)
+arch=$(dpkg --print-architecture)
+deb="$out/${PACKAGE}_${deb_version}_$arch.deb"
+mv "$build/${PACKAGE}_${deb_version}_$arch".{deb,buildinfo,changes} "$out/"
+rm -rf "${build:?}/$name"
+[ -f "$deb" ] || { echo "dpkg-buildpackage made no $deb" >&2; exit 1; }
 echo "$deb"

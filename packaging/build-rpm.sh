@@ -1,37 +1,44 @@
 #!/bin/bash
-# Build the RPM of native-agents from the same release binaries as the .deb:
-#   bash packaging/build-rpm.sh
-# packaging/build-release.sh (a no-op when build-deb.sh already built them), packaging/stage.sh
-# into target/rpm/stage, a %files list from that tree, then rpmbuild -bb with
-# packaging/rpm/native-agents.spec. Progress on stderr; the last line of stdout is the .rpm.
+# Build the source RPM and the RPM of native-agents from the release tarball:
+#   bash packaging/build-rpm.sh [--tarball FILE] [RPMBUILD_OPTION...]
+# packaging/source-tarball.sh (HEAD, crates vendored; or FILE, such a tarball already made)
+# into target/rpm/SOURCES, then `rpmbuild -ba packaging/rpm/native-agents.spec` with _topdir
+# target/rpm and the sources unpacked in target/pkg-build (where packaging/build-deb.sh builds),
+# plus the options given here (e.g. --without check). On Debian, rpm's database knows none of
+# the BuildRequires (cargo, rust, jq): --nodeps skips that check; the build itself runs cargo
+# --offline --locked.
+# Progress on stderr; the last two lines of stdout are the SRPM's and the RPM's paths.
 set -euo pipefail
 umask 022
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 source "$repo/packaging/layout.env"
 cd "$repo"
 
+spec=packaging/rpm/native-agents.spec
 version=$(bash packaging/version.sh)
-bash packaging/build-release.sh
+spec_version=$(sed -n 's/^Version: *//p' "$spec")
+[ "$spec_version" = "$version" ] ||
+    { echo "$spec says Version $spec_version, Cargo.toml $version" >&2; exit 1; }
+
+tarball=
+if [ "${1:-}" = --tarball ]; then
+    tarball=$2
+    shift 2
+fi
 top="$repo/target/rpm"
-stage="$top/stage"
+build="$repo/target/pkg-build"
 rm -rf "$top"
-mkdir -p "$stage"
-bash packaging/stage.sh --bin-dir target/release "$stage" >&2
-
-# %files: the directories this package owns, then every file. Man pages are listed as
-# staged (already gzip -9n); rpm's own compression step leaves .gz pages alone.
-filelist="$top/files.list"
-{
-    for owned in "$OCF_AGENT_DIR" "$METADATA_DIR" "$DOC_DIR"; do echo "%dir $owned"; done
-    (cd "$stage" && find . -type f -printf '/%P\n' | sort)
-} >"$filelist"
-
-rpmbuild -bb --quiet \
-    --define "_topdir $top" \
-    --define "pkg_version $version" \
-    --define "stagedir $stage" \
-    --define "filelist $filelist" \
-    packaging/rpm/native-agents.spec >&2
+mkdir -p "$top/SOURCES" "$build"
+if [ -n "$tarball" ]; then
+    cp "$tarball" "$top/SOURCES/$PACKAGE-$version.tar.xz"
+else
+    bash packaging/source-tarball.sh --out "$top/SOURCES" >/dev/null
+fi
+nodeps=()
+command -v dpkg >/dev/null && nodeps=(--nodeps)
+rpmbuild -ba "${nodeps[@]}" --define "_topdir $top" --define "_builddir $build" "$@" "$spec" >&2
+srpm=$(find "$top/SRPMS" -name "$PACKAGE-$version-*.src.rpm" | head -n 1)
 rpm=$(find "$top/RPMS" -name "$PACKAGE-$version-*.rpm" | head -n 1)
-[ -n "$rpm" ] || { echo "rpmbuild made no $PACKAGE-$version-*.rpm under $top/RPMS" >&2; exit 1; }
+[ -n "$srpm" ] && [ -n "$rpm" ] || { echo "rpmbuild made no SRPM or RPM under $top" >&2; exit 1; }
+echo "$srpm"
 echo "$rpm"

@@ -1,23 +1,28 @@
 #!/bin/bash
 # Lay out native-agents' installed files under DESTDIR, from binaries already built:
-#   bash packaging/stage.sh --bin-dir target/release DESTDIR
+#   bash packaging/stage.sh --bin-dir target/release [--no-docs] DESTDIR
 # The one install step behind `make install`, the .deb and the .rpm. Paths come from
 # packaging/layout.env; the agents from tests/conformance/list-agents.sh. For each agent:
 #   OCF_AGENT_DIR/<name>             the binary, 0755
 #   METADATA_DIR/<name>.xml          xml-metadata/<name>.xml
 #   MAN_DIR/ocf_native_<name>.7.gz   its man page, generated from that XML (ocf-manpage)
-# and DOC_DIR/{README.md[.gz],copyright,changelog.gz}.
-# SOURCE_DATE_EPOCH (default: the last commit's date) dates the man pages and the changelog.
+# and, unless --no-docs (the .deb and the .rpm install them their own way), in DOC_DIR:
+# admin-guide.md.gz (doc/admin-guide.md), faults.md.gz (tests/matrix/FAULTS.md), copyright
+# (debian/copyright) and crate-licenses.gz (packaging/crate-licenses.sh).
+# SOURCE_DATE_EPOCH (default: the last commit's date, else now) dates the man pages.
 set -euo pipefail
 umask 022
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 source "$repo/packaging/layout.env"
 
-usage() { echo "usage: $0 --bin-dir DIR DESTDIR" >&2; exit 2; }
-[ $# -eq 3 ] && [ "$1" = --bin-dir ] || usage
+usage() { echo "usage: $0 --bin-dir DIR [--no-docs] DESTDIR" >&2; exit 2; }
+docs=yes
+[ "${1:-}" = --bin-dir ] && [ $# -ge 3 ] || usage
 bin_dir=$2
-dest=$3
-[ -n "$dest" ] || usage
+shift 2
+[ "$1" = --no-docs ] && { docs=no; shift; }
+[ $# -eq 1 ] && [ -n "$1" ] || usage
+dest=$1
 [ -x "$bin_dir/ocf-manpage" ] || {
     echo "no $bin_dir/ocf-manpage: build it with the agents (cargo build -p ocf-manpage)" >&2
     exit 1
@@ -30,7 +35,8 @@ day=$(date -u -d "@$epoch" +%Y-%m-%d)
 mapfile -t agents < <(bash "$repo/tests/conformance/list-agents.sh")
 [ ${#agents[@]} -gt 0 ] || echo "warning: no agent builds its binary yet; staging docs only" >&2
 
-install -d -m 0755 "$dest$OCF_AGENT_DIR" "$dest$METADATA_DIR" "$dest$MAN_DIR" "$dest$DOC_DIR"
+install -d -m 0755 "$dest$OCF_AGENT_DIR" "$dest$METADATA_DIR" "$dest$MAN_DIR"
+[ "$docs" = no ] || install -d -m 0755 "$dest$DOC_DIR"
 for name in "${agents[@]}"; do
     bin="$bin_dir/$name"
     xml="$repo/xml-metadata/$name.xml"
@@ -46,19 +52,15 @@ for name in "${agents[@]}"; do
     echo "staged $name" >&2
 done
 
+[ "$docs" = yes ] || exit 0
 doc="$dest$DOC_DIR"
-rm -f "$doc/README.md" "$doc/README.md.gz"
-install -m 0644 "$repo/README.md" "$doc/README.md"
+rm -f "$doc"/{admin-guide.md,faults.md,crate-licenses}{,.gz}
+install -m 0644 "$repo/doc/admin-guide.md" "$doc/admin-guide.md"
+install -m 0644 "$repo/tests/matrix/FAULTS.md" "$doc/faults.md"
+bash "$repo/packaging/crate-licenses.sh" >"$doc/crate-licenses"
 # Debian policy: documentation over 4 kB is compressed (gzip -9n, as dh_compress does).
-[ "$(stat -c %s "$doc/README.md")" -le 4096 ] || gzip -9nf "$doc/README.md"
-install -m 0644 "$repo/packaging/copyright" "$doc/copyright"
-maintainer=$(sed -n 's/^Maintainer: //p' "$repo/packaging/debian/control.in")
-{
-    echo "$PACKAGE ($version) unstable; urgency=medium"
-    echo
-    echo "  * Release $version, built from $(git -C "$repo" describe --always --dirty 2>/dev/null || echo 'a source tree')."
-    echo
-    echo " -- $maintainer  $(date -u -R -d "@$epoch")"
-} >"$doc/changelog"
-gzip -9nf "$doc/changelog"
-chmod 0644 "$doc/changelog.gz"
+for file in "$doc/admin-guide.md" "$doc/faults.md" "$doc/crate-licenses"; do
+    chmod 0644 "$file"
+    [ "$(stat -c %s "$file")" -le 4096 ] || gzip -9nf "$file"
+done
+install -m 0644 "$repo/debian/copyright" "$doc/copyright"

@@ -22,6 +22,9 @@ APT_PACKAGES=(
     drbd-utils
     # the harness itself: agent discovery, dpkg-shlibdeps, make install, pgrep, man pages
     jq dpkg-dev make procps gzip man-db
+    # the source packages: debhelper, Debian's own Rust toolchain (the Build-Depends, as a
+    # build daemon has them; rustup's stays first in PATH elsewhere), rpmlint
+    debhelper cargo-web rustc-web rpmlint
 )
 
 # "title | command": a command is a function below or a plain command line.
@@ -35,14 +38,15 @@ steps=(
     "cargo build (debug agents for conformance) | cargo build --workspace --locked"
     "conformance: meta-data of target/debug | bash tests/conformance/metadata.sh target/debug"
     "conformance: ocf-tester of target/debug | bash tests/conformance/ocf-tester.sh target/debug"
-    "package: .deb build and lintian | build_deb"
+    "package: Debian source package, the .deb built from it, lintian | build_deb"
     "package: install the .deb | install_deb"
     "conformance: meta-data of the installed agents | bash tests/conformance/metadata.sh $OCF_AGENT_DIR"
     "Pacemaker sees the installed agents (crm_resource) | bash tests/pacemaker/installed-agents.sh"
     "one-node Pacemaker: ocf:native:ipaddr2 in a netns | bash tests/pacemaker/ipaddr2.sh"
+    "one-node Pacemaker: a resource ported from IPaddr2 to ocf:native:ipaddr2 and back | bash tests/pacemaker/port.sh"
     "one-node Pacemaker: drbd-dualprimary's metadata reloads a changed setting | bash tests/pacemaker/drbd-reload.sh"
     "make install DESTDIR installs what the .deb does | check_make_install"
-    "package: rpmbuild | build_rpm"
+    "package: SRPM and RPM (rpmbuild -ba), rpmlint | build_rpm"
     "benchmark, quick, side by side with the shell agents (--strict) | run_bench"
     "benchmark at scale, quick: 10 floating IPs in the one-node Pacemaker, both agents (--strict) | run_scale"
     "fuzz every parser, bounded | bash tests/fuzz.sh"
@@ -92,25 +96,44 @@ unit_tests_as_nobody() {
     echo "the unit tests of all ${#bins[@]} agents and crates passed as nobody"
 }
 
+# The source packages are built from the release tarball (HEAD, crates vendored) as a
+# distribution would: Debian's cargo and rustc (Build-Depends) in a clean unpacked tree, and
+# cargo --offline. The .deb and the RPM come from the same tarball unpacked at the same path
+# (target/pkg-build) with one CARGO_TARGET_DIR, so the RPM's %build finds the crates compiled (but
+# ring, whose C code takes each distribution's CFLAGS, and what links it)
+# (`rpmbuild --rebuild` elsewhere compiles it all). The unit tests ran in earlier steps: nocheck.
+package_env() {
+    export PATH="/usr/bin:$PATH" DEB_BUILD_OPTIONS=nocheck
+    export CARGO_TARGET_DIR="$repo/target/pkg-build/cargo-target"
+    SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)
+    export SOURCE_DATE_EPOCH
+}
+
 # Each step runs in its own subshell: the .deb's path passes through this file.
 deb_path_file=target/debian/built-by-run.sh
 build_deb() {
-    local deb report
+    local deb dsc report
+    # debian/copyright and the spec's bundled crates match Cargo.lock.
+    bash packaging/crate-licenses.sh --check
+    package_env
     deb=$(bash packaging/build-deb.sh | tail -n 1)
     [ -f "$deb" ] || { echo "packaging/build-deb.sh did not end with a .deb path (got '$deb')"; return 1; }
+    dsc=$(ls target/debian/*.dsc)
     echo "$deb" >"$deb_path_file"
-    echo "built $deb"
+    echo "built $dsc and, from it, $deb"
     dpkg-deb --info "$deb"
     dpkg-deb --contents "$deb"
-    # Any lintian error fails the step; warnings and infos are shown.
-    report=$(lintian --fail-on error --info "$deb" 2>&1) || { echo "$report"; return 1; }
+    # Any lintian error or warning fails the step (the accepted ones are overridden in
+    # debian/native-agents.lintian-overrides, each with its reason); infos are shown.
+    report=$(lintian --fail-on error,warning --display-info --pedantic "$dsc" "$deb" 2>&1) ||
+        { echo "$report"; return 1; }
     grep -v '^running with root privileges' <<<"$report" || echo "lintian: no tags"
 }
 
 install_deb() {
     local deb
     deb=$(cat "$deb_path_file")
-    dpkg -i "$deb"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$(realpath "$deb")"
     dpkg -s "$PACKAGE" | grep -q '^Status: install ok installed'
     local name
     for name in $(bash tests/conformance/list-agents.sh); do
@@ -119,21 +142,32 @@ install_deb() {
     done
 }
 
+# The same files, but for what only a Debian package carries: its changelog, its lintian
+# overrides.
 check_make_install() {
     local dest=target/make-install deb
     deb=$(cat "$deb_path_file")
     rm -rf "$dest"
     make install DESTDIR="$dest"
-    diff -u <(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./||; s|/$||; /^$/d' | sort) \
+    diff -u <(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./||; s|/$||; /^$/d' |
+        grep -vx -e "${DOC_DIR#/}/changelog.Debian.gz" -e 'usr/share/lintian.*' | sort) \
         <(cd "$dest" && find . -mindepth 1 | sed 's|^\./||' | sort) &&
         echo "make install DESTDIR=$dest: the same $(find "$dest" -type f | wc -l) files as the .deb"
 }
 
 build_rpm() {
-    local rpm
-    rpm=$(bash packaging/build-rpm.sh | tail -n 1)
-    [ -f "$rpm" ] || { echo "packaging/build-rpm.sh did not end with an .rpm path (got '$rpm')"; return 1; }
+    local out srpm rpm orig
+    package_env
+    orig=$(ls target/debian/*.orig.tar.xz 2>/dev/null || true)
+    out=$(bash packaging/build-rpm.sh ${orig:+--tarball "$orig"} --without check)
+    srpm=$(tail -n 2 <<<"$out" | head -n 1)
+    rpm=$(tail -n 1 <<<"$out")
+    [ -f "$srpm" ] && [ -f "$rpm" ] ||
+        { echo "packaging/build-rpm.sh did not end with the SRPM and RPM paths (got '$out')"; return 1; }
     rpm -qpil "$rpm"
+    rpm -qp --provides --requires --recommends --suggests "$rpm"
+    # rpmlint with Fedora's and RHEL's conventions (packaging/rpm/rpmlint.toml): an error fails.
+    rpmlint -c packaging/rpm/rpmlint.toml "$srpm" "$rpm" packaging/rpm/native-agents.spec
 }
 
 # The quick benchmark proves the promised ratios still hold (exit 3 when one does not) and

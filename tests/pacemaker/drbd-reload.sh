@@ -15,6 +15,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 source "$here/../conformance/common.sh"
+source "$here/common.sh"
 WAIT=${PCMK_RESOURCE_TIMEOUT:-90}
 
 agent=drbd-dualprimary
@@ -31,15 +32,8 @@ clone=drbd-reload-$$
 id=$clone-rsc
 work=$(mktemp -d /run/drbd-reload.XXXXXX)
 log=$work/actions
-started_cluster=no
 
-crm_mon_xml() { crm_mon -1 --output-as=xml 2>/dev/null; }
-role() {
-    crm_mon_xml | xmllint --xpath "string(//resources//resource[starts-with(@id, '$id')]/@role)" - 2>/dev/null || true
-}
-failures() {
-    crm_mon_xml | xmllint --xpath "//failures/failure[starts-with(@op_key, '${id}')]" - 2>/dev/null || true
-}
+role() { resource_attr "$id" role; }
 # The actions run since the last mark, monitors left out: "reload wfc_timeout=10 drbd_resource=r0".
 actions() { tac "$log" | sed '/^mark$/q' | tac | grep -v -e '^mark$' -e '^monitor ' || true; }
 mark() { echo mark >>"$log"; }
@@ -50,13 +44,13 @@ cleanup() {
     while [ -n "$(role)" ] && [ $((SECONDS - t)) -lt "$WAIT" ]; do sleep 0.5; done
     crm_resource --cleanup --resource "$clone" >/dev/null 2>&1 || true
     rm -rf "$ocf_root/resource.d/$provider" "$work"
-    [ "$started_cluster" = no ] || bash "$here/cluster.sh" stop || true
+    release_cluster
 }
 trap cleanup EXIT
 
 say_why() {
     echo "    actions since the change: $(actions | tr '\n' ';')"
-    echo "    failed actions: $(failures)"
+    echo "    failed actions: $(failures "$id")"
     crm_mon -1 | sed 's/^/    /'
     tail -n 30 "$harness_dir/pacemaker.log" | sed 's/^/    /'
 }
@@ -64,7 +58,7 @@ say_why() {
 wait_role() {
     local want=$1 t=$SECONDS
     while [ "$(role)" != "$want" ]; do
-        if [ -n "$(failures)" ] || [ $((SECONDS - t)) -ge "$WAIT" ]; then
+        if [ -n "$(failures "$id")" ] || [ $((SECONDS - t)) -ge "$WAIT" ]; then
             echo "FAIL $agent reload in Pacemaker: $id is '$(role)', not $want (after $((SECONDS - t))s)"
             say_why
             exit 1
@@ -120,15 +114,7 @@ if pcs -f "$cib" resource create "$clone-b" "ocf:$provider:$type" drbd_resource=
 fi
 echo "PASS $agent in pcs: a second resource with the same drbd_resource is refused"
 
-# One test at a time on the one cluster (ocf_testkit::pacemaker takes the same lock).
-harness_dir=${PCMK_HARNESS_DIR:-$repo/target/pacemaker}
-mkdir -p "$harness_dir"
-exec 9>"$harness_dir/turn.lock"
-flock 9
-if ! bash "$here/cluster.sh" status >/dev/null; then
-    started_cluster=yes
-    bash "$here/cluster.sh" start
-fi
+take_cluster
 
 cibadmin --create -o resources --xml-text "
 <clone id=\"$clone\">

@@ -11,6 +11,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 source "$here/../conformance/common.sh"
+source "$here/common.sh"
 WAIT=${PCMK_RESOURCE_TIMEOUT:-60}
 
 agent=ipaddr2
@@ -27,76 +28,37 @@ fi
 ns=oa-pcmk-$agent-$$
 id=native-vip-$$
 vip=192.0.2.10
-started_cluster=no
 
-crm_mon_xml() { crm_mon -1 --output-as=xml 2>/dev/null; }
-role() { crm_mon_xml | xmllint --xpath "string(//resources//resource[@id='$id']/@role)" - 2>/dev/null || true; }
-failures() {
-    crm_mon_xml | xmllint --xpath "//failures/failure[starts-with(@op_key, '${id}_')]" - 2>/dev/null || true
-}
+role() { resource_attr "$id" role; }
 vip_in_ns() { ip -n "$ns" -o addr show dev na0 | grep -q " $vip/24 "; }
 vip_on_host() { ip -o addr show | grep -q " $vip/"; }
 
-cleanup() {
-    cibadmin --delete -o resources --xml-text "<primitive id=\"$id\"/>" >/dev/null 2>&1 || true
-    local t=$SECONDS
-    while [ -n "$(role)" ] && [ $((SECONDS - t)) -lt "$WAIT" ]; do sleep 0.5; done
-    ip netns del "$ns" 2>/dev/null || true
-    [ "$started_cluster" = no ] || bash "$here/cluster.sh" stop || true
-}
+cleanup() { tear_down_vip "$id" "$ns"; }
 trap cleanup EXIT
 
 # Wait up to $WAIT s for role $1; on failure show why.
 wait_role() {
     local want=$1 t=$SECONDS
     while [ "$(role)" != "$want" ]; do
-        if [ -n "$(failures)" ] || [ $((SECONDS - t)) -ge "$WAIT" ]; then
+        if [ -n "$(failures "${id}_")" ] || [ $((SECONDS - t)) -ge "$WAIT" ]; then
             echo "FAIL $agent in Pacemaker: $id is '$(role)', not $want (after $((SECONDS - t))s)"
-            echo "    failed actions: $(failures)"
-            crm_mon -1 | sed 's/^/    /'
-            tail -n 20 "$harness_dir/pacemaker.log" | sed 's/^/    /'
+            show_why "$id"
             exit 1
         fi
         sleep 0.5
     done
 }
 
-# One test at a time on the one cluster (ocf_testkit::pacemaker takes the same lock).
-harness_dir=${PCMK_HARNESS_DIR:-$repo/target/pacemaker}
-mkdir -p "$harness_dir"
-exec 9>"$harness_dir/turn.lock"
-flock 9
-if ! bash "$here/cluster.sh" status >/dev/null; then
-    started_cluster=yes
-    bash "$here/cluster.sh" start
-fi
-
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" link add na0 type veth peer name na1
-ip -n "$ns" link set na0 up
-ip -n "$ns" link set na1 up
-ip -n "$ns" addr add 192.0.2.1/24 dev na0
-
-cibadmin --create -o resources --xml-text "
-<primitive id=\"$id\" class=\"ocf\" provider=\"$OCF_PROVIDER\" type=\"$agent\">
-  <instance_attributes id=\"$id-params\">
-    <nvpair id=\"$id-ip\" name=\"ip\" value=\"$vip\"/>
-    <nvpair id=\"$id-cidr\" name=\"cidr_netmask\" value=\"24\"/>
-    <nvpair id=\"$id-nic\" name=\"nic\" value=\"na0\"/>
-    <nvpair id=\"$id-ns\" name=\"network_namespace\" value=\"$ns\"/>
-  </instance_attributes>
-  <operations>
-    <op id=\"$id-monitor\" name=\"monitor\" interval=\"10s\" timeout=\"20s\"/>
-  </operations>
-</primitive>"
+take_cluster
+make_test_net "$ns"
+create_vip "$id" "$OCF_PROVIDER" "$agent" "$vip" "$ns"
 
 wait_role Started
 vip_in_ns || { echo "FAIL $agent in Pacemaker: Started, but $vip/24 is not on na0 in $ns"; ip -n "$ns" addr; exit 1; }
 ! vip_on_host || { echo "FAIL $agent in Pacemaker: $vip is in the host's namespace"; exit 1; }
 # The first recurring monitor runs right after start: give it a moment, then no failure.
 sleep 2
-[ -z "$(failures)" ] || { echo "FAIL $agent in Pacemaker: failed actions after start: $(failures)"; exit 1; }
+[ -z "$(failures "${id}_")" ] || { echo "FAIL $agent in Pacemaker: failed actions after start: $(failures "${id}_")"; exit 1; }
 echo "PASS $agent in Pacemaker: $id Started, $vip/24 on na0 in netns $ns only"
 
 crm_resource --resource "$id" --meta --set-parameter target-role --parameter-value Stopped >/dev/null
