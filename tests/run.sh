@@ -43,6 +43,7 @@ steps=(
     "conformance: meta-data of the installed agents | bash tests/conformance/metadata.sh $OCF_AGENT_DIR"
     "Pacemaker sees the installed agents (crm_resource) | bash tests/pacemaker/installed-agents.sh"
     "one-node Pacemaker: ocf:native:ipaddr2 in a netns | bash tests/pacemaker/ipaddr2.sh"
+    "pcs refuses a second resource with the same unique parameters | bash tests/pacemaker/unique.sh"
     "one-node Pacemaker: a resource ported from IPaddr2 to ocf:native:ipaddr2 and back | bash tests/pacemaker/port.sh"
     "one-node Pacemaker: drbd-dualprimary's metadata reloads a changed setting | bash tests/pacemaker/drbd-reload.sh"
     "make install DESTDIR installs what the .deb does | check_make_install"
