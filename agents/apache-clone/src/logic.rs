@@ -232,8 +232,8 @@ impl<H: Host> Logic<H> {
     /// of a stopped server answer 1, and stop killed it and then failed). Root's processes
     /// are; a worker is when its session is led by a root httpd of ours (httpd detaches
     /// with setsid(2), its workers stay in its session); a worker orphaned by a killed main
-    /// process (its session's leader is gone) is when it runs as the configuration's
-    /// `User`, or, where this action has not read the configuration or it names no user
+    /// process (its session's leader is gone) is when its parent is root's (it was adopted)
+    /// and it runs as the configuration's `User`, or, where this action has not read the configuration or it names no user
     /// this system knows, it is given the benefit of the doubt, as before.
     fn started_by_root(&self, p: &Process) -> bool {
         let Some(uids) = self.host.uids(p.pid) else {
@@ -247,11 +247,22 @@ impl<H: Host> Logic<H> {
         }
         match self.host.process(p.session) {
             Some(leader) => self.is_main(&leader),
-            None => match self.run_uid.get().copied().flatten() {
-                Some(uid) => uids.real == uid,
-                None => true,
-            },
+            None => {
+                self.adopted_by_root(p)
+                    && match self.run_uid.get().copied().flatten() {
+                        Some(uid) => uids.real == uid,
+                        None => true,
+                    }
+            }
         }
+    }
+
+    /// True when `p`'s parent is root's or out of sight. A worker whose main process died
+    /// is adopted by init or the subreaper above the main process, both root's (the main
+    /// process was root's); a user's copy of httpd has its launcher (a shell, a debugger)
+    /// for parent, which is the user's. A parent in another pid namespace shows as pid 0.
+    fn adopted_by_root(&self, p: &Process) -> bool {
+        p.ppid == 0 || self.host.uids(p.ppid).is_none_or(|u| u.real == 0)
     }
 
     /// Every running process of this instance's httpd, from one walk of /proc that reads

@@ -755,19 +755,32 @@ fn a_users_copy_of_httpd_is_neither_the_server_nor_its_leftovers() {
         uid,
     };
     // The user's shell leads the session (alive), the copy leads its own, or the session's
-    // leader is gone (the user's shell exited).
-    for (pid, session) in [(4000, 3999), (4000, 4000), (4000, 3000)] {
+    // leader is gone (the user's shell exited, or the session was begun outside this pid
+    // namespace, as under a CI runner) while the copy's launcher, a debugger the user
+    // runs, is alive: with the configuration's User the copy's own or none named.
+    let cases = [
+        (4000, 3999, NOBODY, Some("www-data")),
+        (4000, 4000, NOBODY, Some("www-data")),
+        (4000, 3000, NOBODY, Some("www-data")),
+        (4000, 3000, WWW_DATA, Some("www-data")),
+        (4000, 3000, NOBODY, None),
+        (4000, 0, NOBODY, None),
+    ];
+    for (pid, session, uid, user) in cases {
         let host = Fake::new();
         host.add(FakeProc {
             process: process(3999, 1, 3999, "bash"),
             cmdline: vec!["-bash".into()],
             exe: PathBuf::from("/bin/bash"),
             stubborn: false,
-            uid: NOBODY,
+            uid,
         });
-        host.add(copy(pid, session, NOBODY));
+        host.add(FakeProc {
+            process: process(pid, 3999, session, "apache2"),
+            ..copy(pid, session, uid)
+        });
         *host.config.borrow_mut() = Ok(Config {
-            user: Some("www-data".into()),
+            user: user.map(str::to_owned),
             ..config()
         });
         let a = agent(host);
