@@ -120,7 +120,7 @@ impl Invocation {
     /// Counting pass: run it once under `strace -f` and count what it created before it
     /// exited. strace follows every descendant, a daemon the action starts (httpd) included,
     /// and would wait for all of them: once the agent itself has exited (its "+++ exited"
-    /// line), strace gets `GRACE` for short-lived background helpers, then is interrupted,
+    /// line), strace gets `GRACE` for short-lived background helpers, then is terminated,
     /// which detaches it from whatever still runs.
     pub fn census(&self, logdir: &Path) -> Result<Census, String> {
         const GRACE: Duration = Duration::from_secs(3);
@@ -167,8 +167,23 @@ impl Invocation {
                 None => started.elapsed() > LIMIT,
             };
             if late {
-                let _ = nix::sys::signal::kill(strace_pid, nix::sys::signal::Signal::SIGINT);
-                strace.wait().map_err(|e| format!("strace: {e}"))?;
+                // SIGTERM, not SIGINT: started in the background by a non-interactive shell
+                // (nohup, `&`), strace inherits SIGINT ignored and keeps waiting for the daemon.
+                // Should it still not go, SIGKILL: the kernel then detaches its tracees.
+                let _ = nix::sys::signal::kill(strace_pid, nix::sys::signal::Signal::SIGTERM);
+                let asked = Instant::now();
+                while strace
+                    .try_wait()
+                    .map_err(|e| format!("strace: {e}"))?
+                    .is_none()
+                {
+                    if asked.elapsed() > GRACE {
+                        let _ = strace.kill();
+                        strace.wait().map_err(|e| format!("strace: {e}"))?;
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
                 break;
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -241,6 +256,54 @@ pub fn count(log: &str) -> Census {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The census of an action that leaves a daemon behind ends once the action has exited,
+    /// even when strace inherits SIGINT ignored (a run started in the background by a
+    /// non-interactive shell, as `nohup ... &`): it hung there until the daemon exited.
+    #[test]
+    #[allow(unsafe_code)] // signal(2) has no safe wrapper; ignoring a signal is sound here
+    fn the_census_ends_when_a_daemon_outlives_the_action_and_sigint_is_ignored() {
+        use nix::sys::signal::{SigHandler, Signal, signal};
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("bench-census-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let daemon_pid = dir.join("daemon.pid");
+        let agent = dir.join("agent");
+        std::fs::write(
+            &agent,
+            format!(
+                "#!/bin/sh\nsleep 40 </dev/null >/dev/null 2>&1 &\necho $! >{}\nexit 0\n",
+                daemon_pid.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // SAFETY: SIG_IGN installs no handler to run in signal context; strace inherits it.
+        unsafe { signal(Signal::SIGINT, SigHandler::SigIgn) }.unwrap();
+        let inv = Invocation {
+            program: agent,
+            action: "start".into(),
+            env: vec![("PATH".into(), "/usr/sbin:/usr/bin:/sbin:/bin".into())],
+            expect: 0,
+            label: "daemon-start".into(),
+        };
+        let t = Instant::now();
+        let census = inv.census(&dir);
+        let took = t.elapsed();
+        // SAFETY: SIG_DFL, the disposition the test process started with, installs no handler.
+        unsafe { signal(Signal::SIGINT, SigHandler::SigDfl) }.unwrap();
+        if let Some(pid) = std::fs::read_to_string(&daemon_pid)
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok())
+        {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let census = census.unwrap();
+        assert!(took < Duration::from_secs(20), "the census took {took:?}");
+        // sh, and the sleep it forked and exec'd.
+        assert_eq!(census.processes, 2);
+    }
 
     #[test]
     fn counts_processes_not_threads_nor_failures() {
