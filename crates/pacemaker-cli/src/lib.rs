@@ -32,6 +32,9 @@ fn exit_text(code: Option<i32>) -> String {
     )
 }
 
+/// The first Pacemaker that reads `fencing-enabled` (with `stonith-enabled` as its fallback).
+const FENCING_ENABLED_SINCE: (u32, u32, u32) = (3, 0, 2);
+
 /// crm_attribute's exit code when the attribute does not exist (CRM_EX_NOSUCH).
 const CRM_EX_NOSUCH: i32 = 105;
 
@@ -154,14 +157,32 @@ impl ClusterOptions {
         self.values.get(name).map(String::as_str)
     }
 
-    /// Whether fencing is enabled: `fencing-enabled` (Pacemaker 3) or `stonith-enabled`
-    /// (2.x, still read by 3); Pacemaker's default is true. Unparsable values count as true,
-    /// the safe side.
+    /// The Pacemaker version of the cluster's DC (`dc-version`, "3.0.0-3.0.0" or
+    /// "2.1.5-a3f44794f94"), as (major, minor, patch).
+    pub fn pacemaker_version(&self) -> Option<(u32, u32, u32)> {
+        let v = self.get("dc-version")?;
+        let mut parts = v.split(['-', '+', '~', ' ']).next()?.split('.');
+        let mut num = || parts.next().and_then(|p| p.parse().ok());
+        Some((num()?, num()?, num().unwrap_or(0)))
+    }
+
+    /// Whether fencing is enabled, as the cluster's Pacemaker decides it; its default is
+    /// true. Pacemaker 3.0.2 renamed `stonith-enabled` to `fencing-enabled` and reads the new
+    /// name first; earlier versions (Debian 12's 2.1, Debian 13's 3.0.0) know only
+    /// `stonith-enabled` and ignore `fencing-enabled`. When the version is unknown (no
+    /// `dc-version`), fencing counts as off only if every reading says so. Unparsable values
+    /// count as true, the safe side.
     pub fn fencing_enabled(&self) -> bool {
-        self.get("fencing-enabled")
-            .or_else(|| self.get("stonith-enabled"))
-            .and_then(ocf::params::parse_bool)
-            .unwrap_or(true)
+        let read = |name| {
+            self.get(name)
+                .map(|v| ocf::params::parse_bool(v).unwrap_or(true))
+        };
+        let (new, old) = (read("fencing-enabled"), read("stonith-enabled"));
+        match self.pacemaker_version() {
+            Some(v) if v >= FENCING_ENABLED_SINCE => new.or(old).unwrap_or(true),
+            Some(_) => old.unwrap_or(true),
+            None => old.unwrap_or(true) || new.unwrap_or(false),
+        }
     }
 
     /// `no-quorum-policy`, default `stop`.
@@ -209,13 +230,28 @@ mod tests {
   </cluster_property_set>
 </crm_config>"#;
 
-    /// Pacemaker 3 renamed the option; the old name is still accepted.
-    const PCMK_3: &str = r#"<crm_config>
+    /// Pacemaker 3.0.2 renamed the option and reads the new name first.
+    const PCMK_302: &str = r#"<crm_config>
   <cluster_property_set id="cib-bootstrap-options">
+    <nvpair id="o-dc" name="dc-version" value="3.0.2-1"/>
     <nvpair id="o-fe" name="fencing-enabled" value="true"/>
     <nvpair id="o-se" name="stonith-enabled" value="false"/>
   </cluster_property_set>
 </crm_config>"#;
+
+    fn with(dc: Option<&str>, stonith: Option<&str>, fencing: Option<&str>) -> ClusterOptions {
+        let mut o = ClusterOptions::default();
+        for (k, v) in [
+            ("dc-version", dc),
+            ("stonith-enabled", stonith),
+            ("fencing-enabled", fencing),
+        ] {
+            if let Some(v) = v {
+                o.values.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        o
+    }
 
     #[test]
     fn a_failed_tool_reads_plainly() {
@@ -240,11 +276,49 @@ mod tests {
         assert!(!old.fencing_enabled());
         assert_eq!(old.no_quorum_policy(), "freeze");
         assert_eq!(old.get("cluster-name"), Some("mycluster"));
-        let new = ClusterOptions::parse(PCMK_3).unwrap();
+        assert_eq!(old.pacemaker_version(), Some((2, 1, 5)));
+        let new = ClusterOptions::parse(PCMK_302).unwrap();
         assert!(
             new.fencing_enabled(),
-            "fencing-enabled wins over stonith-enabled"
+            "fencing-enabled wins over stonith-enabled from 3.0.2 on"
         );
+    }
+
+    /// What the lab saw Pacemaker decide (crm_verify, check 16) on Debian 12 (2.1.5) and 13
+    /// (3.0.0): `fencing-enabled` is not an option there.
+    #[test]
+    fn before_3_0_2_only_stonith_enabled_counts() {
+        for dc in ["2.1.5-a3f44794f94", "3.0.0-3.0.0", "3.0.1"] {
+            assert!(
+                with(Some(dc), None, Some("false")).fencing_enabled(),
+                "{dc}"
+            );
+            assert!(
+                !with(Some(dc), Some("false"), Some("true")).fencing_enabled(),
+                "{dc}"
+            );
+            assert!(
+                !with(Some(dc), Some("false"), None).fencing_enabled(),
+                "{dc}"
+            );
+            assert!(with(Some(dc), None, None).fencing_enabled(), "{dc}");
+        }
+        let newer = with(Some("3.1.0"), Some("true"), Some("false"));
+        assert!(!newer.fencing_enabled());
+        assert!(
+            !with(Some("3.0.2"), Some("false"), None).fencing_enabled(),
+            "the fallback"
+        );
+    }
+
+    #[test]
+    fn unknown_version_is_off_only_when_every_reading_says_so() {
+        assert!(!with(None, Some("false"), None).fencing_enabled());
+        assert!(!with(None, Some("false"), Some("false")).fencing_enabled());
+        assert!(with(None, Some("false"), Some("true")).fencing_enabled());
+        assert!(with(None, Some("true"), Some("false")).fencing_enabled());
+        assert!(with(None, None, Some("false")).fencing_enabled());
+        assert_eq!(with(Some("garbage"), None, None).pacemaker_version(), None);
     }
 
     #[test]

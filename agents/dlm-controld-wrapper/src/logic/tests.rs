@@ -40,9 +40,10 @@ fn pcmk_21_no_fencing() -> String {
     crm_config(&[("stonith-enabled", "false"), ("no-quorum-policy", "freeze")])
 }
 
-/// Pacemaker 3's name for the option.
+/// The option's name since Pacemaker 3.0.2 (earlier versions, Debian 13's 3.0.0 among them,
+/// ignore it: pacemaker-cli reads it only where the DC's version says it counts).
 fn pcmk_3_no_fencing() -> String {
-    crm_config(&[("fencing-enabled", "false")])
+    crm_config(&[("dc-version", "3.0.2-1"), ("fencing-enabled", "false")])
 }
 
 fn fencing_on() -> String {
