@@ -38,7 +38,8 @@ const FENCING_ENABLED_SINCE: (u32, u32, u32) = (3, 0, 2);
 /// crm_attribute's exit code when the attribute does not exist (CRM_EX_NOSUCH).
 const CRM_EX_NOSUCH: i32 = 105;
 
-fn check(tool: &'static str, out: child::Output) -> Result<child::Output, Error> {
+/// `out` when `tool` succeeded, else [`Error::Failed`] with its exit code and message.
+pub fn check(tool: &'static str, out: child::Output) -> Result<child::Output, Error> {
     if out.success() {
         Ok(out)
     } else {
