@@ -1,5 +1,5 @@
 # For people who install by hand. Install paths: packaging/layout.env (the one table).
-#   make                          release build of every agent (and the man-page generator)
+#   make                          release build of every agent and tool (and the man-page generator)
 #   make install DESTDIR=/root    binaries, metadata, man pages, docs under DESTDIR (default /)
 #   make uninstall DESTDIR=/root
 #   make deb | make rpm           source and binary packages under target/debian, target/rpm
@@ -24,6 +24,9 @@ uninstall:
 	for a in $(AGENTS); do \
 		rm -f "$(DESTDIR)$(OCF_AGENT_DIR)/$$a" "$(DESTDIR)$(METADATA_DIR)/$$a.xml" \
 			"$(DESTDIR)$(MAN_DIR)/$(MAN_PREFIX)$$a.$(MAN_SECTION).gz"; \
+	done
+	for t in $(TOOLS); do \
+		rm -f "$(DESTDIR)$(SBIN_DIR)/$$t" "$(DESTDIR)$(ADMIN_MAN_DIR)/$$t.8.gz"; \
 	done
 	rm -rf "$(DESTDIR)$(DOC_DIR)"
 	-rmdir "$(DESTDIR)$(OCF_AGENT_DIR)" "$(DESTDIR)$(METADATA_DIR)"

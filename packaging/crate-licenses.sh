@@ -14,9 +14,10 @@
 # packaging/rpm/native-agents.spec, between its "bundled crates" markers, the License tag and a
 # `Provides: bundled(crate(NAME)) = VERSION` for each linked crate.
 # "Linked" is what `cargo tree -e normal,no-proc-macro` resolves for this machine's target from
-# every agent (tests/conformance/list-agents.sh): build scripts, proc-macros, dev-dependencies
-# and the developer tools' crates are not in the binaries. The Rust standard library, linked
-# into every Rust binary, is listed last in the document.
+# every agent (tests/conformance/list-agents.sh) and administrators' tool (layout.env TOOLS):
+# build scripts, proc-macros, dev-dependencies and the developer tools' crates are not in the
+# binaries. The Rust standard library, linked into every Rust binary, is listed last in the
+# document.
 # Crate sources come from vendor/ in the release tarball, else from cargo's registry cache.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -43,12 +44,13 @@ all_crates() {
         sort -t$'\t' -k1,1 -k2,2V
 }
 
-# The crates linked into the agents for this target, as all_crates prints them.
+# The crates linked into the agents and the administrators' tools (layout.env TOOLS) for this
+# target, as all_crates prints them.
 linked_crates() {
     local agents packages=() name
     mapfile -t agents < <(bash "$repo/tests/conformance/list-agents.sh")
     [ ${#agents[@]} -gt 0 ] || { echo "no agent to list crates for" >&2; return 1; }
-    for name in "${agents[@]}"; do packages+=(-p "$name"); done
+    for name in "${agents[@]}" $TOOLS; do packages+=(-p "$name"); done
     # "name version" per crate; ours carry their path in {p}.
     cargo_ tree "${packages[@]}" -e normal,no-proc-macro --target "$host" --prefix none \
         --format '{p}' | grep -v ' (/' | sed '/^$/d; s/ (\*)$//; s/ v/\t/' | sort -u |
@@ -140,7 +142,8 @@ rust_version=$(rustc -V | cut -d' ' -f2)
 {
     echo "Licences of the crates linked into $PACKAGE $(bash "$repo/packaging/version.sh")"
     echo
-    echo "The agents ($(bash "$repo/tests/conformance/list-agents.sh" | paste -sd' ')) are built" \
+    echo "The agents ($(bash "$repo/tests/conformance/list-agents.sh" | paste -sd' ')) and" \
+        "the tools ($TOOLS) are built" \
         "from Cargo.lock and statically linked with the ${#linked[@]} crates below and with the" \
         "Rust standard library. Each crate is listed with the licence its Cargo.toml declares," \
         "then the text of every licence file it ships. Generated at build time by" \

@@ -6,6 +6,8 @@
 #   OCF_AGENT_DIR/<name>             the binary, 0755
 #   METADATA_DIR/<name>.xml          xml-metadata/<name>.xml
 #   MAN_DIR/ocf_native_<name>.7.gz   its man page, generated from that XML (ocf-manpage)
+# for each administrators' tool (layout.env TOOLS): SBIN_DIR/<tool>, 0755, and its man page
+# tools/<tool>/<tool>.8 as ADMIN_MAN_DIR/<tool>.8.gz;
 # and, unless --no-docs (the .deb and the .rpm install them their own way), in DOC_DIR:
 # admin-guide.md.gz (doc/admin-guide.md), faults.md.gz (tests/matrix/FAULTS.md), copyright
 # (debian/copyright) and crate-licenses.gz (packaging/crate-licenses.sh).
@@ -50,6 +52,15 @@ for name in "${agents[@]}"; do
     gzip -9nf "$page"
     chmod 0644 "$page.gz"
     echo "staged $name" >&2
+done
+
+for tool in $TOOLS; do
+    [ -f "$bin_dir/$tool" ] || { echo "no binary $bin_dir/$tool: build it first (packaging/build-release.sh)" >&2; exit 1; }
+    install -d -m 0755 "$dest$SBIN_DIR" "$dest$ADMIN_MAN_DIR"
+    install -m 0755 "$bin_dir/$tool" "$dest$SBIN_DIR/$tool"
+    install -m 0644 "$repo/tools/$tool/$tool.8" "$dest$ADMIN_MAN_DIR/$tool.8"
+    gzip -9nf "$dest$ADMIN_MAN_DIR/$tool.8"
+    echo "staged $tool" >&2
 done
 
 [ "$docs" = yes ] || exit 0
