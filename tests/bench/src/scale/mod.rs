@@ -23,18 +23,21 @@ use std::time::{Duration, Instant};
 /// The private OCF provider our binary is copied under for the run (removed after).
 const PROVIDER: &str = "native-scale";
 const OCF_RESOURCE_D: &str = "/usr/lib/ocf/resource.d";
+/// Where src/bin/floor-agent.rs keeps its resources' files.
+const FLOOR_STATE_DIR: &str = "/run/native-agents-floor";
 const EXECD: &str = "execd";
 const DAEMONS: &str = "daemons";
 
 #[derive(clap::Args, Debug)]
 pub struct ScaleArgs {
-    /// Floating IPs per side (192.0.2.10 onwards, at most 240).
+    /// Floating IPs per side, 192.0.2.10 onwards, at most 240 (default 100; 10 with --quick).
     #[arg(long)]
     resources: Option<usize>,
-    /// Seconds of monitoring measured per side.
+    /// Seconds of monitoring measured per side (default 300; 20 with --quick).
     #[arg(long)]
     window: Option<u64>,
-    /// Rounds; each runs both sides, the first side alternating.
+    /// Rounds, each running every side, the order reversed every other round (default 2; 1
+    /// with --quick).
     #[arg(long)]
     rounds: Option<usize>,
     /// Monitor interval in seconds.
@@ -52,22 +55,28 @@ pub struct ScaleArgs {
     /// Markdown report.
     #[arg(long, default_value = "target/bench/scale.md")]
     out: PathBuf,
-    /// Use target/release/ipaddr2 as it is instead of building it first.
+    /// Use target/release/ipaddr2 (and floor-agent) as they are instead of building them first.
     #[arg(long)]
     no_build: bool,
+    /// A third side: `floor-agent`, which manages nothing, for what every agent pays per
+    /// operation in the executor (fork, exec, Pacemaker's own work).
+    #[arg(long)]
+    floor: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     Ours,
     Anchor,
+    Floor,
 }
 
 impl Side {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Side::Ours => "ours",
             Side::Anchor => "anchor",
+            Side::Floor => "floor",
         }
     }
 }
@@ -148,6 +157,9 @@ pub fn main(args: &ScaleArgs) -> Result<bool, String> {
     let repo = crate::repo_root();
     if !args.no_build {
         crate::build(&repo, &["IPaddr2"])?;
+        if args.floor {
+            build_floor_agent(&repo)?;
+        }
     }
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from);
@@ -173,7 +185,11 @@ pub fn main(args: &ScaleArgs) -> Result<bool, String> {
         );
     }
     let machine = crate::machine::Machine::read(&repo);
-    let provider = PrivateProvider::install(&target.join("release/ipaddr2"))?;
+    let mut binaries = vec![target.join("release/ipaddr2")];
+    if args.floor {
+        binaries.push(target.join("release/floor-agent"));
+    }
+    let provider = PrivateProvider::install(&binaries)?;
     let started = Instant::now();
     let bench = Bench::new(setup)?;
     eprintln!(
@@ -187,11 +203,13 @@ pub fn main(args: &ScaleArgs) -> Result<bool, String> {
     let idle = bench.idle()?;
     let mut results = Vec::new();
     for round in 0..bench.setup.rounds {
-        let order = if round % 2 == 0 {
-            [Side::Ours, Side::Anchor]
-        } else {
-            [Side::Anchor, Side::Ours]
-        };
+        let mut order = vec![Side::Ours, Side::Anchor];
+        if args.floor {
+            order.insert(0, Side::Floor);
+        }
+        if round % 2 == 1 {
+            order.reverse();
+        }
         for side in order {
             results.push(bench.side(side, round)?);
         }
@@ -237,24 +255,52 @@ struct PrivateProvider {
 }
 
 impl PrivateProvider {
-    fn install(binary: &Path) -> Result<PrivateProvider, String> {
+    fn install(binaries: &[PathBuf]) -> Result<PrivateProvider, String> {
         use std::os::unix::fs::PermissionsExt;
-        if !binary.is_file() {
-            return Err(format!("{}: not built", binary.display()));
-        }
         let dir = Path::new(OCF_RESOURCE_D).join(PROVIDER);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let to = dir.join("ipaddr2");
-        std::fs::copy(binary, &to)
-            .and_then(|_| std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)))
-            .map_err(|e| format!("{} to {}: {e}", binary.display(), to.display()))?;
-        Ok(PrivateProvider { dir })
+        let provider = PrivateProvider { dir };
+        for binary in binaries {
+            if !binary.is_file() {
+                return Err(format!("{}: not built", binary.display()));
+            }
+            let to = provider.dir.join(binary.file_name().unwrap_or_default());
+            std::fs::copy(binary, &to)
+                .and_then(|_| std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)))
+                .map_err(|e| format!("{} to {}: {e}", binary.display(), to.display()))?;
+        }
+        Ok(provider)
+    }
+}
+
+/// `cargo build --release --locked -p bench --bin floor-agent`.
+fn build_floor_agent(repo: &Path) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(repo)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "bench",
+            "--bin",
+            "floor-agent",
+        ])
+        .status()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo build of floor-agent failed ({status})"))
     }
 }
 
 impl Drop for PrivateProvider {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        // floor-agent's state directory, empty once its resources have stopped.
+        let _ = std::fs::remove_dir(FLOOR_STATE_DIR);
     }
 }
 
@@ -327,6 +373,7 @@ fn primitives(side: Side, ids: &[String], ns: &str, interval: u32) -> String {
     let (provider, agent) = match side {
         Side::Ours => (PROVIDER, "ipaddr2"),
         Side::Anchor => ("heartbeat", "IPaddr2"),
+        Side::Floor => (PROVIDER, "floor-agent"),
     };
     let mut xml = String::from("<resources>\n");
     for (i, id) in ids.iter().enumerate() {
@@ -595,7 +642,9 @@ impl Bench {
             .count())
     }
 
-    fn expect_addresses(&self, what: &str, want: usize) -> Result<(), String> {
+    /// `want` of the side's addresses up (none for the floor, which manages no address).
+    fn expect_addresses(&self, side: Side, what: &str, want: usize) -> Result<(), String> {
+        let want = if side == Side::Floor { 0 } else { want };
         let up = self.addresses_up()?;
         if up == want {
             Ok(())
@@ -637,7 +686,7 @@ impl Bench {
             || replace_resources(&xml),
         )?;
         self.crm_mon_agrees(&ids, "Started")?;
-        self.expect_addresses(&label("started"), n)?;
+        self.expect_addresses(side, &label("started"), n)?;
         // The first recurring monitors follow the starts: wait for every one before the window.
         let t = Instant::now();
         while cib::monitored(&cib_status()?, &ids, self.setup.interval * 1000)? < n {
@@ -659,11 +708,11 @@ impl Bench {
         let away = self.phase(&label("standby on"), &ids, &State::Stopped, || {
             self.standby(true)
         })?;
-        self.expect_addresses(&label("stopped"), 0)?;
+        self.expect_addresses(side, &label("stopped"), 0)?;
         let back = self.phase(&label("standby off"), &ids, &State::Started, || {
             self.standby(false)
         })?;
-        self.expect_addresses(&label("back"), n)?;
+        self.expect_addresses(side, &label("back"), n)?;
         // Remove them: deleted while running, Pacemaker stops them as orphans.
         replace_resources("<resources/>")?;
         let t = Instant::now();

@@ -92,6 +92,26 @@ impl Report {
         mean(&self.values(Side::Anchor, &f)) / mean(&self.values(Side::Ours, &f))
     }
 
+    /// The sides in the table's columns: the floor first when it ran.
+    fn sides(&self) -> Vec<Side> {
+        let floor = self.results.iter().any(|r| r.side == Side::Floor);
+        let mut sides = vec![Side::Ours, Side::Anchor];
+        if floor {
+            sides.insert(0, Side::Floor);
+        }
+        sides
+    }
+
+    fn line(&self, md: &mut String, what: &str, cell: &dyn Fn(Side) -> String, ratio: f64) {
+        let cells: Vec<String> = self.sides().into_iter().map(cell).collect();
+        let _ = writeln!(
+            md,
+            "| {what} | {} | {} |",
+            cells.join(" | "),
+            fmt_ratio(ratio)
+        );
+    }
+
     fn row(
         &self,
         md: &mut String,
@@ -99,16 +119,15 @@ impl Report {
         f: &dyn Fn(&SideResult) -> f64,
         show: &dyn Fn(f64) -> String,
     ) {
-        let ours = self.values(Side::Ours, f);
-        let anchor = self.values(Side::Anchor, f);
-        let list = |v: &[f64]| v.iter().map(|x| show(*x)).collect::<Vec<_>>().join(" · ");
-        let _ = writeln!(
-            md,
-            "| {what} | {} | {} | {} |",
-            list(&ours),
-            list(&anchor),
-            fmt_ratio(mean(&anchor) / mean(&ours))
-        );
+        let cell = |side: Side| {
+            self.values(side, f)
+                .iter()
+                .map(|x| show(*x))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
+        let ratio = mean(&self.values(Side::Anchor, f)) / mean(&self.values(Side::Ours, f));
+        self.line(md, what, &cell, ratio);
     }
 
     /// Median (max) of the executor's `exec-time` of every start or stop of a phase, per
@@ -127,13 +146,7 @@ impl Report {
         };
         let ratio =
             mean(&self.values(Side::Anchor, &median)) / mean(&self.values(Side::Ours, &median));
-        let _ = writeln!(
-            md,
-            "| {what} | {} | {} | {} |",
-            cell(Side::Ours),
-            cell(Side::Anchor),
-            fmt_ratio(ratio)
-        );
+        self.line(md, what, &cell, ratio);
     }
 
     pub fn markdown(&self) -> String {
@@ -143,11 +156,13 @@ impl Report {
         let mut md = String::new();
         let order: Vec<String> = (0..s.rounds)
             .map(|r| {
-                format!(
-                    "round {}: {} first",
-                    r + 1,
-                    if r % 2 == 0 { "ours" } else { "the anchor" }
-                )
+                let sides: Vec<&str> = self
+                    .results
+                    .iter()
+                    .filter(|x| x.round == r)
+                    .map(|x| x.side.name())
+                    .collect();
+                format!("round {}: {}", r + 1, sides.join(", "))
             })
             .collect();
         let _ = writeln!(
@@ -171,8 +186,17 @@ impl Report {
             s.rounds,
             order.join(", ")
         );
-        let _ = writeln!(md, "| figure | ours | anchor | anchor/ours |");
-        let _ = writeln!(md, "|---|---|---|---|");
+        let sides = self.sides();
+        let names: Vec<&str> = sides
+            .iter()
+            .map(|side| match side {
+                Side::Floor => "floor (an agent that does nothing)",
+                Side::Ours => "ours",
+                Side::Anchor => "anchor",
+            })
+            .collect();
+        let _ = writeln!(md, "| figure | {} | anchor/ours |", names.join(" | "));
+        let _ = writeln!(md, "|---|{}---|", "---|".repeat(sides.len()));
         let wall = |p: fn(&SideResult) -> &Phase| move |r: &SideResult| secs(p(r).wall);
         let execd = |p: fn(&SideResult) -> &Phase| move |r: &SideResult| secs(p(r).execd);
         let plain = |v: f64| fmt_s(v);
@@ -216,7 +240,7 @@ impl Report {
         );
         self.row(
             &mut md,
-            "— the agents' part per monitor, ms (the cgroup less pacemaker-execd's own utime+stime)",
+            "— the forked processes' part per monitor, ms (the cgroup less pacemaker-execd's own utime+stime: the agent and its set-up between fork and exec)",
             &|r| (hourly(r) - own(r)) * 1e3 / per_monitor,
             &plain,
         );
