@@ -67,6 +67,22 @@ fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
 }
 
+/// What ours and the anchor each add above the floor, and anchor/ours of those additions:
+/// `+1.10 · +38.6 (35×)`. When ours is not above the floor, the ratio has no bound: `–`.
+fn above_floor(floor: f64, ours: f64, anchor: f64) -> String {
+    let signed = |v: f64| {
+        let sign = if v < 0.0 { "−" } else { "+" };
+        format!("{sign}{}", fmt_s(v.abs()))
+    };
+    let (ours, anchor) = (ours - floor, anchor - floor);
+    let ratio = if ours > 0.0 {
+        fmt_ratio(anchor / ours)
+    } else {
+        "–".into()
+    };
+    format!("{} · {} ({ratio})", signed(ours), signed(anchor))
+}
+
 /// CPU seconds an hour at the rate of `cpu` over `window_secs`.
 pub fn per_hour(cpu: Duration, window_secs: f64) -> f64 {
     secs(cpu) * 3600.0 / window_secs
@@ -86,30 +102,53 @@ impl Report {
         self.setup.resources as f64 * 3600.0 / f64::from(self.setup.interval)
     }
 
-    /// anchor/ours of the executor's CPU an hour of monitoring costs (the --strict gate).
+    /// anchor/ours of the executor's CPU an hour of monitoring costs (the --strict gate; the
+    /// floor, when it ran, takes no part in it).
     pub fn monitoring_ratio(&self) -> f64 {
         let f = |r: &SideResult| per_hour(r.window.execd.usage, r.window.secs);
         mean(&self.values(Side::Anchor, &f)) / mean(&self.values(Side::Ours, &f))
     }
 
+    /// Whether the --strict gate holds; a ratio that cannot be computed (NaN) does not.
+    pub fn gate_holds(&self) -> bool {
+        self.monitoring_ratio() >= self.gate
+    }
+
+    fn has_floor(&self) -> bool {
+        self.results.iter().any(|r| r.side == Side::Floor)
+    }
+
     /// The sides in the table's columns: the floor first when it ran.
     fn sides(&self) -> Vec<Side> {
-        let floor = self.results.iter().any(|r| r.side == Side::Floor);
         let mut sides = vec![Side::Ours, Side::Anchor];
-        if floor {
+        if self.has_floor() {
             sides.insert(0, Side::Floor);
         }
         sides
     }
 
-    fn line(&self, md: &mut String, what: &str, cell: &dyn Fn(Side) -> String, ratio: f64) {
+    /// One row: a cell per side, anchor/ours of the means of `values`, and when the floor ran,
+    /// what ours and the anchor each add above it.
+    fn line(
+        &self,
+        md: &mut String,
+        what: &str,
+        cell: &dyn Fn(Side) -> String,
+        values: &dyn Fn(Side) -> Vec<f64>,
+    ) {
+        let of = |side: Side| mean(&values(side));
         let cells: Vec<String> = self.sides().into_iter().map(cell).collect();
-        let _ = writeln!(
+        let _ = write!(
             md,
             "| {what} | {} | {} |",
             cells.join(" | "),
-            fmt_ratio(ratio)
+            fmt_ratio(of(Side::Anchor) / of(Side::Ours))
         );
+        if self.has_floor() {
+            let above = above_floor(of(Side::Floor), of(Side::Ours), of(Side::Anchor));
+            let _ = write!(md, " {above} |");
+        }
+        let _ = writeln!(md);
     }
 
     fn row(
@@ -126,8 +165,7 @@ impl Report {
                 .collect::<Vec<_>>()
                 .join(" · ")
         };
-        let ratio = mean(&self.values(Side::Anchor, f)) / mean(&self.values(Side::Ours, f));
-        self.line(md, what, &cell, ratio);
+        self.line(md, what, &cell, &|side| self.values(side, f));
     }
 
     /// Median (max) of the executor's `exec-time` of every start or stop of a phase, per
@@ -144,9 +182,7 @@ impl Report {
                 .collect::<Vec<_>>()
                 .join(" · ")
         };
-        let ratio =
-            mean(&self.values(Side::Anchor, &median)) / mean(&self.values(Side::Ours, &median));
-        self.line(md, what, &cell, ratio);
+        self.line(md, what, &cell, &|side| self.values(side, &median));
     }
 
     pub fn markdown(&self) -> String {
@@ -167,7 +203,8 @@ impl Report {
             .collect();
         let _ = writeln!(
             md,
-            "#### At scale: {n} floating IPs in a one-node Pacemaker (ours / the anchor)\n"
+            "#### At scale: {n} floating IPs in a one-node Pacemaker (ours / the anchor{})\n",
+            if self.has_floor() { " / the floor" } else { "" }
         );
         let _ = writeln!(
             md,
@@ -195,8 +232,18 @@ impl Report {
                 Side::Anchor => "anchor",
             })
             .collect();
-        let _ = writeln!(md, "| figure | {} | anchor/ours |", names.join(" | "));
-        let _ = writeln!(md, "|---|{}---|", "---|".repeat(sides.len()));
+        let above = if self.has_floor() {
+            " above the floor: ours · anchor (anchor/ours) |"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            md,
+            "| figure | {} | anchor/ours |{above}",
+            names.join(" | ")
+        );
+        let columns = sides.len() + 1 + usize::from(self.has_floor());
+        let _ = writeln!(md, "|---|{}", "---|".repeat(columns));
         let wall = |p: fn(&SideResult) -> &Phase| move |r: &SideResult| secs(p(r).wall);
         let execd = |p: fn(&SideResult) -> &Phase| move |r: &SideResult| secs(p(r).execd);
         let plain = |v: f64| fmt_s(v);
@@ -314,13 +361,22 @@ impl Report {
                 r.back.throttled
             );
         }
+        if self.has_floor() {
+            let _ = writeln!(
+                md,
+                "\nThe floor is `floor-agent` (tests/bench/src/bin): the same primitives (it ignores \
+                 their parameters), a file under /run for a resource, one system call per action. \
+                 What it costs, every agent pays in the executor (fork, exec, Pacemaker's own \
+                 work per operation); the last column is what each agent adds to that."
+            );
+        }
         let ratio = self.monitoring_ratio();
         let _ = writeln!(
             md,
             "\nGate: the executor's monitoring CPU, anchor/ours, {} (at least {}×): {}",
             fmt_ratio(ratio),
             self.gate,
-            if ratio >= self.gate {
+            if self.gate_holds() {
                 "holds"
             } else {
                 "does NOT hold"
@@ -332,6 +388,7 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
+    use super::super::cgroup::CpuStat;
     use super::*;
 
     #[test]
@@ -339,6 +396,132 @@ mod tests {
         assert!((median(&[74, 13, 20]) - 20.0).abs() < 1e-9);
         assert!((median(&[10, 13]) - 11.5).abs() < 1e-9);
         assert!(median(&[]).is_nan());
+    }
+
+    fn phase() -> Phase {
+        Phase {
+            wall: Duration::from_secs(1),
+            exec_ms: vec![10, 12, 30],
+            execd: Duration::from_millis(100),
+            daemons: Duration::from_millis(50),
+            load: "1.00 1.00 1.00".into(),
+            throttled: 0,
+        }
+    }
+
+    /// A side whose executor spent `monitoring_ms` over a 100 s window.
+    fn side(side: Side, monitoring_ms: u64) -> SideResult {
+        let usage = Duration::from_millis(monitoring_ms);
+        SideResult {
+            side,
+            round: 0,
+            start: phase(),
+            window: Window {
+                secs: 100.0,
+                execd: CpuStat {
+                    usage,
+                    user: usage,
+                    system: Duration::ZERO,
+                },
+                execd_self: Duration::ZERO,
+                daemons: CpuStat::default(),
+                load_start: String::new(),
+                load_end: String::new(),
+                throttled: 0,
+            },
+            away: phase(),
+            back: phase(),
+        }
+    }
+
+    /// 10 resources monitored every 10 s for 100 s: 100 monitors, so `ms` a monitor each.
+    fn report(sides: &[(Side, u64)], gate: f64) -> Report {
+        Report {
+            machine: Machine {
+                date: "2026-12-01".into(),
+                nproc: 2,
+                model: "test".into(),
+                kernel: "6".into(),
+                loadavg: String::new(),
+                git: "0".into(),
+            },
+            versions: Versions {
+                pacemaker: "Pacemaker 2.1.5".into(),
+                resource_agents: "4.12.0".into(),
+            },
+            setup: Setup {
+                resources: 10,
+                interval: 10,
+                window: 100,
+                rounds: 1,
+            },
+            idle: side(Side::Ours, 0).window,
+            results: sides
+                .iter()
+                .map(|(s, ms_a_monitor)| side(*s, ms_a_monitor * 100))
+                .collect(),
+            gate,
+        }
+    }
+
+    fn monitor_row(md: &str) -> &str {
+        md.lines()
+            .find(|l| l.starts_with("| — the same per monitor"))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_floor_is_a_column_and_what_each_side_adds_above_it_another() {
+        let md = report(
+            &[(Side::Floor, 3), (Side::Ours, 4), (Side::Anchor, 43)],
+            5.0,
+        )
+        .markdown();
+        assert!(md.contains(
+            "| figure | floor (an agent that does nothing) | ours | anchor | anchor/ours | \
+             above the floor: ours · anchor (anchor/ours) |\n|---|---|---|---|---|---|\n"
+        ));
+        // 43/4 of the whole monitor; 40/1 of what the agents add to the executor's floor.
+        assert_eq!(
+            monitor_row(&md),
+            "| — the same per monitor, ms (per hour ÷ monitors an hour) | 3.00 | 4.00 | 43.0 | 10× | +1.00 · +40.0 (40×) |"
+        );
+        assert!(md.contains("(ours / the anchor / the floor)"));
+    }
+
+    #[test]
+    fn without_the_floor_the_table_keeps_its_columns() {
+        let md = report(&[(Side::Ours, 4), (Side::Anchor, 43)], 5.0).markdown();
+        assert!(md.contains("| figure | ours | anchor | anchor/ours |\n|---|---|---|---|\n"));
+        assert_eq!(
+            monitor_row(&md),
+            "| — the same per monitor, ms (per hour ÷ monitors an hour) | 4.00 | 43.0 | 10× |"
+        );
+    }
+
+    #[test]
+    fn ours_at_or_below_the_floor_has_no_ratio_above_it() {
+        assert_eq!(above_floor(3.0, 2.5, 43.0), "−0.50 · +40.0 (–)");
+        assert_eq!(above_floor(3.0, 3.0, 43.0), "+0.00 · +40.0 (–)");
+    }
+
+    #[test]
+    fn the_strict_gate_still_fails_with_the_floor_beside_and_ignores_it() {
+        // anchor/ours 43/10 = 4.3 < 5: fails, even though above the floor it is 40/7.
+        let low = report(
+            &[(Side::Floor, 3), (Side::Ours, 10), (Side::Anchor, 43)],
+            5.0,
+        );
+        assert!(!low.gate_holds());
+        assert!(low.markdown().contains("does NOT hold"));
+        let high = report(
+            &[(Side::Floor, 3), (Side::Ours, 4), (Side::Anchor, 43)],
+            5.0,
+        );
+        assert!(high.gate_holds());
+        assert!((high.monitoring_ratio() - 43.0 / 4.0).abs() < 1e-9);
+        // Nothing measured on either side: no ratio, and the gate does not hold.
+        assert!(!report(&[(Side::Ours, 0), (Side::Anchor, 0)], 5.0).gate_holds());
     }
 
     #[test]
