@@ -177,9 +177,10 @@ run_bench() {
     cargo run --release --locked -p bench -- --quick --strict --out target/bench/quick.md
 }
 
-# The same at scale, reduced to 10 floating IPs and a 20 s monitoring window (about 1.5
-# minutes, and half a minute more for the floor): both agents in the one-node Pacemaker, all Started, moved away and back with no
-# failed action, and the executor's monitoring CPU anchor/ours at least 5x (measured 14x and 18x here).
+# The same at scale, reduced to 10 floating IPs and a 20 s monitoring window (about 2 minutes:
+# 85 s without the floor, 119 s with it here): both agents in the one-node Pacemaker, all
+# Started, moved away and back with no failed action, and the executor's monitoring CPU
+# anchor/ours at least 5x (measured 14x and 18x here).
 # --floor adds a third side, an agent that manages nothing, so the report says what each
 # agent adds to what the executor spends anyway; the gate is still anchor/ours.
 # The full run (100 IPs, README) takes about half an hour.

@@ -68,14 +68,15 @@ fn mean(values: &[f64]) -> f64 {
 }
 
 /// What ours and the anchor each add above the floor, and anchor/ours of those additions:
-/// `+1.10 · +38.6 (35×)`. When ours is not above the floor, the ratio has no bound: `–`.
+/// `+1.10 · +38.6 (35×)`. When ours is not above the floor, or the anchor below it, the ratio
+/// means nothing: `–`.
 fn above_floor(floor: f64, ours: f64, anchor: f64) -> String {
     let signed = |v: f64| {
         let sign = if v < 0.0 { "−" } else { "+" };
         format!("{sign}{}", fmt_s(v.abs()))
     };
     let (ours, anchor) = (ours - floor, anchor - floor);
-    let ratio = if ours > 0.0 {
+    let ratio = if ours > 0.0 && anchor >= 0.0 {
         fmt_ratio(anchor / ours)
     } else {
         "–".into()
@@ -500,9 +501,10 @@ mod tests {
     }
 
     #[test]
-    fn ours_at_or_below_the_floor_has_no_ratio_above_it() {
+    fn ours_at_or_below_the_floor_or_the_anchor_below_it_has_no_ratio_above_it() {
         assert_eq!(above_floor(3.0, 2.5, 43.0), "−0.50 · +40.0 (–)");
         assert_eq!(above_floor(3.0, 3.0, 43.0), "+0.00 · +40.0 (–)");
+        assert_eq!(above_floor(37.6, 42.7, 29.3), "+5.10 · −8.30 (–)");
     }
 
     #[test]
