@@ -44,7 +44,7 @@ steps=(
     "Pacemaker sees the installed agents (crm_resource) | bash tests/pacemaker/installed-agents.sh"
     "one-node Pacemaker: ocf:native:ipaddr2 in a netns | bash tests/pacemaker/ipaddr2.sh"
     "pcs refuses a second resource with the same unique parameters | bash tests/pacemaker/unique.sh"
-    "one-node Pacemaker: a resource ported from IPaddr2 to ocf:native:ipaddr2 and back | bash tests/pacemaker/port.sh"
+    "one-node Pacemaker: IPaddr2 ported to ocf:native:ipaddr2 and back, by hand (a restart) and live (native-agents-port) | port_tests"
     "one-node Pacemaker: drbd-dualprimary's metadata reloads a changed setting | bash tests/pacemaker/drbd-reload.sh"
     "make install DESTDIR installs what the .deb does | check_make_install"
     "package: SRPM and RPM (rpmbuild -ba), rpmlint | build_rpm"
@@ -108,6 +108,14 @@ package_env() {
     export CARGO_TARGET_DIR="$repo/target/pkg-build/cargo-target"
     SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)
     export SOURCE_DATE_EPOCH
+}
+
+# Porting a floating IP from IPaddr2 to ours and back on the one-node Pacemaker: the
+# administrator's way by hand (Pacemaker restarts it), then native-agents-port (nothing
+# restarts, the address never leaves; 54 s here with the cluster's start and stop).
+port_tests() {
+    bash tests/pacemaker/port.sh
+    bash tests/pacemaker/native-agents-port.sh
 }
 
 # Each step runs in its own subshell: the .deb's path passes through this file.
