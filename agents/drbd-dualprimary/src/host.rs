@@ -42,6 +42,8 @@ pub trait Host {
     fn down(&self, resource: &str, end: Instant) -> Result<(), drbd_genl::Error>;
     /// The DRBD configuration `drbdconf` with what it includes, as drbdadm reads it.
     fn drbd_config(&self, drbdconf: &Path) -> Result<DrbdConf, drbdconf::Error>;
+    /// Whether drbdadm is installed (on PATH, /usr/sbin or /sbin), looked up without running it.
+    fn drbdadm_installed(&self) -> bool;
     /// `drbdadm -c DRBDCONF ARGS...`, with `env` added to its environment.
     fn drbdadm(
         &self,
@@ -122,6 +124,10 @@ impl Host for System {
 
     fn drbd_config(&self, drbdconf: &Path) -> Result<DrbdConf, drbdconf::Error> {
         DrbdConf::load(drbdconf, &RealFiles)
+    }
+
+    fn drbdadm_installed(&self) -> bool {
+        procs::find_program("drbdadm").is_some()
     }
 
     fn drbdadm(

@@ -117,6 +117,19 @@ impl<H: Host> Logic<H> {
         )
     }
 
+    /// drbdadm on disk (5 otherwise, naming its package): checked before the configuration,
+    /// which a node without drbd-utils lacks too, so validate-all names the cause, not the
+    /// missing drbd.conf.
+    fn check_drbdadm(&self) -> Result<()> {
+        if self.host.drbdadm_installed() {
+            return Ok(());
+        }
+        Err(Error::installed(
+            "drbdadm: not found (or not executable) on PATH, /usr/sbin or /sbin; install \
+             drbd-utils",
+        ))
+    }
+
     /// The loaded module's version within the configured bounds (5 otherwise).
     fn check_module_version(&self) -> Result<()> {
         let Some(v) = self.host.module_version() else {
@@ -379,10 +392,11 @@ impl<H: Host> Policy for Logic<H> {
     type Identity = Identity;
     type Settings = Settings;
 
-    /// validate-all: the clone, the loaded module's version, and this node's DRBD
+    /// validate-all: the clone, drbdadm, the loaded module's version, and this node's DRBD
     /// configuration as start reads it (forking nothing).
     fn validate(&self, ctx: &Context) -> Result<()> {
         let promoted_max = self.check_clone(ctx)?;
+        self.check_drbdadm()?;
         self.check_module_version()?;
         self.check_configuration(promoted_max)
     }

@@ -777,6 +777,32 @@ fn validate_all_reads_the_configuration_as_start_does() {
     }
 }
 
+/// On a node without drbd-utils, validate-all names the missing program and its package
+/// (5), before the configuration drbd-utils would have installed: whether or not a
+/// drbd.conf is there, and forking nothing.
+#[test]
+fn validate_all_names_a_missing_drbdadm_and_its_package() {
+    let dir = TempDir::new("validate-drbdadm");
+    let c = ctx(Action::ValidateAll, &[], &[]);
+    for files in [
+        fake::config("", "allow-two-primaries yes;").0,
+        std::collections::BTreeMap::new(),
+    ] {
+        let f = Fake::down();
+        f.no_drbdadm.set(true);
+        *f.files.borrow_mut() = crate::drbdconf::MemFiles(files);
+        let (r, host) = act(f, &dir, &c);
+        let e = r.unwrap_err();
+        assert_eq!(e.status(), Status::ErrInstalled, "{e}");
+        assert_eq!(
+            e.reason(),
+            "drbdadm: not found (or not executable) on PATH, /usr/sbin or /sbin; install \
+             drbd-utils"
+        );
+        assert!(host.calls().is_empty(), "validate-all forks nothing");
+    }
+}
+
 /// The resource's name is its identity: stop brings it down whatever the settings or this
 /// node's DRBD configuration say (a drbdconf with a typo, or one that no longer defines the
 /// resource), never 0 while it is up.

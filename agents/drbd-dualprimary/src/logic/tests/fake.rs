@@ -231,6 +231,10 @@ impl Host for Fake {
         DrbdConf::load(drbdconf, &*self.files.borrow())
     }
 
+    fn drbdadm_installed(&self) -> bool {
+        !self.no_drbdadm.get()
+    }
+
     fn drbdadm(
         &self,
         drbdconf: &Path,
