@@ -1,9 +1,9 @@
 #!/bin/sh
 # Customizes the guest root filesystem "$1" (run on the host, like an mmdebstrap customize hook).
-# $2: the guest/ directory; $3: the ssh public key; $4: a directory of native agent binaries
-# (may be empty); $5: a .deb of our agents (or "-").
+# $2: the guest/ directory; $3: the ssh public key; $4: a directory of the lab's own guest
+# tools (lab-boundary), installed in /usr/local/sbin; $5: a .deb of our agents (or "-").
 set -eu
-root=$1 guest=$2 pubkey=$3 agents=$4 deb=$5
+root=$1 guest=$2 pubkey=$3 tools=$4 deb=$5
 
 # Management (eth by MAC 52:54:00:00:00:0N): DHCP from QEMU user networking.
 # Cluster link (52:54:00:00:01:0N): the tutorial's addresses, 10.1.1.101 and .102.
@@ -48,16 +48,20 @@ mkdir -p "$root/usr/local/share/lab"
 install -m 755 "$guest/../../../agents/dlm-controld-wrapper/tests/ocf-tester.sh" "$root/usr/local/share/lab/dlm-ocf-tester.sh"
 install -m 755 "$guest/../../../agents/drbd-dualprimary/tests/ocf-tester.sh" "$root/usr/local/share/lab/drbd-ocf-tester.sh"
 
-# Our agents: from our Debian package when there is one, else the binaries given.
+# Our agents: our Debian package, installed as an administrator would; dpkg refuses it when
+# a dependency is missing on this release, and then the image is not built.
 mkdir -p "$root/usr/lib/ocf/resource.d/native"
 if [ "$deb" != "-" ]; then
   cp "$deb" "$root/tmp/agents.deb"
   chroot "$root" dpkg -i /tmp/agents.deb
   rm -f "$root/tmp/agents.deb"
+  status=$(chroot "$root" dpkg-query -W -f '${Status}' native-agents)
+  [ "$status" = "install ok installed" ] || { echo "native-agents: $status" >&2; exit 1; }
 fi
-if [ -d "$agents" ]; then
-  for bin in "$agents"/*; do
-    [ -f "$bin" ] || continue
-    install -m 755 "$bin" "$root/usr/lib/ocf/resource.d/native/$(basename "$bin")"
-  done
-fi
+for bin in "$tools"/*; do
+  [ -f "$bin" ] || continue
+  install -m 755 "$bin" "$root/usr/local/sbin/$(basename "$bin")"
+done
+
+# Keep the journal of every boot: the checks read Pacemaker's operations across reboots.
+mkdir -p "$root/var/log/journal"

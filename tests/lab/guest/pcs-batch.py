@@ -14,18 +14,33 @@ from pcs import app, utils
 from pcs.cli.common import lib_wrapper
 
 
+def clear_state():
+    """Forgets what the last command left in pcs's module globals and caches.
+
+    pcs keeps -f in module globals and caches what it derives from it (library modules bound
+    to a CIB file, a command runner with CIB_file set): a command must not inherit the last
+    one's file, so each starts from a clean state. pcs 0.11 keeps a cache in lib_wrapper,
+    0.12 does not; every functools cache of a pcs module is cleared either way.
+    """
+    app.usefile, app.filename = False, ""
+    utils.usefile, utils.filename = False, ""
+    cache = getattr(lib_wrapper, "_CACHE", None)
+    if cache is not None:
+        cache.clear()
+    for name, module in list(sys.modules.items()):
+        if name != "pcs" and not name.startswith("pcs."):
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear):
+                clear()
+
+
 def run(line):
     argv = shlex.split(line)
     if argv and argv[0] == "pcs":
         argv = argv[1:]
-    # pcs keeps -f in module globals and caches what it derives from it (library modules bound
-    # to a CIB file, a command runner with CIB_file set): a command must not inherit the last
-    # one's file, so each starts from a clean state.
-    app.usefile, app.filename = False, ""
-    utils.usefile, utils.filename = False, ""
-    lib_wrapper._CACHE.clear()
-    utils.cmd_runner.cache_clear()
-    utils.get_service_manager.cache_clear()
+    clear_state()
     try:
         app.main(argv)
     except SystemExit as e:

@@ -1,10 +1,11 @@
-//! Which agent runs each resource: ours where its binary exists, the shell agent otherwise.
-//! Our agents come from our Debian package when packaging/build-deb.sh exists, else from
-//! `cargo build --release -p <agent>`.
+//! Which agent runs each resource. `--agents native` (the main job) runs all five on ours,
+//! installed from our Debian package (packaging/build-deb.sh): a package that does not ship
+//! one of them fails the run, there is no fallback. `--agents heartbeat` runs the tutorial's
+//! shell agents.
 
 use crate::paths::Paths;
-use crate::step::{Context, Result, say};
-use crate::sys::{mins, run_ok, run_with};
+use crate::step::{Context, Error, Result, say};
+use crate::sys::{mins, run_ok};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,6 +15,26 @@ use std::process::Command;
 pub enum Mode {
     Native,
     Heartbeat,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Native => "native",
+            Mode::Heartbeat => "heartbeat",
+        }
+    }
+
+    /// Whether the run proves our agents (every check applies).
+    pub fn runs_ours(self) -> bool {
+        self == Mode::Native
+    }
+
+    pub fn parse(s: &str) -> Option<Mode> {
+        [Mode::Native, Mode::Heartbeat]
+            .into_iter()
+            .find(|m| m.name() == s)
+    }
 }
 
 /// One resource of the tutorial and its two possible agents.
@@ -51,6 +72,43 @@ pub const RESOURCES: [Resource; 5] = [
     },
 ];
 
+/// The agent `mode` demands for resource `id`.
+pub fn expected(mode: Mode, id: &str) -> Option<String> {
+    let r = RESOURCES.iter().find(|r| r.id == id)?;
+    Some(match mode {
+        Mode::Native => format!("ocf:native:{}", r.native),
+        Mode::Heartbeat => r.shell.to_owned(),
+    })
+}
+
+/// The resources whose agent (as `(id, agent)` pairs, e.g. from crm_mon) is not the one
+/// `mode` demands, or is missing, each described.
+pub fn mismatches(mode: Mode, running: &[(String, String)]) -> Vec<String> {
+    RESOURCES
+        .iter()
+        .filter_map(|r| {
+            let want = expected(mode, r.id)?;
+            let agents: Vec<&str> = running
+                .iter()
+                .filter(|(id, _)| id == r.id)
+                .map(|(_, a)| a.as_str())
+                .collect();
+            if agents.is_empty() {
+                Some(format!("{} does not exist (wanted {want})", r.id))
+            } else if agents.iter().any(|a| *a != want) {
+                Some(format!(
+                    "{} runs {} ({} mode needs {want})",
+                    r.id,
+                    agents.join(", "),
+                    mode.name()
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// The agent chosen for one resource, and why.
 #[derive(Clone, Debug)]
 pub struct Chosen {
@@ -65,10 +123,10 @@ pub struct Chosen {
 #[derive(Debug, Default)]
 pub struct Choice {
     pub chosen: Vec<Chosen>,
-    /// Binaries to copy to /usr/lib/ocf/resource.d/native/.
-    pub bins: Vec<PathBuf>,
-    /// Our Debian package, when packaging/build-deb.sh made one.
+    /// Our Debian package (native mode).
     pub deb: Option<PathBuf>,
+    /// Extra host binaries the image installs under /usr/local/sbin (lab-boundary).
+    pub tools: Vec<PathBuf>,
 }
 
 impl Choice {
@@ -94,8 +152,8 @@ fn last_line(text: &str) -> String {
         .to_owned()
 }
 
-/// Builds our Debian package; returns its path and the agents it ships.
-fn from_deb(paths: &Paths) -> Result<(PathBuf, Vec<String>)> {
+/// Builds our Debian package; returns its path and the paths it ships.
+fn build_deb(paths: &Paths) -> Result<(PathBuf, String)> {
     let script = paths.root.join("packaging/build-deb.sh");
     let out = run_ok(
         Command::new("bash").arg(&script).current_dir(&paths.root),
@@ -109,60 +167,25 @@ fn from_deb(paths: &Paths) -> Result<(PathBuf, Vec<String>)> {
     };
     let list = run_ok(Command::new("dpkg-deb").arg("-c").arg(&deb), mins(1))
         .context(|| format!("{} is not a package", deb.display()))?;
-    let names = RESOURCES
+    Ok((deb, list))
+}
+
+/// The resources whose native agent `list` (dpkg-deb -c) does not ship.
+pub fn missing_from(list: &str) -> Vec<&'static str> {
+    RESOURCES
         .iter()
-        .filter(|r| list.contains(&format!("/usr/lib/ocf/resource.d/native/{}", r.native)))
-        .map(|r| r.native.to_owned())
-        .collect();
-    Ok((deb, names))
+        .filter(|r| {
+            !list
+                .lines()
+                .any(|l| l.ends_with(&format!("/usr/lib/ocf/resource.d/native/{}", r.native)))
+        })
+        .map(|r| r.native)
+        .collect()
 }
 
-/// Builds one agent; Ok(path) when its binary exists and answers meta-data.
-fn from_cargo(paths: &Paths, name: &str) -> std::result::Result<PathBuf, String> {
-    if !paths
-        .root
-        .join("agents")
-        .join(name)
-        .join("src/main.rs")
-        .exists()
-    {
-        return Err(format!("agents/{name}/src/main.rs does not exist yet"));
-    }
-    let out = run_with(
-        Command::new("cargo")
-            .args(["build", "--release", "--quiet", "-p", name])
-            .current_dir(&paths.root),
-        None,
-        mins(20),
-    )
-    .map_err(|e| e.0)?;
-    if out.code != 0 {
-        let first_error = out
-            .stderr
-            .lines()
-            .find(|l| l.starts_with("error"))
-            .unwrap_or("")
-            .to_owned();
-        return Err(format!(
-            "cargo build --release -p {name} failed: {first_error}"
-        ));
-    }
-    let bin = paths.target.join("release").join(name);
-    if !bin.is_file() {
-        return Err(format!("cargo built no binary {}", bin.display()));
-    }
-    let md = run_with(Command::new(&bin).arg("meta-data"), None, mins(1)).map_err(|e| e.0)?;
-    if md.code != 0 || !md.stdout.contains("<resource-agent") {
-        return Err(format!(
-            "{name} meta-data exited {} without metadata",
-            md.code
-        ));
-    }
-    Ok(bin)
-}
-
-/// Chooses each resource's agent, building ours.
-pub fn choose(paths: &Paths, mode: Mode) -> Choice {
+/// Chooses each resource's agent; in native mode builds our package, which must ship all
+/// five. `without` names agents to treat as missing from it (a test-only break).
+pub fn choose(paths: &Paths, mode: Mode, without: &[&str]) -> Result<Choice> {
     let mut choice = Choice::default();
     if mode == Mode::Heartbeat {
         for r in &RESOURCES {
@@ -173,69 +196,90 @@ pub fn choose(paths: &Paths, mode: Mode) -> Choice {
                 why: "--agents heartbeat".to_owned(),
             });
         }
-        return choice;
+        return Ok(choice);
     }
-    let mut deb_names = None;
-    if paths.root.join("packaging/build-deb.sh").exists() {
-        match from_deb(paths) {
-            Ok((deb, names)) => {
-                say(&format!(
-                    "our package {} ships: {}",
-                    deb.display(),
-                    names.join(" ")
-                ));
-                choice.deb = Some(deb);
-                deb_names = Some(names);
-            }
-            Err(e) => say(&format!(
-                "packaging/build-deb.sh failed, building agents with cargo: {e}"
-            )),
-        }
+    let (deb, list) =
+        build_deb(paths).map_err(|e| Error(format!("native mode needs our package: {e}")))?;
+    let list: Vec<&str> = list
+        .lines()
+        .filter(|l| !without.iter().any(|w| l.ends_with(&format!("/{w}"))))
+        .collect();
+    let list = list.join("\n");
+    let missing = missing_from(&list);
+    if !missing.is_empty() {
+        return Err(Error(format!(
+            "{} does not ship {} under /usr/lib/ocf/resource.d/native: native mode runs all five \
+             resources on our agents, with no fallback to the shell agents",
+            deb.display(),
+            missing.join(", ")
+        )));
     }
     for r in &RESOURCES {
-        let found = match &deb_names {
-            Some(names) if names.iter().any(|n| n == r.native) => {
-                Ok("from our Debian package".to_owned())
-            }
-            Some(_) => Err("not in our Debian package".to_owned()),
-            None => from_cargo(paths, r.native).map(|bin| {
-                choice.bins.push(bin);
-                "built with cargo --release".to_owned()
-            }),
-        };
-        let c = match found {
-            Ok(why) => Chosen {
-                id: r.id,
-                agent: format!("ocf:native:{}", r.native),
-                native: true,
-                why,
-            },
-            Err(why) => Chosen {
-                id: r.id,
-                agent: r.shell.to_owned(),
-                native: false,
-                why,
-            },
-        };
-        say(&format!("{}: {} ({})", c.id, c.agent, c.why));
-        choice.chosen.push(c);
+        choice.chosen.push(Chosen {
+            id: r.id,
+            agent: format!("ocf:native:{}", r.native),
+            native: true,
+            why: format!(
+                "from our Debian package {}",
+                deb.file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            ),
+        });
     }
-    choice
+    say(&format!(
+        "our package {} ships all five agents",
+        deb.display()
+    ));
+    choice.deb = Some(deb);
+    Ok(choice)
 }
 
 /// The bytes that key the image's agents layer.
 pub fn fingerprint(choice: &Choice) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    for bin in &choice.bins {
-        bytes.extend(
-            bin.file_name()
-                .map(|n| n.as_encoded_bytes().to_vec())
-                .unwrap_or_default(),
-        );
-        bytes.extend(fs::read(bin)?);
-    }
-    if let Some(deb) = &choice.deb {
-        bytes.extend(fs::read(deb)?);
+    for f in choice.deb.iter().chain(&choice.tools) {
+        bytes.extend(f.as_os_str().as_encoded_bytes());
+        bytes.extend(fs::read(f)?);
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = "\
+drwxr-xr-x root/root         0 2026-11-26 16:57 ./usr/lib/ocf/resource.d/native/
+-rwxr-xr-x root/root   1 2026-11-26 16:57 ./usr/lib/ocf/resource.d/native/apache-clone
+-rwxr-xr-x root/root   1 2026-11-26 16:57 ./usr/lib/ocf/resource.d/native/dlm-controld-wrapper
+-rwxr-xr-x root/root   1 2026-11-26 16:57 ./usr/lib/ocf/resource.d/native/drbd-dualprimary
+-rwxr-xr-x root/root   1 2026-11-26 16:57 ./usr/lib/ocf/resource.d/native/ipaddr2
+";
+
+    #[test]
+    fn a_package_without_an_agent_is_named() {
+        assert_eq!(missing_from(LIST), ["gfs2-fs"]);
+        let full = format!(
+            "{LIST}-rwxr-xr-x root/root 1 2026-11-26 16:57 ./usr/lib/ocf/resource.d/native/gfs2-fs\n"
+        );
+        assert!(missing_from(&full).is_empty());
+    }
+
+    #[test]
+    fn native_mode_accepts_only_our_agents() {
+        let all: Vec<(String, String)> = RESOURCES
+            .iter()
+            .map(|r| (r.id.to_owned(), format!("ocf:native:{}", r.native)))
+            .collect();
+        assert!(mismatches(Mode::Native, &all).is_empty());
+        assert_eq!(mismatches(Mode::Heartbeat, &all).len(), 5);
+        let mut fallback = all.clone();
+        fallback[4].1 = "ocf:heartbeat:Filesystem".into();
+        assert_eq!(
+            mismatches(Mode::Native, &fallback),
+            ["WebFS runs ocf:heartbeat:Filesystem (native mode needs ocf:native:gfs2-fs)"]
+        );
+        fallback.remove(0);
+        assert_eq!(mismatches(Mode::Native, &fallback).len(), 2);
+    }
 }

@@ -2,19 +2,26 @@
 //! then replay the tutorial's own pcs commands (batched with `pcs -f` and `cib-push` as the
 //! tutorial does), with only the fixes an administrator must make, each one recorded.
 
-use crate::agents::{self, Choice, Mode};
+use crate::agents::{self, Choice};
+use crate::breaks::Break;
 use crate::crm;
 use crate::image::{self, Image};
 use crate::paths::Paths;
+use crate::pcs::Pcs;
+use crate::setup::Setup;
 use crate::step::{Error, Result, say, step};
-use crate::sys::{mins, secs};
+use crate::sys::{mins, run_ok, secs};
 use crate::vm::{self, NODES};
 use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
 use std::thread;
 
-/// What `up` built: the agents chosen and every deviation from the tutorial.
+/// What `up` built: the agents chosen, what the guests run and every deviation from the
+/// tutorial.
 pub struct Up {
     pub choice: Choice,
+    pub versions: Vec<(String, String)>,
     pub deviations: Vec<String>,
 }
 
@@ -88,7 +95,7 @@ fn form(paths: &Paths) -> Result<()> {
 /// The previous exercise (IP Failover + Apache2 + DRBD, active-passive with ext4), which the
 /// tutorial starts from: its `pcs -f` batch, made on node2 from an empty CIB (`pcs -f` needs
 /// no running cluster), while node1 forms the cluster and DRBD gets its metadata and ext4.
-fn previous(paths: &Paths, choice: &Choice) -> Result<()> {
+fn previous(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<()> {
     // Both backing disks are blank, so the initial sync is skipped (DRBD's documented
     // --clear-bitmap new-current-uuid); under emulation it would take minutes.
     let drbd_node1 = "drbdadm -- --force create-md wwwdata && drbdadm up wwwdata && \
@@ -98,7 +105,7 @@ fn previous(paths: &Paths, choice: &Choice) -> Result<()> {
         echo '<h1>Prueba con DRBD</h1>' > /mnt/index.html && umount /mnt && drbdadm secondary wwwdata";
     let f = "pcs -f base_cfg";
     let batch = "cd /root && cibadmin --empty > base_cfg && ".to_owned()
-        + &pcs_script(&[
+        + &pcs_script(&spell.lines(&[
             format!("{f} property set stonith-enabled=false"),
             format!(
                 "{f} resource create VirtualIP {} ip=10.1.1.100 cidr_netmask=24 op monitor interval=30s",
@@ -126,7 +133,7 @@ fn previous(paths: &Paths, choice: &Choice) -> Result<()> {
             format!("{f} constraint order promote WebData-clone then start WebFS"),
             format!("{f} constraint colocation add WebSite with WebFS INFINITY"),
             format!("{f} constraint order WebFS then WebSite"),
-        ]);
+        ]));
     thread::scope(|s| {
         let cluster = s.spawn(|| step("corosync + pacemaker: both nodes online", || form(paths)));
         let drbd = s.spawn(|| {
@@ -174,12 +181,11 @@ fn previous(paths: &Paths, choice: &Choice) -> Result<()> {
     Ok(())
 }
 
-fn pcs(paths: &Paths, cmds: &[String]) -> Result<()> {
-    vm::ssh_ok(paths, "node1", &pcs_script(cmds), mins(10)).map(|_| ())
-}
-
 /// Replays the tutorial. Returns the deviations made.
-fn tutorial(paths: &Paths, choice: &Choice) -> Result<Vec<String>> {
+fn tutorial(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<Vec<String>> {
+    let mut pcs = |cmds: &[String]| -> Result<()> {
+        vm::ssh_ok(paths, "node1", &pcs_script(&spell.lines(cmds)), mins(10)).map(|_| ())
+    };
     let mut dev = Vec::new();
     let shell_dlm = !choice.is_native("dlm");
     step("tutorial: DLM cloned (pcs -f dlm_cfg)", || {
@@ -212,21 +218,18 @@ fn tutorial(paths: &Paths, choice: &Choice) -> Result<Vec<String>> {
                     .into(),
             );
         }
-        pcs(
-            paths,
-            &[
-                "pcs cluster cib dlm_cfg".into(),
-                create,
-                "pcs -f dlm_cfg resource clone dlm clone-max=2 clone-node-max=1".into(),
-                "pcs cluster cib-push dlm_cfg --config".into(),
-            ],
-        )?;
+        pcs(&[
+            "pcs cluster cib dlm_cfg".into(),
+            create,
+            "pcs -f dlm_cfg resource clone dlm clone-max=2 clone-node-max=1".into(),
+            "pcs cluster cib-push dlm_cfg --config".into(),
+        ])?;
         crm::wait(paths, "node1", "dlm started on both nodes", mins(3), |s| {
             s.is("dlm", "Started", &NODES)
         })
     })?;
     step("tutorial: WebFS disabled, mkfs.gfs2, index.html", || {
-        pcs(paths, &["pcs resource disable WebFS".into()])?;
+        pcs(&["pcs resource disable WebFS".into()])?;
         let s = crm::wait(paths, "node1", "WebFS and WebSite stopped", mins(3), |s| {
             s.nodes("WebFS", "Started").is_empty() && s.nodes("WebSite", "Started").is_empty()
         })?;
@@ -244,31 +247,28 @@ fn tutorial(paths: &Paths, choice: &Choice) -> Result<Vec<String>> {
     step(
         "tutorial: WebFS fstype=gfs2, colocated with and ordered after dlm",
         || {
-            pcs(
-                paths,
-                &[
-                    "pcs resource update WebFS fstype=gfs2".into(),
-                    "pcs constraint colocation add WebFS with dlm-clone INFINITY".into(),
-                    "pcs constraint order dlm-clone then WebFS".into(),
-                ],
-            )
+            pcs(&[
+                "pcs resource update WebFS fstype=gfs2".into(),
+                "pcs constraint colocation add WebFS with dlm-clone INFINITY".into(),
+                "pcs constraint order dlm-clone then WebFS".into(),
+            ])
         },
     )?;
     step(
         "tutorial: WebFS cloned, WebData promoted-max=2 (pcs -f active_cfg), WebFS enabled",
         || {
-            pcs(
-            paths,
-            &[
+            pcs(&[
                 "pcs cluster cib active_cfg".into(),
                 "pcs -f active_cfg resource clone WebFS".into(),
+                "pcs -f active_cfg constraint".into(),
                 "pcs -f active_cfg resource update WebData-clone promoted-max=2".into(),
-                "pcs -f active_cfg resource update WebData op monitor interval=29s role=Promoted".into(),
-                "pcs -f active_cfg resource op add WebData monitor interval=31s role=Unpromoted".into(),
+                "pcs -f active_cfg resource update WebData op monitor interval=29s role=Promoted"
+                    .into(),
+                "pcs -f active_cfg resource op add WebData monitor interval=31s role=Unpromoted"
+                    .into(),
                 "pcs cluster cib-push active_cfg --config".into(),
                 "pcs resource enable WebFS".into(),
-            ],
-        )?;
+            ])?;
             crm::wait(
                 paths,
                 "node1",
@@ -278,7 +278,6 @@ fn tutorial(paths: &Paths, choice: &Choice) -> Result<Vec<String>> {
             )
         },
     )?;
-    dev.push("`pcs -f active_cfg constraint` (it only lists constraints) not replayed".into());
     dev.push(
         "WebData: `op monitor interval=60s` replaced by role-specific monitors (29s Promoted, 31s Unpromoted): \
          a monitor without a role leaves Promoted instances unmonitored"
@@ -287,15 +286,12 @@ fn tutorial(paths: &Paths, choice: &Choice) -> Result<Vec<String>> {
     step(
         "tutorial: WebSite cloned (pcs -f active_cfg), colocation with VirtualIP deleted",
         || {
-            pcs(
-                paths,
-                &[
-                    "pcs cluster cib active_cfg".into(),
-                    "pcs -f active_cfg resource clone WebSite".into(),
-                    "pcs cluster cib-push active_cfg --config".into(),
-                    "pcs constraint colocation delete WebSite-clone VirtualIP".into(),
-                ],
-            )?;
+            pcs(&[
+                "pcs cluster cib active_cfg".into(),
+                "pcs -f active_cfg resource clone WebSite".into(),
+                "pcs cluster cib-push active_cfg --config".into(),
+                "pcs constraint colocation delete WebSite-clone VirtualIP".into(),
+            ])?;
             crm::wait(
                 paths,
                 "node1",
@@ -308,23 +304,105 @@ fn tutorial(paths: &Paths, choice: &Choice) -> Result<Vec<String>> {
     Ok(dev)
 }
 
-/// `lab up`.
-pub fn up(paths: &Paths, mode: Mode) -> Result<Up> {
-    let choice = step(
-        "choose agents (ours where built, else the shell agent)",
-        || Ok(agents::choose(paths, mode)),
+/// Builds lab-boundary (src/bin), the guest tool of check 16.
+fn build_tools(paths: &Paths) -> Result<PathBuf> {
+    run_ok(
+        Command::new("cargo")
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--quiet",
+                "-p",
+                "lab",
+                "--bin",
+                "lab-boundary",
+            ])
+            .current_dir(&paths.root),
+        mins(20),
     )?;
-    for c in &choice.chosen {
-        if !c.native {
-            say(&format!(
-                "{} runs on the shell agent {} ({})",
-                c.id, c.agent, c.why
-            ));
-        }
+    Ok(paths.target.join("release/lab-boundary"))
+}
+
+/// What the guests run, and what our package depends on there.
+fn versions(paths: &Paths) -> Result<Vec<(String, String)>> {
+    let out = vm::ssh_ok(
+        paths,
+        "node1",
+        ". /etc/os-release; echo \"debian=$PRETTY_NAME ($(cat /etc/debian_version))\"; echo \"kernel=$(uname -r)\"; \
+         echo \"drbd module=$(modinfo -F version drbd)\"; \
+         dpkg-query -W -f '${Package}=${Version}\\n' pacemaker corosync pcs drbd-utils dlm-controld gfs2-utils \
+           resource-agents apache2 2>/dev/null; \
+         if d=$(dpkg-query -W -f '${Version}' native-agents 2>/dev/null); then \
+           echo \"native-agents=$d\"; dep=$(dpkg-query -W -f '${Depends}' native-agents); echo \"native-agents Depends=$dep\"; \
+           for p in $(echo \"$dep\" | tr ',' '\\n' | sed 's/|.*//; s/(.*//'); do \
+             echo \"native-agents needs $p=$(dpkg-query -W -f '${Version} ${Status}' $p)\"; done; fi",
+        mins(1),
+    )?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect())
+}
+
+/// Every resource runs the agent the mode demands (crm_mon's view): native mode never runs a
+/// shell agent in our place.
+fn verify_agents(paths: &Paths, setup: &Setup) -> Result<()> {
+    let s = crm::state(paths, "node1")?;
+    let wrong = agents::mismatches(setup.mode, &s.agents());
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(Error(wrong.join("; ")))
     }
-    let image = step("guest image", || image::build(paths, &choice))?;
+}
+
+/// The agents (and the lab's guest tool) and the image built from them.
+pub fn prepare(paths: &Paths, setup: &Setup, without: &[&str]) -> Result<(Choice, Image)> {
+    let mut choice = step(&format!("choose agents ({})", setup.mode.name()), || {
+        agents::choose(paths, setup.mode, without)
+    })?;
+    choice
+        .tools
+        .push(step("build lab-boundary", || build_tools(paths))?);
+    let image = step(&format!("guest image ({})", setup.release.suite()), || {
+        image::build(paths, setup.release, &choice)
+    })?;
+    Ok((choice, image))
+}
+
+/// `lab up`.
+pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
+    say(&format!("lab: {}", setup.describe()));
+    let without: &[&str] = if setup.broken(Break::NoGfs2Agent) {
+        &["gfs2-fs"]
+    } else {
+        &[]
+    };
+    let (choice, image) = prepare(paths, setup, without)?;
     step("boot node1 and node2 to ssh", || boot(paths, &image))?;
-    previous(paths, &choice)?;
+    setup.save(paths)?;
+    let versions = step("what the guests run", || {
+        let v = versions(paths)?;
+        let pacemaker = v
+            .iter()
+            .find(|(k, _)| k == "pacemaker")
+            .map_or("", |(_, v)| v.as_str());
+        let major = setup.release.pacemaker_major();
+        if !pacemaker.starts_with(&format!("{major}.")) {
+            return Err(Error(format!(
+                "{} should run Pacemaker {major}, the guest has {pacemaker:?}",
+                setup.release.suite()
+            )));
+        }
+        Ok(v)
+    })?;
+    for (k, v) in &versions {
+        say(&format!("  {k}: {v}"));
+    }
+    let mut spell = Pcs::new(setup.release);
+    previous(paths, &choice, &mut spell)?;
     let mut deviations = vec![
         "each batch of pcs command lines runs through lab-pcs: pcs's own entry point (pcs.app.main) once per \
          line in one Python process, because starting pcs costs 8-20 s per call under software emulation"
@@ -337,8 +415,17 @@ pub fn up(paths: &Paths, mode: Mode) -> Result<Up> {
          and a fixed resync rate; the initial sync of the two blank disks is skipped (--clear-bitmap new-current-uuid)"
             .to_owned(),
     ];
-    deviations.extend(tutorial(paths, &choice)?);
-    Ok(Up { choice, deviations })
+    deviations.extend(tutorial(paths, &choice, &mut spell)?);
+    deviations.extend(spell.deviations);
+    step(
+        &format!("every resource on the {} agents", setup.mode.name()),
+        || verify_agents(paths, setup),
+    )?;
+    Ok(Up {
+        choice,
+        versions,
+        deviations,
+    })
 }
 
 /// `lab start NODE`: boot it again; pacemaker (enabled at boot) makes it rejoin.

@@ -1,7 +1,7 @@
 //! The cluster's state as `crm_mon --output-as=xml` reports it.
 
 use crate::paths::Paths;
-use crate::step::{Context, Error, Result};
+use crate::step::{Context, Error, Result, awaiting};
 use crate::sys::secs;
 use crate::vm;
 use std::thread::sleep;
@@ -107,6 +107,14 @@ impl State {
             && self.nodes("VirtualIP", "Started").len() == 1
     }
 
+    /// (resource id, agent) of every instance.
+    pub fn agents(&self) -> Vec<(String, String)> {
+        self.instances
+            .iter()
+            .map(|i| (i.id.clone(), i.agent.clone()))
+            .collect()
+    }
+
     /// One line per resource instance, for reports.
     pub fn summary(&self) -> String {
         let mut lines: Vec<String> = self
@@ -141,6 +149,7 @@ pub fn wait(
     timeout: Duration,
     cond: impl Fn(&State) -> bool,
 ) -> Result<State> {
+    let _w = awaiting(what);
     let deadline = Instant::now() + timeout;
     loop {
         let last = match state(paths, node) {

@@ -3,9 +3,11 @@
 //! a node, start is refused with fencing off and the switch unset (reason in `pcs status`),
 //! and a killed dlm_controld is seen, with and without GFS2 mounted on top.
 
+use crate::breaks::Break;
 use crate::cluster;
 use crate::crm;
 use crate::native::{self, DLM_ENV, OP_JOURNAL, run_agent};
+use crate::pcs::Pcs;
 use crate::scenario::Run;
 use crate::step::{Error, Result, say};
 use crate::sys::{mins, secs};
@@ -18,10 +20,6 @@ const AGENT: &str = "dlm-controld-wrapper";
 const MOUNTED: &str = "grep -c ' /var/www/html gfs2 ' /proc/mounts || true";
 const DAEMON: &str = "pgrep -x dlm_controld | tr '\\n' ' '; true";
 const LOCKSPACES: &str = "ls /sys/kernel/dlm | tr '\\n' ' '; true";
-
-fn skip(r: &Run) -> Result<Option<String>> {
-    native::not_applicable(r.paths, "dlm", AGENT)
-}
 
 fn guest_now(r: &Run, node: &str) -> Result<f64> {
     r.sh(node, "date +%s.%N")?
@@ -54,11 +52,55 @@ fn healthy_again(r: &Run, what: &str) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64())
 }
 
-/// 7: from Pacemaker's own journal on each node: every start of WebFS since the dlm clone
-/// existed was requested while dlm was started there (its start ok, no stop since).
+/// The break for check 7: the order `dlm-clone then WebFS` deleted, dlm and WebFS stopped on
+/// `node` and started again (in one transition, unordered), then the order restored and the
+/// cluster healed.
+fn start_dlm_unordered(r: &mut Run, node: &str) -> Result<()> {
+    let xpath = "//rsc_order[@first='dlm-clone']";
+    let saved = r.sh("node1", &format!("cibadmin --query --xpath \"{xpath}\""))?;
+    r.sh("node1", &format!("cibadmin --delete --xpath \"{xpath}\""))?;
+    r.sh(
+        "node1",
+        &format!("crm_resource --ban --resource dlm-clone --node {node} >/dev/null 2>&1"),
+    )?;
+    crm::wait(
+        r.paths,
+        "node1",
+        "dlm and WebFS stopped there",
+        mins(3),
+        |s| {
+            !s.nodes("dlm", "Started").contains(&node.to_owned())
+                && !s.nodes("WebFS", "Started").contains(&node.to_owned())
+        },
+    )?;
+    r.sh(
+        "node1",
+        "crm_resource --clear --resource dlm-clone >/dev/null 2>&1; true",
+    )?;
+    crm::wait(r.paths, "node1", "dlm started there again", mins(3), |s| {
+        s.nodes("dlm", "Started").contains(&node.to_owned())
+    })?;
+    sleep(std::time::Duration::from_secs(10));
+    r.sh(
+        "node1",
+        &format!(
+            "cibadmin --create --scope constraints --xml-text '{}'",
+            saved.trim()
+        ),
+    )?;
+    healthy_again(r, "active-active after the unordered start")?;
+    say(&format!(
+        "break unordered-dlm: dlm and WebFS started on {node} without their order, order restored"
+    ));
+    Ok(())
+}
+
+/// 7: from Pacemaker's own journal on each node, across its boots: every start of WebFS since
+/// the dlm clone existed was requested while dlm was started there in the same boot (its
+/// start ok, no stop or failed monitor since).
 pub fn order(r: &mut Run) -> Result<String> {
-    if let Some(na) = skip(r)? {
-        return Ok(na);
+    if r.setup.broken(Break::UnorderedDlm) {
+        start_dlm_unordered(r, "node2")?;
     }
     let mut seen = String::new();
     for n in NODES {
@@ -92,9 +134,6 @@ pub fn order(r: &mut Run) -> Result<String> {
 /// leaves the daemon running; then dlm is banned from the node and Pacemaker's stop succeeds
 /// once WebFS has unmounted GFS2. Leaves dlm banned there for checks 9 and 10.
 pub fn stop(r: &mut Run) -> Result<String> {
-    if let Some(na) = skip(r)? {
-        return Ok(na);
-    }
     let node = other(&r.vip_holder()?).to_owned();
     r.sh(
         "node1",
@@ -102,6 +141,12 @@ pub fn stop(r: &mut Run) -> Result<String> {
     )?;
     sleep(secs(3));
     let refused = run_agent(r.paths, &node, AGENT, "stop", &DLM_ENV, mins(2));
+    if r.setup.broken(Break::Gfs2Readonly) {
+        r.sh(&node, "mount -o remount,ro /var/www/html")?;
+        say(&format!(
+            "break gfs2-readonly: GFS2 remounted read-only on {node}"
+        ));
+    }
     let after = (
         r.sh(&node, DAEMON)?,
         r.sh(&node, MOUNTED)?,
@@ -122,12 +167,21 @@ pub fn stop(r: &mut Run) -> Result<String> {
         after.1.trim(),
         after.2.trim()
     );
-    if refused.rc != 1
-        || !refused.reason().contains("lockspaces")
-        || after.0.trim().is_empty()
-        || after.1.trim() != "1"
-    {
-        return Err(Error(seen));
+    let mut wrong = Vec::new();
+    if refused.rc != 1 || !refused.reason().contains("lockspaces") {
+        wrong.push("the stop was not refused with exit 1 naming the lockspaces");
+    }
+    if after.0.trim().is_empty() {
+        wrong.push("dlm_controld is gone");
+    }
+    if after.1.trim() != "1" {
+        wrong.push("GFS2 is no longer mounted");
+    }
+    if after.2.trim() != "writable" {
+        wrong.push("GFS2 is no longer writable");
+    }
+    if !wrong.is_empty() {
+        return Err(Error(format!("{seen}WRONG: {}", wrong.join(", "))));
     }
     let since = guest_now(r, &node)?;
     r.sh(
@@ -172,9 +226,6 @@ pub fn stop(r: &mut Run) -> Result<String> {
 
 /// 9: agents/dlm-controld-wrapper/tests/ocf-tester.sh on the node dlm is banned from.
 pub fn ocf_tester(r: &mut Run) -> Result<String> {
-    if let Some(na) = skip(r)? {
-        return Ok(na);
-    }
     let Some(node) = r.dlm_banned.clone() else {
         return Err(Error("check 8 did not leave a node without dlm".into()));
     };
@@ -205,9 +256,6 @@ pub fn ocf_tester(r: &mut Run) -> Result<String> {
 /// banned from (and never probed elsewhere), is refused at start with the reason in `pcs
 /// status`. Then everything is put back: the primitive deleted, the ban cleared.
 pub fn fencing_refused(r: &mut Run) -> Result<String> {
-    if let Some(na) = skip(r)? {
-        return Ok(na);
-    }
     let result = fencing_refused_on(r);
     let back = restore(r);
     match (result, back) {
@@ -224,15 +272,19 @@ fn fencing_refused_on(r: &mut Run) -> Result<String> {
         return Err(Error("check 8 did not leave a node without dlm".into()));
     };
     let peer = other(&node);
+    let lines = Pcs::new(r.setup.release).lines(&[
+        "pcs cluster cib nofence_cfg".into(),
+        format!("pcs -f nofence_cfg resource create dlm-nofence ocf:native:{AGENT} op monitor interval=60s"),
+        format!(
+            "pcs -f nofence_cfg constraint location add lab-nofence-not-{peer} dlm-nofence {peer} -INFINITY resource-discovery=never"
+        ),
+        "pcs cluster cib-push nofence_cfg --config".into(),
+    ]);
     r.sh(
         "node1",
         &format!(
-            "cd /root && lab-pcs <<'LAB_EOF'\n\
-             pcs cluster cib nofence_cfg\n\
-             pcs -f nofence_cfg resource create dlm-nofence ocf:native:{AGENT} op monitor interval=60s\n\
-             pcs -f nofence_cfg constraint location add lab-nofence-not-{peer} dlm-nofence {peer} -INFINITY resource-discovery=never\n\
-             pcs cluster cib-push nofence_cfg --config\n\
-             LAB_EOF"
+            "cd /root && lab-pcs <<'LAB_EOF'\n{}\nLAB_EOF",
+            lines.join("\n")
         ),
     )?;
     let s = crm::wait(
@@ -263,9 +315,11 @@ fn fencing_refused_on(r: &mut Run) -> Result<String> {
         "dlm-nofence (our agent, no allow_fencing_disabled, stonith-enabled=false) on {node}: {failure}; \
          pcs status: {line:?}"
     );
+    // Pacemaker 3 capitalizes the status ("Not configured"), 2.1 does not.
+    let lower = line.to_lowercase();
     let ok = failure.contains(&format!(" on {node}:"))
         && failure.contains("exit 6")
-        && line.contains("not configured")
+        && lower.contains("not configured")
         && line.contains("allow_fencing_disabled")
         && line.contains("fencing is disabled");
     if ok { Ok(seen) } else { Err(Error(seen)) }
@@ -289,9 +343,6 @@ fn restore(r: &mut Run) -> Result<f64> {
 /// happens is recorded, the monitor is run by hand on that node, the survivor's GFS2 must
 /// stay writable, and the node is power-cycled (what fencing would do) until active-active.
 pub fn killed(r: &mut Run) -> Result<String> {
-    if let Some(na) = skip(r)? {
-        return Ok(na);
-    }
     let node = other(&r.vip_holder()?).to_owned();
     let peer = other(&node).to_owned();
     // A: no GFS2 on the node.
@@ -356,7 +407,15 @@ pub fn killed(r: &mut Run) -> Result<String> {
     // B: GFS2 mounted on top.
     let since = guest_now(r, &node)?;
     let killed_at = Instant::now();
-    r.sh(&node, "pkill -KILL -x dlm_controld")?;
+    // The break sends signal 0: dlm_controld lives on.
+    r.sh(
+        &node,
+        if r.setup.broken(Break::DlmKillNothing) {
+            "pkill -0 -x dlm_controld"
+        } else {
+            "pkill -KILL -x dlm_controld"
+        },
+    )?;
     let offline = crm::wait(
         r.paths,
         &peer,
@@ -417,6 +476,19 @@ pub fn killed(r: &mut Run) -> Result<String> {
         .push(("dlm_kill_under_gfs2_node_left_seconds".into(), left));
     r.figures
         .push(("dlm_kill_under_gfs2_power_cycle_back_seconds".into(), back));
-    let ok = by_hand.rc == 1 && by_hand.reason().contains("not running") && writable;
-    if ok { Ok(seen) } else { Err(Error(seen)) }
+    let mut wrong = Vec::new();
+    if !offline {
+        wrong.push("the node did not leave the cluster within 40 s");
+    }
+    if by_hand.rc != 1 || !by_hand.reason().contains("not running") {
+        wrong.push("our monitor did not answer exit 1 with the daemon not running");
+    }
+    if !writable {
+        wrong.push("the survivor's GFS2 was not writable");
+    }
+    if wrong.is_empty() {
+        Ok(seen)
+    } else {
+        Err(Error(format!("{seen}; WRONG: {}", wrong.join(", "))))
+    }
 }

@@ -4,7 +4,8 @@
 
 use crate::agents::{self, Choice};
 use crate::paths::Paths;
-use crate::step::{Context, Error, Result, say};
+use crate::setup::Release;
+use crate::step::{Context, Error, Result, awaiting, say};
 use crate::sys::{mins, run_ok};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,8 +40,6 @@ pub const PACKAGES: &[&str] = &[
     // xmllint: ocf-tester checks the agents' metadata against the DTD with it.
     "libxml2-utils",
 ];
-
-const SUITE: &str = "bookworm";
 
 /// A built image: the disk, the kernel and initrd to boot it with.
 #[derive(Clone, Debug)]
@@ -109,36 +108,46 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn base_key() -> String {
+fn base_key(release: Release) -> String {
     let mut h = Fnv::new();
-    h.add(SUITE.as_bytes()).add(b"minbase");
+    h.add(release.suite().as_bytes()).add(b"minbase");
     for p in PACKAGES {
         h.add(p.as_bytes());
     }
     h.hex()
 }
 
-/// The mmdebstrap root filesystem, built once per package list.
-fn rootfs(paths: &Paths) -> Result<PathBuf> {
-    let dir = paths.cache.join(format!("rootfs-{}", base_key()));
+/// The mmdebstrap root filesystem, built once per release and package list.
+fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
+    let key = base_key(release);
+    let dir = paths
+        .cache
+        .join(format!("rootfs-{}-{key}", release.suite()));
     if dir.join("boot").is_dir() {
         say(&format!("root filesystem cached: {}", dir.display()));
         return Ok(dir);
     }
-    let tmp = paths.cache.join(format!("rootfs-{}.tmp", base_key()));
+    let tmp = paths
+        .cache
+        .join(format!("rootfs-{}-{key}.tmp", release.suite()));
     if tmp.exists() {
         fs::remove_dir_all(&tmp)?;
     }
     fs::create_dir_all(&paths.cache)?;
+    let suite = release.suite();
+    let _w = awaiting(format!(
+        "mmdebstrap {suite} with {} packages",
+        PACKAGES.len()
+    ));
     say(&format!(
-        "mmdebstrap {SUITE} with {} packages (about 90 s)",
+        "mmdebstrap {suite} with {} packages (about 90 s)",
         PACKAGES.len()
     ));
     run_ok(
         Command::new("mmdebstrap")
             .args(["--variant=minbase", "--quiet"])
             .arg(format!("--include={}", PACKAGES.join(",")))
-            .arg(SUITE)
+            .arg(suite)
             .arg(&tmp),
         mins(20),
     )?;
@@ -157,11 +166,11 @@ fn find_boot_file(root: &Path, prefix: &str) -> Result<PathBuf> {
         .ok_or_else(|| Error(format!("no /boot/{prefix}* in the image")))
 }
 
-/// Builds (or finds in the cache) the image for these agents.
-pub fn build(paths: &Paths, choice: &Choice) -> Result<Image> {
-    let rootfs = rootfs(paths)?;
+/// Builds (or finds in the cache) the image of `release` for these agents.
+pub fn build(paths: &Paths, release: Release, choice: &Choice) -> Result<Image> {
+    let rootfs = rootfs(paths, release)?;
     let mut h = Fnv::new();
-    h.add(base_key().as_bytes());
+    h.add(base_key(release).as_bytes());
     let mut files = Vec::new();
     files_under(&guest_dir(), &mut files)?;
     files.extend(OUTSIDE_GUEST.iter().map(|f| paths.root.join(f)));
@@ -170,13 +179,17 @@ pub fn build(paths: &Paths, choice: &Choice) -> Result<Image> {
     }
     h.add(&fs::read(paths.key.with_extension("pub"))?);
     h.add(&agents::fingerprint(choice)?);
-    let dir = paths.cache.join(format!("image-{}", h.hex()));
+    let dir = paths
+        .cache
+        .join(format!("image-{}-{}", release.suite(), h.hex()));
     let image = Image { dir: dir.clone() };
     if image.disk().exists() && image.initrd().exists() {
         say(&format!("image cached: {}", dir.display()));
         return Ok(image);
     }
-    let tmp = paths.cache.join(format!("image-{}.tmp", h.hex()));
+    let tmp = paths
+        .cache
+        .join(format!("image-{}-{}.tmp", release.suite(), h.hex()));
     let stage = tmp.join("rootfs");
     if tmp.exists() {
         fs::remove_dir_all(&tmp)?;
@@ -189,10 +202,10 @@ pub fn build(paths: &Paths, choice: &Choice) -> Result<Image> {
             .arg(&stage),
         mins(5),
     )?;
-    let bins = tmp.join("agents");
+    let bins = tmp.join("tools");
     fs::create_dir_all(&bins)?;
-    for bin in &choice.bins {
-        let name = bin.file_name().ok_or("agent binary without a name")?;
+    for bin in &choice.tools {
+        let name = bin.file_name().ok_or("tool without a name")?;
         fs::copy(bin, bins.join(name)).context(|| format!("copy {}", bin.display()))?;
     }
     let deb = choice
@@ -234,27 +247,30 @@ pub fn build(paths: &Paths, choice: &Choice) -> Result<Image> {
     fs::remove_dir_all(&stage)?;
     fs::remove_dir_all(&bins)?;
     fs::rename(&tmp, &dir)?;
-    prune(paths, &dir);
+    prune(paths, release, &dir);
     Ok(image)
 }
 
-/// Keeps the cache small: images other than the newest few go.
-fn prune(paths: &Paths, keep: &Path) {
+/// Keeps the cache small: of each release's images, only the newest two stay.
+fn prune(paths: &Paths, release: Release, keep: &Path) {
     let Ok(entries) = fs::read_dir(&paths.cache) else {
         return;
     };
+    let prefix = format!("image-{}-", release.suite());
     let mut images: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(std::result::Result::ok)
         .map(|e| e.path())
         .filter(|p| {
             p != keep
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("image-"))
+                && p.file_name().is_some_and(|n| {
+                    let n = n.to_string_lossy();
+                    n.starts_with(&prefix) && !n.ends_with(".tmp")
+                })
         })
         .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
         .collect();
     images.sort();
-    let excess = images.len().saturating_sub(2);
+    let excess = images.len().saturating_sub(1);
     for (_, p) in images.into_iter().take(excess) {
         let _ = fs::remove_dir_all(p);
     }

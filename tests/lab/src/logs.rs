@@ -1,7 +1,8 @@
-//! What a run leaves under target/lab/logs/ for whoever reads a red CI: each VM's console,
-//! each node's Pacemaker log, journal and cluster state.
+//! What a run leaves under target/lab/logs/<release>-<agents>/ for whoever reads a red CI:
+//! each VM's console, each node's Pacemaker log, journal and cluster state.
 
 use crate::paths::Paths;
+use crate::setup::Setup;
 use crate::step::say;
 use crate::sys::secs;
 use crate::vm::{self, NODES};
@@ -17,23 +18,26 @@ const GATHER: &[(&str, &str)] = &[
     ),
 ];
 
-/// Copies the consoles and fetches the nodes' logs; `why` goes to logs/why.txt.
-pub fn collect(paths: &Paths, why: &str) {
-    let _ = fs::create_dir_all(&paths.logs);
-    let _ = fs::write(paths.logs.join("why.txt"), format!("{why}\n"));
+/// Copies the consoles and fetches the nodes' logs; `why` goes to why.txt.
+pub fn collect(paths: &Paths, setup: &Setup, why: &str) {
+    let dir = paths
+        .logs
+        .join(format!("{}-{}", setup.release.suite(), setup.mode.name()));
+    let _ = fs::create_dir_all(&dir);
+    let _ = fs::write(dir.join("why.txt"), format!("{why}\n"));
     for node in NODES {
         let console = vm::console_log(paths, node);
         if console.exists() {
-            let _ = fs::copy(&console, paths.logs.join(format!("{node}-console.log")));
+            let _ = fs::copy(&console, dir.join(format!("{node}-console.log")));
         }
         if !vm::running(paths, node) {
             continue;
         }
         for (name, cmd) in GATHER {
             if let Ok(out) = vm::ssh(paths, node, &format!("{cmd} 2>&1"), secs(60)) {
-                let _ = fs::write(paths.logs.join(format!("{node}-{name}")), out.stdout);
+                let _ = fs::write(dir.join(format!("{node}-{name}")), out.stdout);
             }
         }
     }
-    say(&format!("logs kept in {}", paths.logs.display()));
+    say(&format!("logs kept in {}", dir.display()));
 }

@@ -3,6 +3,8 @@
 //! shell agents) and runs the tutorial's checks. See tests/lab/README.md.
 
 mod agents;
+mod boundary;
+mod breaks;
 mod cluster;
 mod crm;
 mod dlm_checks;
@@ -12,15 +14,20 @@ mod image;
 mod logs;
 mod native;
 mod paths;
+mod pcs;
 mod report;
 mod scenario;
+mod setup;
 mod step;
 mod sys;
+mod tutorial_checks;
 mod vm;
 
 use agents::Mode;
-use clap::{Parser, Subcommand};
+use breaks::Break;
+use clap::{Args, Parser, Subcommand};
 use paths::Paths;
+use setup::{Profile, Release, Setup};
 use std::process::ExitCode;
 use step::{Result, step};
 
@@ -31,17 +38,45 @@ struct Cli {
     command: Cmd,
 }
 
+/// What a lab is made of.
+#[derive(Args, Clone)]
+struct SetupArgs {
+    /// Our agents (from our Debian package, all five) or the tutorial's shell agents.
+    #[arg(long, value_enum, default_value = "native")]
+    agents: Mode,
+    /// The guests' Debian release: trixie (13, the current stable) or bookworm (12).
+    #[arg(long, value_enum, default_value = "trixie")]
+    release: Release,
+    /// The cluster's configuration: the tutorial as written (STONITH off).
+    #[arg(long, value_enum, default_value = "tutorial")]
+    profile: Profile,
+    /// Test only: break one check's subject on purpose to see that check fail (repeatable).
+    #[arg(long = "break", value_enum, hide = true)]
+    breaks: Vec<Break>,
+}
+
+impl SetupArgs {
+    fn setup(&self) -> Setup {
+        Setup {
+            mode: self.agents,
+            release: self.release,
+            profile: self.profile,
+            breaks: self.breaks.clone(),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Build (or find in the cache) the guest image.
     Image {
-        #[arg(long, value_enum, default_value = "native")]
-        agents: Mode,
+        #[command(flatten)]
+        setup: SetupArgs,
     },
     /// Boot both nodes, form the cluster, replay the tutorial; leaves it running.
     Up {
-        #[arg(long, value_enum, default_value = "native")]
-        agents: Mode,
+        #[command(flatten)]
+        setup: SetupArgs,
     },
     /// Run a command on a node as root (words joined with spaces, run by its shell).
     Ssh {
@@ -57,10 +92,10 @@ enum Cmd {
     Down,
     /// The checks on the lab that is up (it stays up); writes target/lab/report.json.
     Check,
-    /// up, the tutorial's checks, down; writes target/lab/report.json.
+    /// up, the checks, down; writes target/lab/report.json.
     Scenario {
-        #[arg(long, value_enum, default_value = "native")]
-        agents: Mode,
+        #[command(flatten)]
+        setup: SetupArgs,
     },
 }
 
@@ -72,15 +107,15 @@ fn run(cli: Cli, paths: &Paths) -> Result<ExitCode> {
         step("host prerequisites", || host::ensure(paths))?;
     }
     match cli.command {
-        Cmd::Image { agents } => {
-            let choice = step("choose agents", || Ok(agents::choose(paths, agents)))?;
-            let image = step("guest image", || image::build(paths, &choice))?;
+        Cmd::Image { setup } => {
+            let (_, image) = cluster::prepare(paths, &setup.setup(), &[])?;
             println!("{}", image.dir.display());
         }
-        Cmd::Up { agents } => {
-            let up = cluster::up(paths, agents);
+        Cmd::Up { setup } => {
+            let setup = setup.setup();
+            let up = cluster::up(paths, &setup);
             if let Err(e) = &up {
-                logs::collect(paths, &e.0);
+                logs::collect(paths, &setup, &e.0);
             }
             up?;
         }
@@ -100,7 +135,7 @@ fn run(cli: Cli, paths: &Paths) -> Result<ExitCode> {
         }
         Cmd::Down => step("down", || vm::down(paths))?,
         Cmd::Check => return scenario::check_only(paths),
-        Cmd::Scenario { agents } => return scenario::run(paths, agents),
+        Cmd::Scenario { setup } => return scenario::run(paths, &setup.setup()),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -22,14 +22,6 @@ pub fn agent_of(paths: &Paths, id: &str) -> Result<String> {
         .ok_or_else(|| Error(format!("no resource {id} in crm_mon")))
 }
 
-/// None when resource `id` runs on our agent `name`; otherwise why the check does not apply.
-pub fn not_applicable(paths: &Paths, id: &str, name: &str) -> Result<Option<String>> {
-    let agent = agent_of(paths, id)?;
-    Ok((agent != format!("ocf:native:{name}")).then(|| {
-        format!("not applicable: {id} runs on {agent}, this check proves ocf:native:{name}")
-    }))
-}
-
 /// One action of an agent run by hand.
 #[derive(Debug)]
 pub struct AgentRun {
@@ -124,24 +116,41 @@ pub fn drbd_env<'a>(instance: &'a str, resource: &'a str) -> Vec<(&'a str, &'a s
     ]
 }
 
-/// What pacemaker-controld logged about one operation on a node.
+/// What pacemaker-controld logged about one operation on a node, or a boot of the node.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpEvent {
     /// The node's clock (journalctl -o short-unix).
     pub at: f64,
+    /// Empty for a boot.
     pub resource: String,
+    /// "start", "stop", "monitor", "probe", ...; "boot" for a boot.
     pub op: String,
-    /// "requested" or the result ("ok", "error", ...).
+    /// "requested" or the result, lowercase ("ok", "error", "not running", ...).
     pub what: String,
 }
 
+impl OpEvent {
+    fn is_boot(&self) -> bool {
+        self.op == "boot" && self.resource.is_empty()
+    }
+}
+
 /// Parses pacemaker-controld's "Requesting local execution of OP operation for RSC on NODE"
-/// and "Result of OP operation for RSC on NODE: RESULT" journal lines.
+/// and "Result of OP operation for RSC on NODE: RESULT" journal lines, and the kernel's
+/// "Linux version" line that opens each boot.
 pub fn op_events(journal: &str) -> Vec<OpEvent> {
     journal
         .lines()
         .filter_map(|l| {
             let at: f64 = l.split_whitespace().next()?.parse().ok()?;
+            if l.contains(" kernel: Linux version ") {
+                return Some(OpEvent {
+                    at,
+                    resource: String::new(),
+                    op: "boot".into(),
+                    what: "boot".into(),
+                });
+            }
             let (op, rest, what) = if let Some(x) = l.split("Requesting local execution of ").nth(1)
             {
                 let (op, rest) = x.split_once(" operation for ")?;
@@ -150,7 +159,8 @@ pub fn op_events(journal: &str) -> Vec<OpEvent> {
                 let x = l.split("Result of ").nth(1)?;
                 let (op, rest) = x.split_once(" operation for ")?;
                 let (rest, result) = rest.split_once(": ")?;
-                (op, rest, result.trim().to_owned())
+                // Pacemaker 3 capitalizes results ("OK", "Not running"); 2.1 does not.
+                (op, rest, result.trim().to_lowercase())
             };
             let resource = rest.split(" on ").next()?.to_owned();
             Some(OpEvent {
@@ -163,15 +173,16 @@ pub fn op_events(journal: &str) -> Vec<OpEvent> {
         .collect()
 }
 
-/// The journal lines op_events reads, from a node.
-pub const OP_JOURNAL: &str = "journalctl -o short-unix --no-pager -t pacemaker-controld | \
-     grep -E 'Requesting local execution of|Result of [a-z]+ operation for'";
+/// The journal lines op_events reads, from a node, over every boot the journal keeps.
+pub const OP_JOURNAL: &str = "journalctl -o short-unix --no-pager -t pacemaker-controld -t kernel | \
+     grep -E 'Requesting local execution of|Result of [a-z]+ operation for| kernel: Linux version '";
 
-/// Every start of `upper` on a node must come while `lower` is started there (its start
-/// succeeded and no stop since). Starts of `upper` before `lower` ever started are the
-/// previous exercise (WebFS on ext4) and are not counted. Returns, for each start of
-/// `upper` that counts, how long after `lower`'s last start it was requested; Err names the
-/// first start of `upper` requested while `lower` was not started.
+/// Every start of `upper` on a node must come while `lower` is started there: its start
+/// succeeded (or a probe or monitor found it running) in the same boot, with no stop and no
+/// failed probe or monitor since. Starts of `upper` before `lower` ever started are the
+/// previous exercise (WebFS on ext4) and are not counted. Returns, for each start of `upper`
+/// that counts, how long after `lower` came up it was requested; Err names the first start
+/// of `upper` requested while `lower` was not started.
 pub fn ordered_after(
     events: &[OpEvent],
     lower: &str,
@@ -181,13 +192,22 @@ pub fn ordered_after(
     let mut seen_lower = false;
     let mut gaps = Vec::new();
     for e in events {
-        if e.resource == lower && e.what == "ok" {
+        if e.is_boot() {
+            // A boot ends everything the node ran.
+            lower_up = None;
+        } else if e.resource == lower && e.what != "requested" {
+            let ok = e.what == "ok";
             match e.op.as_str() {
-                "start" => {
+                "start" if ok => {
                     lower_up = Some(e.at);
                     seen_lower = true;
                 }
-                "stop" => lower_up = None,
+                "stop" if ok => lower_up = None,
+                "monitor" | "probe" if ok => {
+                    lower_up = lower_up.or(Some(e.at));
+                    seen_lower = true;
+                }
+                "monitor" | "probe" => lower_up = None,
                 _ => {}
             }
         } else if e.resource == upper && e.op == "start" && e.what == "requested" && seen_lower {
@@ -247,5 +267,64 @@ mod tests {
             what: "requested".into(),
         });
         assert_eq!(ordered_after(&bad, "dlm", "WebFS"), Err(1_795_711_801.0));
+    }
+
+    /// The node was killed and booted again: WebFS's start in the new boot came before dlm's.
+    const REBOOT: &str = "\
+1795712000.000001 node1 kernel: Linux version 6.1.0-41-amd64 (debian-kernel@lists.debian.org) #1 SMP
+1795712031.100000 node1 pacemaker-controld[498]:  notice: Result of probe operation for dlm on node1: not running
+1795712040.304678 node1 pacemaker-controld[498]:  notice: Requesting local execution of start operation for WebFS on node1
+1795712040.304679 node1 pacemaker-controld[498]:  notice: Requesting local execution of start operation for dlm on node1
+1795712042.370135 node1 pacemaker-controld[498]:  notice: Result of start operation for dlm on node1: ok
+";
+
+    #[test]
+    fn a_boot_ends_dlm_so_a_start_of_webfs_right_after_it_is_a_violation() {
+        let journal = format!("{LOG}{REBOOT}");
+        let ev = op_events(&journal);
+        assert_eq!(ev[6].op, "boot");
+        assert_eq!(ev[7].op, "probe");
+        assert_eq!(ev[7].what, "not running");
+        assert_eq!(
+            ordered_after(&ev, "dlm", "WebFS"),
+            Err(1_795_712_040.304_678),
+            "dlm's start before the boot must not count for WebFS's start after it"
+        );
+        // The same boot in the right order passes.
+        let good = journal.replace(
+            "1795712040.304678 node1 pacemaker-controld[498]:  notice: Requesting local execution of start operation for WebFS",
+            "1795712043.000000 node1 pacemaker-controld[498]:  notice: Requesting local execution of start operation for WebFS",
+        );
+        let mut ev = op_events(&good);
+        ev.sort_by(|a, b| a.at.total_cmp(&b.at));
+        assert_eq!(ordered_after(&ev, "dlm", "WebFS").map(|g| g.len()), Ok(2));
+    }
+
+    #[test]
+    fn pacemaker_3_capitalizes_results() {
+        let ev = op_events(
+            "1796137924.379152 node2 pacemaker-controld[662]:  notice: Result of start operation for dlm on node2: OK\n\
+             1796137912.907654 node2 pacemaker-controld[662]:  notice: Result of probe operation for dlm on node2: Not running\n",
+        );
+        assert_eq!(ev[0].what, "ok");
+        assert_eq!(ev[1].what, "not running");
+    }
+
+    #[test]
+    fn a_failed_monitor_of_dlm_ends_it() {
+        let mut ev = op_events(LOG);
+        ev.push(OpEvent {
+            at: 1_795_711_800.0,
+            resource: "dlm".into(),
+            op: "monitor".into(),
+            what: "not running".into(),
+        });
+        ev.push(OpEvent {
+            at: 1_795_711_801.0,
+            resource: "WebFS".into(),
+            op: "start".into(),
+            what: "requested".into(),
+        });
+        assert_eq!(ordered_after(&ev, "dlm", "WebFS"), Err(1_795_711_801.0));
     }
 }

@@ -2,6 +2,7 @@
 //! time and each check's result, what was seen and its duration.
 
 use crate::agents::Chosen;
+use crate::setup::Setup;
 use crate::step::StepRecord;
 use std::fmt::Write;
 
@@ -17,10 +18,13 @@ pub struct Check {
 }
 
 /// The whole run.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Report {
-    pub mode: String,
+    pub setup: Setup,
     pub agents: Vec<Chosen>,
+    /// What the guests run (Debian, kernel, Pacemaker, pcs, ...), and what our package
+    /// depends on there.
+    pub versions: Vec<(String, String)>,
     pub deviations: Vec<String>,
     pub steps: Vec<StepRecord>,
     pub checks: Vec<Check>,
@@ -57,13 +61,51 @@ fn num(x: f64) -> String {
 }
 
 impl Report {
+    pub fn new(setup: Setup) -> Report {
+        Report {
+            setup,
+            agents: Vec::new(),
+            versions: Vec::new(),
+            deviations: Vec::new(),
+            steps: Vec::new(),
+            checks: Vec::new(),
+            figures: Vec::new(),
+            error: None,
+            total_seconds: 0.0,
+        }
+    }
+
+    /// Whether a check counts as passed: a check that did not apply counts only when the
+    /// setup makes it so (the shell agents run the resources it proves).
+    pub fn counts(&self, c: &Check) -> bool {
+        c.passed && (!c.skipped || !self.setup.mode.runs_ours())
+    }
+
+    /// "pass", "n/a ", "FAIL" for the summary lines.
+    pub fn verdict(&self, c: &Check) -> &'static str {
+        match (self.counts(c), c.skipped) {
+            (true, true) => "n/a ",
+            (true, false) => "pass",
+            _ => "FAIL",
+        }
+    }
+
+    /// Every check ran and counts, nothing failed before them, and nothing was broken on
+    /// purpose.
     pub fn passed(&self) -> bool {
-        self.error.is_none() && !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
+        self.error.is_none()
+            && self.setup.breaks.is_empty()
+            && !self.checks.is_empty()
+            && self.checks.iter().all(|c| self.counts(c))
     }
 
     pub fn to_json(&self) -> String {
         let mut j = String::from("{\n");
-        let _ = writeln!(j, "  \"agents_mode\": {},", quote(&self.mode));
+        let _ = writeln!(j, "  \"agents_mode\": {},", quote(self.setup.mode.name()));
+        let _ = writeln!(j, "  \"release\": {},", quote(self.setup.release.suite()));
+        let _ = writeln!(j, "  \"profile\": {},", quote(self.setup.profile.name()));
+        let breaks: Vec<String> = self.setup.breaks.iter().map(|b| quote(b.name())).collect();
+        let _ = writeln!(j, "  \"broken_on_purpose\": [{}],", breaks.join(", "));
         let _ = writeln!(j, "  \"passed\": {},", self.passed());
         let _ = writeln!(j, "  \"total_seconds\": {},", num(self.total_seconds));
         let _ = writeln!(
@@ -85,6 +127,12 @@ impl Report {
             })
             .collect();
         let _ = writeln!(j, "  \"agents\": [\n{}\n  ],", agents.join(",\n"));
+        let versions: Vec<String> = self
+            .versions
+            .iter()
+            .map(|(k, v)| format!("    {}: {}", quote(k), quote(v)))
+            .collect();
+        let _ = writeln!(j, "  \"guest\": {{\n{}\n  }},", versions.join(",\n"));
         let devs: Vec<String> = self
             .deviations
             .iter()
@@ -117,7 +165,7 @@ impl Report {
                 format!(
                     "    {{\"name\": {}, \"passed\": {}, \"not_applicable\": {}, \"seconds\": {}, \"seen\": {}}}",
                     quote(&c.name),
-                    c.passed,
+                    self.counts(c),
                     c.skipped,
                     num(c.seconds),
                     quote(&c.seen)
@@ -127,5 +175,66 @@ impl Report {
         let _ = writeln!(j, "  \"checks\": [\n{}\n  ]", checks.join(",\n"));
         j.push_str("}\n");
         j
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::Mode;
+    use crate::breaks::Break;
+    use crate::setup::{Profile, Release};
+
+    fn report(mode: Mode, skipped: bool) -> Report {
+        let mut r = Report::new(Setup {
+            mode,
+            release: Release::Trixie,
+            profile: Profile::Tutorial,
+            breaks: Vec::new(),
+        });
+        for (name, skipped) in [("1", false), ("7", skipped)] {
+            r.checks.push(Check {
+                name: name.into(),
+                passed: true,
+                skipped,
+                seen: String::new(),
+                seconds: 1.0,
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn not_applicable_passes_only_where_the_mode_makes_it_so() {
+        assert!(report(Mode::Heartbeat, true).passed());
+        assert!(report(Mode::Native, false).passed());
+        let r = report(Mode::Native, true);
+        assert!(
+            !r.passed(),
+            "a not-applicable check on our agents fails the run"
+        );
+        assert_eq!(r.verdict(&r.checks[1]), "FAIL");
+        assert!(r.to_json().contains("\"name\": \"7\", \"passed\": false"));
+    }
+
+    #[test]
+    fn a_break_never_passes() {
+        let mut r = report(Mode::Native, false);
+        r.setup.breaks.push(Break::KeepApache);
+        assert!(!r.passed());
+        assert!(
+            r.to_json()
+                .contains("\"broken_on_purpose\": [\"keep-apache\"]")
+        );
+    }
+
+    #[test]
+    fn an_error_or_no_checks_never_passes() {
+        let mut r = report(Mode::Native, false);
+        r.error = Some("up failed".into());
+        assert!(!r.passed());
+        let mut r = report(Mode::Native, false);
+        r.checks.clear();
+        assert!(!r.passed());
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::image::Image;
 use crate::paths::Paths;
-use crate::step::{Context, Error, Result};
+use crate::step::{Context, Error, Result, awaiting};
 use crate::sys::{Output, mins, run_ok, run_with, secs};
 use std::fs;
 use std::io::Write;
@@ -216,6 +216,7 @@ pub fn ssh_passthrough(paths: &Paths, node: &str, words: &[String]) -> Result<i3
 
 /// Waits until `node` answers ssh.
 pub fn wait_ssh(paths: &Paths, node: &str, timeout: Duration) -> Result<()> {
+    let _w = awaiting(format!("{node} answering ssh"));
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(out) = ssh(paths, node, "true", secs(20))
