@@ -117,6 +117,12 @@ fn base_key(release: Release) -> String {
     h.hex()
 }
 
+/// How many times mmdebstrap is tried. A download from the apt sources can fail for a moment
+/// (a run on a clean clone once failed 4 s in, fetching the essential packages); a second try
+/// costs seconds, a failed main job the whole run. A real fault (a package that does not
+/// exist) fails the same way each time and is reported with the last attempt's output.
+const ATTEMPTS: u32 = 3;
+
 /// The mmdebstrap root filesystem, built once per release and package list.
 fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
     let key = base_key(release);
@@ -143,14 +149,31 @@ fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
         "mmdebstrap {suite} with {} packages (about 90 s)",
         PACKAGES.len()
     ));
-    run_ok(
-        Command::new("mmdebstrap")
-            .args(["--variant=minbase", "--quiet"])
-            .arg(format!("--include={}", PACKAGES.join(",")))
-            .arg(suite)
-            .arg(&tmp),
-        mins(20),
-    )?;
+    let mut attempt = 1;
+    loop {
+        let built = run_ok(
+            Command::new("mmdebstrap")
+                .args(["--variant=minbase", "--quiet"])
+                .arg(format!("--include={}", PACKAGES.join(",")))
+                .arg(suite)
+                .arg(&tmp),
+            mins(20),
+        );
+        match built {
+            Ok(_) => break,
+            Err(e) if attempt < ATTEMPTS => {
+                say(&format!(
+                    "mmdebstrap {suite} failed (attempt {attempt} of {ATTEMPTS}), trying again in 20 s: {e}"
+                ));
+                if tmp.exists() {
+                    fs::remove_dir_all(&tmp)?;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(20));
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     fs::rename(&tmp, &dir)?;
     Ok(dir)
 }
