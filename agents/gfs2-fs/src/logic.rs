@@ -502,10 +502,19 @@ impl<H: Host> Logic<H> {
              filesystem)",
             self.device_name()
         );
+        let mut seen_in_use = false;
         loop {
             match self.host.in_use(&node, deadline.end()) {
                 Ok(false) => return Ok(()),
-                Ok(true) => {}
+                Ok(true) => seen_in_use = true,
+                // The device was in use at the last look and the deadline came during this
+                // one (with what little time was left): the device in use is the reason, not
+                // a look that had no time to answer.
+                Err(CallError::TimedOut { .. }) if seen_in_use => {
+                    return Err(Error::generic(format!(
+                        "could not release {what} before the stop timeout"
+                    )));
+                }
                 Err(e @ CallError::TimedOut { .. }) => {
                     return Err(Error::generic(format!(
                         "checking that {} is released did not finish before the stop \
