@@ -117,11 +117,13 @@ fn base_key(release: Release) -> String {
     h.hex()
 }
 
-/// How many times mmdebstrap is tried. A download from the apt sources can fail for a moment
-/// (a run on a clean clone once failed 4 s in, fetching the essential packages); a second try
-/// costs seconds, a failed main job the whole run. A real fault (a package that does not
-/// exist) fails the same way each time and is reported with the last attempt's output.
-const ATTEMPTS: u32 = 3;
+/// The pauses before mmdebstrap's second and later tries. Its downloads from the apt sources
+/// failed within 2 s, every try, in the first minutes after `tests/run.sh` on a clean clone
+/// (twice, in .ci/run's order), and worked a few minutes later with nothing changed: the
+/// pauses add up to 6.5 minutes, enough to outlast that, small beside a failed main job. A
+/// real fault (a package that does not exist) fails the same way each time and is reported
+/// with the last try's output.
+const RETRY_PAUSES: [u64; 4] = [30, 60, 120, 180];
 
 /// The mmdebstrap root filesystem, built once per release and package list.
 fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
@@ -149,7 +151,7 @@ fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
         "mmdebstrap {suite} with {} packages (about 90 s)",
         PACKAGES.len()
     ));
-    let mut attempt = 1;
+    let mut attempt: usize = 1;
     loop {
         let built = run_ok(
             Command::new("mmdebstrap")
@@ -161,14 +163,16 @@ fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
         );
         match built {
             Ok(_) => break,
-            Err(e) if attempt < ATTEMPTS => {
+            Err(e) if attempt <= RETRY_PAUSES.len() => {
+                let pause = RETRY_PAUSES[attempt - 1];
                 say(&format!(
-                    "mmdebstrap {suite} failed (attempt {attempt} of {ATTEMPTS}), trying again in 20 s: {e}"
+                    "mmdebstrap {suite} failed (try {attempt} of {}), trying again in {pause} s: {e}",
+                    RETRY_PAUSES.len() + 1
                 ));
                 if tmp.exists() {
                     fs::remove_dir_all(&tmp)?;
                 }
-                std::thread::sleep(std::time::Duration::from_secs(20));
+                std::thread::sleep(std::time::Duration::from_secs(pause));
                 attempt += 1;
             }
             Err(e) => return Err(e),
