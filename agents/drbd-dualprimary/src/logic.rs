@@ -6,7 +6,7 @@ use crate::clone;
 use crate::config::{Config, Identity, Settings, Version};
 use crate::host::Host;
 use crate::score::{self, Score, ScoreCache};
-use drbd_genl::{DiskState, ResourceStatus, api};
+use drbd_genl::{ConnState, DiskState, ResourceStatus, api};
 use ocf::{Context, Error, NotifyType, Policy, Presence, Result, ResultExt, Status};
 use std::time::{Duration, Instant};
 
@@ -483,8 +483,21 @@ impl<H: Host> Policy for Logic<H> {
         };
         // A probe always writes the score: Pacemaker may have restarted since the cache.
         self.update_score(ctx, &st, promoted_max(ctx), ctx.is_probe());
+        let degraded =
+            degraded(&st, self.cfg.settings.connect_only_after_promote).map(|(why, advice)| {
+                log::warn!("{}: {advice}", self.res());
+                why
+            });
         if st.all_primary() {
-            Ok(Status::RunningPromoted)
+            match degraded {
+                // Running, promoted, and needing the administrator: Pacemaker shows the reason
+                // and recovers nothing (a restart would not bring the disk or the link back).
+                Some(why) => Err(Error::new(
+                    Status::DegradedPromoted,
+                    format!("DRBD resource {} is degraded: {why}", self.res()),
+                )),
+                None => Ok(Status::RunningPromoted),
+            }
         } else if st.any_primary() {
             // Not promoted, and not safe to call unpromoted: promoted but failed, so that
             // Pacemaker demotes before anything else.
@@ -495,6 +508,11 @@ impl<H: Host> Policy for Logic<H> {
                     self.res(),
                     st.roles()
                 ),
+            ))
+        } else if let Some(why) = degraded {
+            Err(Error::new(
+                Status::Degraded,
+                format!("DRBD resource {} is degraded: {why}", self.res()),
             ))
         } else {
             Ok(Status::Success)
@@ -627,6 +645,49 @@ impl<H: Host> Policy for Logic<H> {
         self.cache.clear(&instance);
         Ok(Status::Success)
     }
+}
+
+/// What makes a running resource degraded, needing the administrator, if anything: a local
+/// disk DRBD detached or failed (after an I/O error: the node serves over its peer), or a
+/// replication link DRBD will not bring back by itself (StandAlone: a split brain, or a
+/// disconnect by hand). Transitional states (attaching, a resync, the peer away and awaited)
+/// are not: they heal by themselves. StandAlone is expected while connect_only_after_promote
+/// keeps an unpromoted resource off the network. Returns the reason (short: Pacemaker keeps
+/// 128 characters of an exit reason) and what to do, for the log.
+pub(crate) fn degraded(
+    st: &ResourceStatus,
+    connect_only_after_promote: bool,
+) -> Option<(String, String)> {
+    let mut why = Vec::new();
+    let mut advice = Vec::new();
+    let failed: Vec<String> = st
+        .volumes
+        .iter()
+        .filter(|v| {
+            !v.intentional_diskless && matches!(v.disk, DiskState::Diskless | DiskState::Failed)
+        })
+        .map(|v| format!("minor {} {}", v.minor, v.disk))
+        .collect();
+    if !failed.is_empty() {
+        why.push(format!("local disk lost ({})", failed.join(", ")));
+        advice.push(format!(
+            "DRBD detached the local disk (an I/O error, or by hand) and sends I/O to the peer: repair or \
+             replace the disk, then `drbdadm attach {}`",
+            st.name
+        ));
+    }
+    let offline_by_design = connect_only_after_promote && !st.all_primary();
+    if !offline_by_design && st.peers.iter().any(|p| p.conn == ConnState::StandAlone) {
+        why.push("replication link StandAlone (split brain?)".to_owned());
+        advice.push(format!(
+            "DRBD will not reconnect by itself (a split brain, or a disconnect by hand: the kernel log \
+             says which). After a split brain choose the node whose changes are dropped; there, with GFS2 \
+             stopped and DRBD demoted, `drbdadm connect --discard-my-data {0}`; on the other node \
+             `drbdadm connect {0}`",
+            st.name
+        ));
+    }
+    (!why.is_empty()).then(|| (why.join("; "), advice.join(". ")))
 }
 
 #[cfg(test)]

@@ -115,7 +115,12 @@ pub fn run_with<A: Agent>(
     match outcome {
         Ok(status) => status,
         Err(e) => {
-            log::error!("{} failed: {}", action, e.reason());
+            if matches!(e.status(), Status::Degraded | Status::DegradedPromoted) {
+                // Running, and Pacemaker treats it as such: not a failure of the action.
+                log::warn!("{action}: {}", e.reason());
+            } else {
+                log::error!("{} failed: {}", action, e.reason());
+            }
             let _ = writeln!(err, "{EXIT_REASON_PREFIX}{}", one_line(e.reason()));
             e.status()
         }

@@ -884,3 +884,83 @@ fn reload_refuses_a_configuration_start_would_refuse() {
     assert_eq!(host.count("drbdadm adjust"), 0);
     assert_eq!(host.roles(), [Role::Primary]);
 }
+
+/// A local disk DRBD detached (an I/O error) or a link it will not bring back (StandAlone,
+/// after a split brain) is reported as degraded, 191 promoted and 190 unpromoted, with the
+/// reason: Pacemaker shows it and recovers nothing; the score still follows the disks. A
+/// peer that is away (the link awaited), a resync and connect_only_after_promote's
+/// StandAlone are not degraded. Before, the monitor answered 8 and 0: nothing in `pcs
+/// status` said that the node served from its peer's disk, or that the copies had diverged.
+#[test]
+fn a_lost_disk_or_a_standalone_link_is_degraded_with_the_reason() {
+    let dir = TempDir::new("degraded");
+    let c = ctx(Action::Monitor, &[], &[RECURRING]);
+    let peer_up = Some((ConnState::Connected, Role::Primary, DiskState::UpToDate));
+    let l = logic(
+        Fake::up(one_volume(Role::Primary, DiskState::Diskless, peer_up)),
+        &dir,
+        &c,
+    );
+    let e = l.monitor(&c).unwrap_err();
+    assert_eq!(
+        l.host.calls(),
+        ["score test 10"],
+        "only the peer's disk: only_remote"
+    );
+    assert_eq!(e.status(), Status::DegradedPromoted);
+    assert_eq!(
+        e.reason(),
+        "DRBD resource r0 is degraded: local disk lost (minor 1 Diskless)"
+    );
+    assert!(e.reason().len() <= 128, "Pacemaker keeps 128 characters");
+    assert_eq!(
+        l.host.calls(),
+        ["score test 10"],
+        "only the peer's disk: only_remote"
+    );
+
+    let split = Some((ConnState::StandAlone, Role::Unknown, DiskState::DUnknown));
+    let monitor = |c: &Context, role, disk, peer| {
+        logic(Fake::up(one_volume(role, disk, peer)), &dir, c).monitor(c)
+    };
+    let e = monitor(&c, Role::Primary, DiskState::UpToDate, split).unwrap_err();
+    assert_eq!(e.status(), Status::DegradedPromoted);
+    assert_eq!(
+        e.reason(),
+        "DRBD resource r0 is degraded: replication link StandAlone (split brain?)"
+    );
+    let e = monitor(&c, Role::Secondary, DiskState::Failed, split).unwrap_err();
+    assert_eq!(e.status(), Status::Degraded);
+    assert!(
+        e.reason().contains("minor 1 Failed") && e.reason().contains("StandAlone"),
+        "{}",
+        e.reason()
+    );
+
+    // Healthy enough: the peer away and awaited, a resync, StandAlone by design.
+    let away = Some((ConnState::Connecting, Role::Unknown, DiskState::DUnknown));
+    assert_eq!(
+        monitor(&c, Role::Primary, DiskState::UpToDate, away),
+        Ok(Status::RunningPromoted)
+    );
+    let syncing = Some((ConnState::Connected, Role::Primary, DiskState::UpToDate));
+    let l = logic(
+        Fake::up(one_volume(
+            Role::Secondary,
+            DiskState::Inconsistent,
+            syncing,
+        )),
+        &dir,
+        &c,
+    );
+    assert_eq!(l.monitor(&c), Ok(Status::Success));
+    let c = ctx(
+        Action::Monitor,
+        &[("connect_only_after_promote", "true")],
+        &[RECURRING],
+    );
+    assert_eq!(
+        monitor(&c, Role::Secondary, DiskState::UpToDate, split),
+        Ok(Status::Success)
+    );
+}
