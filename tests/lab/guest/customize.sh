@@ -39,6 +39,25 @@ mkdir -p "$root/etc/dlm"
 # labtest (/dev/drbd2 on a loop device), never in Pacemaker, for the agent's own tests.
 cp "$guest/drbd/wwwdata.res" "$guest/drbd/labtest.res" "$root/etc/drbd.d/"
 
+# wwwdata's backing disk: /dev/vdb behind a linear device-mapper table, made at every boot
+# before the cluster starts; the disk-failure check switches it to `error`.
+cat > "$root/etc/systemd/system/lab-wwwdisk.service" <<'EOF'
+[Unit]
+Description=The lab's DRBD backing disk, /dev/vdb behind a device-mapper table
+Wants=dev-vdb.device
+After=dev-vdb.device
+Before=corosync.service pacemaker.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'dmsetup create wwwdisk --table "0 $(blockdev --getsz /dev/vdb) linear /dev/vdb 0"'
+
+[Install]
+WantedBy=multi-user.target
+EOF
+ln -sf /etc/systemd/system/lab-wwwdisk.service "$root/etc/systemd/system/multi-user.target.wants/lab-wwwdisk.service"
+
 # Guest-side helpers of the checks.
 install -m 755 "$guest/probe.sh" "$root/usr/local/sbin/lab-probe"
 install -m 755 "$guest/pcs-batch.py" "$root/usr/local/sbin/lab-pcs"

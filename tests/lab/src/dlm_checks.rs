@@ -21,7 +21,7 @@ const MOUNTED: &str = "grep -c ' /var/www/html gfs2 ' /proc/mounts || true";
 const DAEMON: &str = "pgrep -x dlm_controld | tr '\\n' ' '; true";
 const LOCKSPACES: &str = "ls /sys/kernel/dlm | tr '\\n' ' '; true";
 
-fn guest_now(r: &Run, node: &str) -> Result<f64> {
+pub fn guest_now(r: &Run, node: &str) -> Result<f64> {
     r.sh(node, "date +%s.%N")?
         .trim()
         .parse()
@@ -29,7 +29,7 @@ fn guest_now(r: &Run, node: &str) -> Result<f64> {
 }
 
 /// Pacemaker's operations on `node` since `since` (the node's clock).
-fn ops_since(r: &Run, node: &str, since: f64) -> Result<Vec<native::OpEvent>> {
+pub fn ops_since(r: &Run, node: &str, since: f64) -> Result<Vec<native::OpEvent>> {
     let text = r.sh(node, &format!("{OP_JOURNAL}; true"))?;
     Ok(native::op_events(&text)
         .into_iter()

@@ -21,13 +21,52 @@ const AGENT: &str = "drbd-dualprimary";
 const LOOP: &str = "/dev/loop7";
 const CAPTURES: &str = "/run/lab-captures";
 
-fn role(r: &Run, node: &str) -> Result<String> {
+pub fn role(r: &Run, node: &str) -> Result<String> {
     Ok(r.sh(
         node,
         "grep -o ' 1: cs:[A-Za-z]* ro:[A-Za-z/]* ds:[A-Za-z/]*' /proc/drbd; true",
     )?
     .trim()
     .to_owned())
+}
+
+/// Bans WebData's Promoted role from `node` (`crm_resource --ban --promoted`) and waits until
+/// it is Unpromoted there with WebFS stopped there, the peer still Promoted. Returns the
+/// seconds it took.
+pub fn demote_by_ban(r: &Run, node: &str) -> Result<f64> {
+    let peer = vm::other(node);
+    let t = Instant::now();
+    r.sh(
+        "node1",
+        &format!(
+            "crm_resource --ban --promoted --resource WebData-clone --node {node} >/dev/null 2>&1"
+        ),
+    )?;
+    crm::wait(
+        r.paths,
+        "node1",
+        "WebData demoted on the node",
+        mins(3),
+        |s| {
+            s.is("WebData", "Promoted", &[peer])
+                && s.nodes("WebData", "Unpromoted") == [node]
+                && !s.nodes("WebFS", "Started").contains(&node.to_owned())
+        },
+    )?;
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Clears the ban of [`demote_by_ban`] and waits for active-active. Returns the seconds.
+pub fn promote_by_clear(r: &Run) -> Result<f64> {
+    let t = Instant::now();
+    r.sh(
+        "node1",
+        "crm_resource --clear --resource WebData-clone >/dev/null 2>&1; true",
+    )?;
+    crm::wait(r.paths, "node1", "active-active again", mins(3), |s| {
+        s.active_active(&NODES)
+    })?;
+    Ok(t.elapsed().as_secs_f64())
 }
 
 /// 12: one demote/promote cycle per node, driven through Pacemaker (`crm_resource --ban
@@ -37,37 +76,13 @@ pub fn cycles(r: &mut Run) -> Result<String> {
     let mut seen = String::new();
     for node in ["node2", "node1"] {
         let peer = vm::other(node);
-        let t = Instant::now();
-        r.sh(
-            "node1",
-            &format!("crm_resource --ban --promoted --resource WebData-clone --node {node} >/dev/null 2>&1"),
-        )?;
-        crm::wait(
-            r.paths,
-            "node1",
-            "WebData demoted on the node",
-            mins(3),
-            |s| {
-                s.is("WebData", "Promoted", &[peer])
-                    && s.nodes("WebData", "Unpromoted") == [node]
-                    && !s.nodes("WebFS", "Started").contains(&node.to_owned())
-            },
-        )?;
-        let demoted = t.elapsed().as_secs_f64();
+        let demoted = demote_by_ban(r, node)?;
         let during = role(r, node)?;
         let serving = r
             .sh(peer, "curl -sf --max-time 5 http://localhost/index.html >/dev/null && echo yes || echo no")?
             .trim()
             == "yes";
-        let t = Instant::now();
-        r.sh(
-            "node1",
-            "crm_resource --clear --resource WebData-clone >/dev/null 2>&1; true",
-        )?;
-        crm::wait(r.paths, "node1", "active-active again", mins(3), |s| {
-            s.active_active(&NODES)
-        })?;
-        let promoted = t.elapsed().as_secs_f64();
+        let promoted = promote_by_clear(r)?;
         let after = role(r, node)?;
         let _ = write!(
             seen,

@@ -35,6 +35,9 @@ pub const PACKAGES: &[&str] = &[
     "resource-agents",
     "apache2",
     "e2fsprogs",
+    // The DRBD backing disk sits behind a device-mapper table (guest/customize.sh) that the
+    // disk-failure check switches to `error`.
+    "dmsetup",
     "util-linux",
     "pcs",
     // xmllint: ocf-tester checks the agents' metadata against the DTD with it.

@@ -9,6 +9,7 @@ mod cluster;
 mod crm;
 mod dlm_checks;
 mod drbd_checks;
+mod fault_checks;
 mod host;
 mod image;
 mod logs;

@@ -175,7 +175,7 @@ pub fn op_events(journal: &str) -> Vec<OpEvent> {
 
 /// The journal lines op_events reads, from a node, over every boot the journal keeps.
 pub const OP_JOURNAL: &str = "journalctl -o short-unix --no-pager -t pacemaker-controld -t kernel | \
-     grep -E 'Requesting local execution of|Result of [a-z]+ operation for| kernel: Linux version '";
+     grep -E 'Requesting local execution of|Result of [a-z-]+ operation for| kernel: Linux version '";
 
 /// Every start of `upper` on a node must come while `lower` is started there: its start
 /// succeeded (or a probe or monitor found it running) in the same boot, with no stop and no

@@ -7,6 +7,7 @@ use crate::cluster;
 use crate::crm;
 use crate::dlm_checks;
 use crate::drbd_checks;
+use crate::fault_checks;
 use crate::logs;
 use crate::paths::Paths;
 use crate::report::{Check, Report};
@@ -70,7 +71,7 @@ const fn check(name: &'static str, run: CheckFn, proves: &'static [&'static str]
     CheckDef { name, run, proves }
 }
 
-const CHECKS: [CheckDef; 16] = [
+const CHECKS: [CheckDef; 25] = [
     check(
         "1 pcs status: all Started on the mode's agents, WebData Promoted x2, WebFS/WebSite x2, VirtualIP x1",
         tutorial_checks::status,
@@ -150,6 +151,51 @@ const CHECKS: [CheckDef; 16] = [
         "16 Pacemaker boundary: crate pacemaker-cli (crm_node, cibadmin, crm_attribute, fencing-enabled/stonith-enabled) answers what the guest's Pacemaker says",
         boundary::pacemaker_cli,
         &[],
+    ),
+    check(
+        "17 no op: pcs gives our agents depth-0 monitors only; WebFS, created with none, stays up",
+        fault_checks::no_op,
+        &["WebFS", "WebSite"],
+    ),
+    check(
+        "18 a changed DRBD setting (wfc_timeout) reloads drbd-dualprimary: no demote, no stop, Apache kept",
+        fault_checks::reload,
+        &["WebData"],
+    ),
+    check(
+        "19 fault: /dev/drbd1 held open at the demote: retried, demoted, no failed action",
+        fault_checks::held_open,
+        &["WebData"],
+    ),
+    check(
+        "20 fault: a holder in a private mount namespace when WebFS leaves: killed, unmounted everywhere, lockspace gone, demoted",
+        fault_checks::private_namespace,
+        &["WebFS"],
+    ),
+    check(
+        "21 fault: typo run_fsck=yes: no failed stop, exit 6 with the reason in pcs status, back after the fix",
+        fault_checks::typo,
+        &["WebFS"],
+    ),
+    check(
+        "22 fault: httpd hung (SIGSTOP): monitor fails in time, Apache restarted, stopped processes gone",
+        fault_checks::hung_httpd,
+        &["WebSite"],
+    ),
+    check(
+        "23 fault: allow-two-primaries in DRBD's common section: dual-primary promotion still works",
+        fault_checks::common_section,
+        &["WebData"],
+    ),
+    check(
+        "24 fault: node2's DRBD disk fails (I/O errors): detached, served over node1, degraded (191) in pcs status, score lowered; resynced after the repair",
+        fault_checks::disk_failure,
+        &["WebData"],
+    ),
+    check(
+        "25 fault, last: node2's cluster link cut for 60 s while both write: DRBD resyncs over neither side, nothing acknowledged lost, our monitor reports the split brain",
+        fault_checks::partition,
+        &["WebData"],
     ),
 ];
 

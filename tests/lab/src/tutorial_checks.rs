@@ -38,7 +38,7 @@ impl Run<'_> {
     }
 
     /// Apache's main process (the oldest apache2) on each node.
-    fn apache_pids(&self) -> Vec<(String, Option<u32>)> {
+    pub fn apache_pids(&self) -> Vec<(String, Option<u32>)> {
         NODES
             .iter()
             .map(|n| {
@@ -52,7 +52,7 @@ impl Run<'_> {
     }
 }
 
-fn show_pids(pids: &[(String, Option<u32>)]) -> String {
+pub fn show_pids(pids: &[(String, Option<u32>)]) -> String {
     pids.iter()
         .map(|(n, p)| format!("{n}:{}", p.map_or("none".into(), |p| p.to_string())))
         .collect::<Vec<_>>()
@@ -89,7 +89,7 @@ pub fn apache_verdict(
 }
 
 /// Ends a check: `seen`, with what is wrong appended, passes only when `verdict` is Ok.
-fn judged(seen: String, verdict: std::result::Result<(), String>) -> Result<String> {
+pub fn judged(seen: String, verdict: std::result::Result<(), String>) -> Result<String> {
     match verdict {
         Ok(()) => Ok(seen),
         Err(e) => Err(Error(format!("{seen}: {e}"))),
@@ -462,7 +462,7 @@ pub fn rejoin(r: &mut Run) -> Result<String> {
     }
 }
 
-fn website_failure_on(s: &crm::State, node: &str) -> Option<String> {
+pub fn website_failure_on(s: &crm::State, node: &str) -> Option<String> {
     s.failures
         .iter()
         .find(|f| f.starts_with("WebSite_monitor") && f.contains(&format!(" on {node}:")))
@@ -482,14 +482,9 @@ fn httpd_failure_on_record(r: &Run, node: &str) -> Result<()> {
     Ok(())
 }
 
-/// 6: httpd SIGKILLed on node1: a new failed WebSite monitor (older failures are cleaned up
-/// first, so only this kill can satisfy the check), then a new httpd serving.
-pub fn httpd(r: &mut Run) -> Result<String> {
-    let node = "node1";
-    let stale = r.setup.broken(Break::StaleHttpdFailure);
-    if stale {
-        httpd_failure_on_record(r, node)?;
-    }
+/// WebSite's failures cleaned up, so that only a new one can satisfy a check; Started on
+/// both nodes.
+pub fn website_cleaned_up(r: &Run, node: &str) -> Result<()> {
     r.sh(
         node,
         "crm_resource --cleanup --resource WebSite >/dev/null 2>&1; true",
@@ -504,6 +499,18 @@ pub fn httpd(r: &mut Run) -> Result<String> {
                 && s.is("WebSite", "Started", &NODES)
         },
     )?;
+    Ok(())
+}
+
+/// 6: httpd SIGKILLed on node1: a new failed WebSite monitor (older failures are cleaned up
+/// first, so only this kill can satisfy the check), then a new httpd serving.
+pub fn httpd(r: &mut Run) -> Result<String> {
+    let node = "node1";
+    let stale = r.setup.broken(Break::StaleHttpdFailure);
+    if stale {
+        httpd_failure_on_record(r, node)?;
+    }
+    website_cleaned_up(r, node)?;
     let before = r.apache_pids();
     let t = Instant::now();
     // The break sends signal 0: nothing happens to httpd.

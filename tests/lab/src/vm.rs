@@ -241,6 +241,44 @@ pub fn wait_ssh(paths: &Paths, node: &str, timeout: Duration) -> Result<()> {
     }
 }
 
+/// Runs one command on `node`'s QEMU monitor (HMP, at target/lab/run/<node>.monitor) and
+/// returns what the monitor printed after it.
+pub fn monitor(paths: &Paths, node: &str, command: &str) -> Result<String> {
+    let path = file(paths, node, ".monitor");
+    let mut s = UnixStream::connect(&path).context(|| format!("{}", path.display()))?;
+    s.set_read_timeout(Some(Duration::from_millis(500)))?;
+    s.write_all(format!("{command}\n").as_bytes())?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // The banner, the echo and the answer come as they come: read until a quiet half second
+    // after the command's echo, or five seconds.
+    while Instant::now() < deadline {
+        match std::io::Read::read(&mut s, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if String::from_utf8_lossy(&out).contains(command) {
+                    break;
+                }
+            }
+            Err(e) => return Err(Error(format!("{}: {e}", path.display()))),
+        }
+    }
+    let text = String::from_utf8_lossy(&out);
+    Ok(text
+        .rsplit_once(command)
+        .map_or(text.as_ref(), |(_, after)| after)
+        .replace("(qemu)", "")
+        .trim()
+        .to_owned())
+}
+
 /// Hard power-off: QEMU's monitor `quit`, then SIGKILL of that QEMU if it lingers.
 pub fn kill(paths: &Paths, node: &str) -> Result<()> {
     let Some(pid) = pid(paths, node) else {
