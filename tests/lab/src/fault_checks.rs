@@ -137,7 +137,11 @@ pub fn no_op(r: &mut Run) -> Result<String> {
 
 /// The operations of `resources` since `since` (each node's clock), as "node: rsc op result",
 /// monitors and probes left out.
-fn actions(r: &Run, since: &[(&str, f64)], resources: &[&str]) -> Result<Vec<(String, OpEvent)>> {
+pub fn actions(
+    r: &Run,
+    since: &[(&str, f64)],
+    resources: &[&str],
+) -> Result<Vec<(String, OpEvent)>> {
     let mut out = Vec::new();
     for (node, at) in since {
         for e in ops_since(r, node, *at)? {
@@ -152,7 +156,7 @@ fn actions(r: &Run, since: &[(&str, f64)], resources: &[&str]) -> Result<Vec<(St
     Ok(out)
 }
 
-fn show(actions: &[(String, OpEvent)]) -> String {
+pub fn show(actions: &[(String, OpEvent)]) -> String {
     let v: Vec<String> = actions
         .iter()
         .map(|(n, e)| format!("{n}: {} {} {}", e.resource, e.op, e.what))

@@ -6,6 +6,7 @@ use crate::agents;
 use crate::breaks::Break;
 use crate::cluster;
 use crate::crm;
+use crate::fault_checks;
 use crate::native;
 use crate::scenario::{Run, now};
 use crate::step::{Error, Result, awaiting, say};
@@ -441,6 +442,13 @@ pub fn rejoin(r: &mut Run) -> Result<String> {
     let http_fail = http.iter().filter(|h| h.0 > start_g && !h.2).count();
     let after_start: Vec<_> = http.iter().filter(|h| h.0 > start_g).copied().collect();
     let outage = longest_outage(&after_start);
+    // What Pacemaker did on the survivor meanwhile: the cause of its HTTP outage (issue 14).
+    let survivor_ops = fault_checks::actions(
+        r,
+        &[(survivor, start_g)],
+        &["VirtualIP", "WebSite", "WebFS", "WebData", "dlm"],
+    )
+    .map_or_else(|e| e.0, |a| fault_checks::show(&a));
     r.figures
         .push(("rejoin_longest_http_outage_seconds".into(), outage));
     r.figures.push(("rejoin_booted_seconds".into(), booted));
@@ -452,7 +460,8 @@ pub fn rejoin(r: &mut Run) -> Result<String> {
         "{node} booted and online after {booted:.1} s, active-active after {back:.1} s, DRBD Primary/Primary \
          UpToDate after {synced:.1} s; pre-kill checksums on {node} unchanged: {}; on {survivor} during the \
          rejoin: longest write stall {stall:.1} s, failed HTTP probes {http_fail}, longest time without a good \
-         answer {outage:.1} s",
+         answer {outage:.1} s; Pacemaker's operations on {survivor} during the rejoin (monitors left out): \
+         {survivor_ops}",
         sums == r.sums
     );
     if sums == r.sums {
