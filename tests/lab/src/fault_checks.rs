@@ -792,14 +792,14 @@ const PARTITION_WRITER: &str = "rm -f /run/lab-acked; setsid sh -c '\
     sleep 2; done' </dev/null >/dev/null 2>&1 & echo $! > /run/lab-writer.pid";
 
 /// 25 (issue 14, fault 1), last (it leaves the cluster broken, and the lab is torn down
-/// after it): node2's cluster link cut for 60 s (QEMU's `set_link cluster off`: corosync and
+/// after it): the VirtualIP node's cluster link cut for 60 s (QEMU's `set_link cluster off`: corosync and
 /// DRBD share it) while both nodes write GFS2 every 2 s, then restored. Without fencing both
 /// sides go on alone; what the cluster does is recorded as seen. What must hold: DRBD finds
 /// the split brain at the reconnection and resyncs over neither side (no SyncSource or
 /// SyncTarget, each node keeps every file it acknowledged, unchanged), and our monitor
-/// reports it (190/191 naming StandAlone), in `pcs status` where Pacemaker still runs.
+/// reports it (190/191 naming StandAlone), in `pcs status` where Pacemaker still runs; and
+/// the address leaves the node without carrier (ipaddr2's monitor and start, issue 13).
 pub fn partition(r: &mut Run) -> Result<String> {
-    let cut = "node2";
     r.sh("node1", "crm_resource --cleanup >/dev/null 2>&1; true")?;
     crm::wait(
         r.paths,
@@ -808,6 +808,9 @@ pub fn partition(r: &mut Run) -> Result<String> {
         mins(3),
         |s| s.active_active(&NODES) && s.failures.is_empty(),
     )?;
+    // The VirtualIP's node is cut: its address must leave the node without carrier.
+    let holder = r.vip_holder()?;
+    let cut = vm::other(vm::other(&holder));
     for n in NODES {
         r.sh(n, PARTITION_WRITER)?;
     }
@@ -835,7 +838,16 @@ pub fn partition(r: &mut Run) -> Result<String> {
             )
         ));
     }
-    sleep(secs(60u64.saturating_sub(t.elapsed().as_secs())));
+    // Until the link returns: does the address leave the node with no carrier?
+    let vip = "ip -br addr | grep -c ' 10.1.1.100/' || true";
+    let mut vip_left = None;
+    while t.elapsed() < secs(60) {
+        if vip_left.is_none() && r.sh(cut, vip)?.trim() == "0" {
+            vip_left = Some(t.elapsed().as_secs_f64());
+        }
+        sleep(secs(2));
+    }
+    let vip_elsewhere = r.sh(vm::other(cut), vip)?.trim() == "1";
     let cut_for = t.elapsed().as_secs_f64();
     vm::monitor(r.paths, cut, "set_link cluster on")?;
     say(&format!(
@@ -846,10 +858,18 @@ pub fn partition(r: &mut Run) -> Result<String> {
         r.sh(n, "kill -- -$(cat /run/lab-writer.pid) 2>/dev/null; true")?;
     }
     let mut seen = format!(
-        "{cut}'s link cut for {cut_for:.0} s; {}; ",
-        alone.join("; ")
+        "{cut} (the VirtualIP's node) cut off for {cut_for:.0} s; {}; the address left {cut}: {}; held by {}: \
+         {vip_elsewhere}; ",
+        alone.join("; "),
+        vip_left.map_or("no".to_owned(), |s| format!("after {s:.0} s")),
+        vm::other(cut),
     );
     let mut wrong = Vec::new();
+    if vip_left.is_none() {
+        wrong.push(format!(
+            "the VirtualIP stayed on {cut}, which has no carrier"
+        ));
+    }
     let mut standalone = 0;
     let mut reported = Vec::new();
     for n in NODES {

@@ -193,7 +193,7 @@ const CHECKS: [CheckDef; 25] = [
         &["WebData"],
     ),
     check(
-        "25 fault, last: node2's cluster link cut for 60 s while both write: DRBD resyncs over neither side, nothing acknowledged lost, our monitor reports the split brain",
+        "25 fault, last: the VirtualIP node's cluster link cut for 60 s while both write: the address leaves it, DRBD resyncs over neither side, nothing acknowledged lost, our monitor reports the split brain",
         fault_checks::partition,
         &["WebData"],
     ),
