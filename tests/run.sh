@@ -60,7 +60,7 @@ install_packages() {
         mapfile -t -O "${#wanted[@]}" wanted < <(sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//; /^$/d' "$extra")
     done
     for pkg in "${wanted[@]}"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep 'ok installed' >/dev/null || missing+=("$pkg")
     done
     if [ ${#missing[@]} -eq 0 ]; then
         echo "all ${#wanted[@]} packages installed"
@@ -143,7 +143,7 @@ install_deb() {
     local deb
     deb=$(cat "$deb_path_file")
     DEBIAN_FRONTEND=noninteractive apt-get install -y "$(realpath "$deb")"
-    dpkg -s "$PACKAGE" | grep -q '^Status: install ok installed'
+    dpkg -s "$PACKAGE" | grep '^Status: install ok installed' >/dev/null
     local name
     for name in $(bash tests/conformance/list-agents.sh); do
         [ -x "$OCF_AGENT_DIR/$name" ] || { echo "$OCF_AGENT_DIR/$name missing after install"; return 1; }

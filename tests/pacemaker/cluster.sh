@@ -139,7 +139,7 @@ start() {
 
     detached "$dir/corosync.stdout" corosync -f -c "$dir/corosync.conf"
     echo $! >"$dir/corosync.pid"
-    wait_for 30 eval 'corosync-quorumtool -s 2>/dev/null | grep -q "^Quorate: *Yes"' ||
+    wait_for 30 eval 'corosync-quorumtool -s 2>/dev/null | grep "^Quorate: *Yes" >/dev/null' ||
         die "corosync not quorate after 30s (see $dir/corosync.log)"
 
     detached "$dir/pacemakerd.stdout" \

@@ -21,7 +21,7 @@ after=$(dpkg-query -W -f='${Package}\n' | sort)
 echo "== packages pulled in: $(comm -13 <(echo "$before") <(echo "$after") | paste -sd' ')"
 failed=0
 for needed in native-agents pacemaker-cli-utils; do
-    dpkg-query -W -f='${Status}' "$needed" 2>/dev/null | grep -q 'ok installed' ||
+    dpkg-query -W -f='${Status}' "$needed" 2>/dev/null | grep 'ok installed' >/dev/null ||
         { echo "FAIL $needed is not installed"; failed=1; }
 done
 
