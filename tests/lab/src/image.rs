@@ -129,7 +129,7 @@ fn base_key(release: Release) -> String {
 const RETRY_PAUSES: [u64; 4] = [30, 60, 120, 180];
 
 /// The mmdebstrap root filesystem, built once per release and package list.
-fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
+pub fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
     let key = base_key(release);
     let dir = paths
         .cache
@@ -158,7 +158,9 @@ fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
     loop {
         let built = run_ok(
             Command::new("mmdebstrap")
-                .args(["--variant=minbase", "--quiet"])
+                // Not --quiet: when a download fails, apt's own error (which URI, which
+                // status) is the last lines of the output, which the error shows.
+                .arg("--variant=minbase")
                 .arg(format!("--include={}", PACKAGES.join(",")))
                 .arg(suite)
                 .arg(&tmp),

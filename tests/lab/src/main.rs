@@ -54,6 +54,10 @@ struct SetupArgs {
     /// Test only: break one check's subject on purpose to see that check fail (repeatable).
     #[arg(long = "break", value_enum, hide = true)]
     breaks: Vec<Break>,
+    /// Also the fault checks (19-25: a device held open, a private mount namespace, a typo,
+    /// a hung httpd, DRBD's common section, a failing disk, a cut link), after the others.
+    #[arg(long)]
+    faults: bool,
 }
 
 impl SetupArgs {
@@ -63,12 +67,21 @@ impl SetupArgs {
             release: self.release,
             profile: self.profile,
             breaks: self.breaks.clone(),
+            faults: self.faults,
         }
     }
 }
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Build (or find in the cache) the release's root filesystem, the part of the image
+    /// that comes from the apt sources (mmdebstrap). `.ci/run` runs it first, before
+    /// tests/run.sh: its downloads failed for minutes right after tests/run.sh, three times.
+    Rootfs {
+        /// The guests' Debian release.
+        #[arg(long, value_enum, default_value = "trixie")]
+        release: Release,
+    },
     /// Build (or find in the cache) the guest image.
     Image {
         #[command(flatten)]
@@ -108,6 +121,12 @@ fn run(cli: Cli, paths: &Paths) -> Result<ExitCode> {
         step("host prerequisites", || host::ensure(paths))?;
     }
     match cli.command {
+        Cmd::Rootfs { release } => {
+            let dir = step(&format!("root filesystem ({})", release.suite()), || {
+                image::rootfs(paths, release)
+            })?;
+            println!("{}", dir.display());
+        }
         Cmd::Image { setup } => {
             let (_, image) = cluster::prepare(paths, &setup.setup(), &[])?;
             println!("{}", image.dir.display());

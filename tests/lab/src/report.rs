@@ -106,6 +106,7 @@ impl Report {
         let _ = writeln!(j, "  \"profile\": {},", quote(self.setup.profile.name()));
         let breaks: Vec<String> = self.setup.breaks.iter().map(|b| quote(b.name())).collect();
         let _ = writeln!(j, "  \"broken_on_purpose\": [{}],", breaks.join(", "));
+        let _ = writeln!(j, "  \"fault_checks\": {},", self.setup.faults);
         let _ = writeln!(j, "  \"passed\": {},", self.passed());
         let _ = writeln!(j, "  \"total_seconds\": {},", num(self.total_seconds));
         let _ = writeln!(
@@ -191,6 +192,7 @@ mod tests {
             release: Release::Trixie,
             profile: Profile::Tutorial,
             breaks: Vec::new(),
+            faults: false,
         });
         for (name, skipped) in [("1", false), ("7", skipped)] {
             r.checks.push(Check {

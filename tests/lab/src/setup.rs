@@ -83,6 +83,8 @@ pub struct Setup {
     pub profile: Profile,
     /// Test-only breaks (`--break`): each makes a named check's subject wrong on purpose.
     pub breaks: Vec<Break>,
+    /// `--faults`: the fault checks (19-25) too, after the others.
+    pub faults: bool,
 }
 
 impl Setup {
@@ -98,6 +100,9 @@ impl Setup {
             self.release.suite(),
             self.profile.name()
         );
+        if self.faults {
+            s.push_str(", with the fault checks");
+        }
         if !self.breaks.is_empty() {
             let names: Vec<&str> = self.breaks.iter().map(|b| b.name()).collect();
             s.push_str(", BROKEN ON PURPOSE: ");
@@ -109,11 +114,12 @@ impl Setup {
     fn to_text(&self) -> String {
         let breaks: Vec<&str> = self.breaks.iter().map(|b| b.name()).collect();
         format!(
-            "agents={}\nrelease={}\nprofile={}\nbreaks={}\n",
+            "agents={}\nrelease={}\nprofile={}\nbreaks={}\nfaults={}\n",
             self.mode.name(),
             self.release.suite(),
             self.profile.name(),
-            breaks.join(",")
+            breaks.join(","),
+            if self.faults { "yes" } else { "no" }
         )
     }
 
@@ -135,6 +141,11 @@ impl Setup {
             release: Release::parse(r).ok_or_else(|| bad("release", r))?,
             profile: Profile::parse(p).ok_or_else(|| bad("profile", p))?,
             breaks,
+            faults: match get("faults")? {
+                "yes" => true,
+                "no" => false,
+                other => return Err(bad("faults", other)),
+            },
         })
     }
 
@@ -163,10 +174,12 @@ mod tests {
             release: Release::Bookworm,
             profile: Profile::Tutorial,
             breaks: vec![Break::KeepApache, Break::PromoteTwice],
+            faults: true,
         };
         assert_eq!(Setup::from_text(&s.to_text()).unwrap(), s);
         let plain = Setup {
             breaks: Vec::new(),
+            faults: false,
             ..s
         };
         assert_eq!(Setup::from_text(&plain.to_text()).unwrap(), plain);
