@@ -43,7 +43,7 @@ fn first(ev: &[native::OpEvent], rsc: &str, op: &str, what: &str) -> Option<f64>
         .map(|e| e.at)
 }
 
-fn healthy_again(r: &Run, what: &str) -> Result<f64> {
+pub fn healthy_again(r: &Run, what: &str) -> Result<f64> {
     let t = Instant::now();
     r.sh("node1", "crm_resource --cleanup >/dev/null 2>&1; true")?;
     crm::wait(r.paths, "node1", what, mins(4), |s| {

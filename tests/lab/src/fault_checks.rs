@@ -7,7 +7,7 @@
 //! what the cluster did with what it must do, and leaves the cluster active-active.
 
 use crate::crm;
-use crate::dlm_checks::{guest_now, ops_since};
+use crate::dlm_checks::{guest_now, healthy_again, ops_since};
 use crate::drbd_checks::{demote_by_ban, promote_by_clear, role};
 use crate::native::OpEvent;
 use crate::native::{drbd_env, run_agent};
@@ -532,6 +532,8 @@ pub fn hung_httpd(r: &mut Run) -> Result<String> {
 /// dual-primary still work (our agent reads the effective configuration). The files are put
 /// back afterwards.
 pub fn common_section(r: &mut Run) -> Result<String> {
+    // Earlier checks' failures (22's monitor) cleaned up first: only this one's can count.
+    healthy_again(r, "active-active, no failure, before the move")?;
     let moved = "cp /etc/drbd.d/wwwdata.res /run/lab-wwwdata.res && \
         cp /etc/drbd.d/global_common.conf /run/lab-global_common.conf && \
         sed -i '/allow-two-primaries/d' /etc/drbd.d/wwwdata.res && \
