@@ -14,9 +14,9 @@ pub enum Break {
     /// Check 6: an earlier WebSite monitor failure is left on record and the SIGKILL hits
     /// nothing.
     StaleHttpdFailure,
-    /// Check 7: the order `dlm-clone then WebFS` is deleted and dlm and WebFS restarted on a
-    /// node in one transition, so that WebFS starts there without dlm; then the order is
-    /// restored.
+    /// Check 7: dlm and WebFS stopped on a node (in order), the order `dlm-clone then WebFS`
+    /// deleted, and both started there again in one transition, so that WebFS starts without
+    /// dlm; then the order is restored.
     UnorderedDlm,
     /// Check 8: GFS2 remounted read-only on the node after the refused stop.
     Gfs2Readonly,

@@ -52,16 +52,21 @@ pub fn healthy_again(r: &Run, what: &str) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64())
 }
 
-/// The break for check 7: the order `dlm-clone then WebFS` deleted, dlm and WebFS stopped on
-/// `node` and started again (in one transition, unordered), then the order restored and the
-/// cluster healed.
+/// The break for check 7: dlm and WebFS kept off `node` by one location constraint over both
+/// (while the order holds, so WebFS unmounts before dlm stops and every stop succeeds), the
+/// order `dlm-clone then WebFS` deleted, then the constraint deleted: both start there in one
+/// transition, unordered. Then the order is restored and the cluster healed.
 fn start_dlm_unordered(r: &mut Run, node: &str) -> Result<()> {
-    let xpath = "//rsc_order[@first='dlm-clone']";
-    let saved = r.sh("node1", &format!("cibadmin --query --xpath \"{xpath}\""))?;
-    r.sh("node1", &format!("cibadmin --delete --xpath \"{xpath}\""))?;
+    let order = "//rsc_order[@first='dlm-clone']";
+    let saved = r.sh("node1", &format!("cibadmin --query --xpath \"{order}\""))?;
+    let away = format!(
+        "<rsc_location id='lab-unordered' node='{node}' score='-INFINITY'>\
+         <resource_set id='lab-unordered-set'><resource_ref id='dlm-clone'/>\
+         <resource_ref id='WebFS-clone'/></resource_set></rsc_location>"
+    );
     r.sh(
         "node1",
-        &format!("crm_resource --ban --resource dlm-clone --node {node} >/dev/null 2>&1"),
+        &format!("cibadmin --create --scope constraints --xml-text \"{away}\""),
     )?;
     crm::wait(
         r.paths,
@@ -73,10 +78,12 @@ fn start_dlm_unordered(r: &mut Run, node: &str) -> Result<()> {
                 && !s.nodes("WebFS", "Started").contains(&node.to_owned())
         },
     )?;
+    r.sh("node1", &format!("cibadmin --delete --xpath \"{order}\""))?;
     r.sh(
         "node1",
-        "crm_resource --clear --resource dlm-clone >/dev/null 2>&1; true",
+        "cibadmin --delete --xpath \"//rsc_location[@id='lab-unordered']\"",
     )?;
+    // WebFS may fail to mount without dlm; that failure is the point, and is cleaned up.
     crm::wait(r.paths, "node1", "dlm started there again", mins(3), |s| {
         s.nodes("dlm", "Started").contains(&node.to_owned())
     })?;
@@ -90,7 +97,7 @@ fn start_dlm_unordered(r: &mut Run, node: &str) -> Result<()> {
     )?;
     healthy_again(r, "active-active after the unordered start")?;
     say(&format!(
-        "break unordered-dlm: dlm and WebFS started on {node} without their order, order restored"
+        "break unordered-dlm: dlm and WebFS started on {node} in one transition without their order, order restored"
     ));
     Ok(())
 }
