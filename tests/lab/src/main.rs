@@ -7,6 +7,7 @@ mod boundary;
 mod breaks;
 mod cluster;
 mod crm;
+mod describe;
 mod dlm_checks;
 mod drbd_checks;
 mod fault_checks;
@@ -105,7 +106,12 @@ enum Cmd {
     /// End both VMs and remove their overlays.
     Down,
     /// The checks on the lab that is up (it stays up); writes target/lab/report.json.
-    Check,
+    Check {
+        /// Only the checks with these numbers (repeatable; for working on a check, not a proof:
+        /// some checks use what earlier ones recorded).
+        #[arg(long)]
+        only: Vec<u32>,
+    },
     /// up, the checks, down; writes target/lab/report.json.
     Scenario {
         #[command(flatten)]
@@ -154,7 +160,7 @@ fn run(cli: Cli, paths: &Paths) -> Result<ExitCode> {
             })?;
         }
         Cmd::Down => step("down", || vm::down(paths))?,
-        Cmd::Check => return scenario::check_only(paths),
+        Cmd::Check { only } => return scenario::check_only(paths, &only),
         Cmd::Scenario { setup } => return scenario::run(paths, &setup.setup()),
     }
     Ok(ExitCode::SUCCESS)

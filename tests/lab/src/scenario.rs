@@ -5,6 +5,7 @@
 use crate::boundary;
 use crate::cluster;
 use crate::crm;
+use crate::describe;
 use crate::dlm_checks;
 use crate::drbd_checks;
 use crate::fault_checks;
@@ -71,7 +72,7 @@ const fn check(name: &'static str, run: CheckFn, proves: &'static [&'static str]
     CheckDef { name, run, proves }
 }
 
-const CHECKS: [CheckDef; 17] = [
+const CHECKS: [CheckDef; 18] = [
     check(
         "1 pcs status: all Started on the mode's agents, WebData Promoted x2, WebFS/WebSite x2, VirtualIP x1",
         tutorial_checks::status,
@@ -157,6 +158,11 @@ const CHECKS: [CheckDef; 17] = [
         fault_checks::no_op,
         &["WebFS", "WebSite"],
     ),
+    check(
+        "26 pcs resource describe ocf:native:*: the shortdesc, every parameter in the metadata's order, required, defaults, no warning",
+        describe::pcs_describe,
+        &["VirtualIP", "WebSite", "WebData", "dlm", "WebFS"],
+    ),
 ];
 
 /// The checks of `--faults`, run after the others: 18, the reload of a changed DRBD setting,
@@ -205,7 +211,16 @@ const FAULTS: [CheckDef; 8] = [
     ),
 ];
 
-fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report) {
+/// The number a check's name starts with.
+fn number(c: &CheckDef) -> u32 {
+    c.name
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
     let mut r = Run {
         paths,
         setup: setup.clone(),
@@ -220,6 +235,9 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report) {
     };
     let faults: &[CheckDef] = if setup.faults { &FAULTS } else { &[] };
     for c in CHECKS.iter().chain(faults) {
+        if !only.is_empty() && !only.contains(&number(c)) {
+            continue;
+        }
         let t = Instant::now();
         if !c.proves.is_empty() && !setup.mode.runs_ours() {
             let seen = format!(
@@ -290,11 +308,17 @@ fn finish(paths: &Paths, mut report: Report, started: Instant) -> Result<ExitCod
 }
 
 /// `lab check`: the checks on the lab that is up (it stays up).
-pub fn check_only(paths: &Paths) -> Result<ExitCode> {
+pub fn check_only(paths: &Paths, only: &[u32]) -> Result<ExitCode> {
     let started = Instant::now();
     let setup = Setup::load(paths)?;
     let mut report = Report::new(setup.clone());
-    run_checks(paths, &setup, &mut report);
+    if only
+        .iter()
+        .any(|n| !CHECKS.iter().chain(&FAULTS).any(|c| number(c) == *n))
+    {
+        return Err(format!("--only {only:?}: no such check").into());
+    }
+    run_checks(paths, &setup, &mut report, only);
     if !report.passed() {
         logs::collect(paths, &setup, "a check failed (see report.json)");
     }
@@ -310,7 +334,7 @@ pub fn run(paths: &Paths, setup: &Setup) -> Result<ExitCode> {
             report.agents = up.choice.chosen;
             report.deviations = up.deviations;
             report.versions = up.versions;
-            run_checks(paths, setup, &mut report);
+            run_checks(paths, setup, &mut report, &[]);
         }
         Err(e) => report.error = Some(e.0),
     }
