@@ -788,6 +788,23 @@ const PARTITION_WRITER: &str = "rm -f /run/lab-acked; setsid sh -c '\
     if timeout 10 sh -c \"head -c 4096 /dev/urandom > $f && sync $f\"; then sha256sum $f >> /run/lab-acked; fi; \
     sleep 2; done' </dev/null >/dev/null 2>&1 & echo $! > /run/lab-writer.pid";
 
+const BLOCKED: &str = "blocked";
+
+/// A shell script that runs `read` (no single quote in it) apart, its output in
+/// /run/lab-bounded.out, waits up to `secs` for it, then runs `then`, or prints `blocked`
+/// when the read has not returned (on a frozen GFS2 it never does). The ssh session returns
+/// either way: the read holds none of its descriptors.
+fn bounded(read: &str, secs: u32, then: &str) -> String {
+    debug_assert!(!read.contains('\''));
+    format!(
+        "rm -f /run/lab-bounded.out /run/lab-bounded.rc; \
+         setsid sh -c '{read} >/run/lab-bounded.out 2>&1; echo $? >/run/lab-bounded.rc' \
+         </dev/null >/dev/null 2>&1 & \
+         for i in $(seq {secs}); do [ -e /run/lab-bounded.rc ] && break; sleep 1; done; \
+         if [ -e /run/lab-bounded.rc ]; then {then}; true; else echo {BLOCKED}; fi"
+    )
+}
+
 /// 25 (issue 14, fault 1), last (it leaves the cluster broken, and the lab is torn down
 /// after it): the VirtualIP node's cluster link cut for 60 s (QEMU's `set_link cluster off`: corosync and
 /// DRBD share it) while both nodes write GFS2 every 2 s, then restored. Without fencing both
@@ -870,19 +887,27 @@ pub fn partition(r: &mut Run) -> Result<String> {
     }
     let mut standalone = 0;
     let mut reported = Vec::new();
+    let mut blocked = Vec::new();
     for n in NODES {
         let drbd = r.sh(n, "grep ' 1:' /proc/drbd; true")?;
         let acked = r.sh(n, "cat /run/lab-acked 2>/dev/null; true")?;
         let count = acked.lines().count();
+        // GFS2 may be blocked on a node for good after the merge (its reads in D state,
+        // which no signal ends): each read runs apart and is given 60 s.
         let check = r.sh(
             n,
-            "timeout 60 sha256sum --quiet -c /run/lab-acked 2>&1 | grep -c -v '^$'; true",
+            &bounded(
+                "sha256sum --quiet -c /run/lab-acked",
+                60,
+                "grep -c -v '^$' /run/lab-bounded.out",
+            ),
         )?;
         let others = r.sh(
             n,
-            &format!(
-                "timeout 60 ls /var/www/html | grep -c '^part-{}-'; true",
-                vm::other(n)
+            &bounded(
+                "ls /var/www/html",
+                60,
+                &format!("grep -c '^part-{}-' /run/lab-bounded.out", vm::other(n)),
             ),
         )?;
         let monitor = run_agent(
@@ -903,14 +928,18 @@ pub fn partition(r: &mut Run) -> Result<String> {
         )?;
         let journal = r.sh(
             n,
-            "journalctl -o cat --no-pager -b | grep -E 'Split-Brain|stateful merge|pacemakerd.*(exit|Shutting)|fence' | tail -5; true",
+            "journalctl -o cat --no-pager -b | grep -E 'Split-Brain|stateful merge|remove nodeid|pacemakerd.*(exit|Shutting)|fence' | tail -5; true",
         )?;
         let _ = write!(
             seen,
-            "{n}: DRBD {}; acknowledged {count} files, {} of them missing or changed; holds {} of {}'s files; \
+            "{n}: DRBD {}; acknowledged {count} files, {}; holds {} of {}'s files; \
              our monitor by hand: {}; pacemaker {}; journal: {}; ",
             drbd.trim(),
-            check.trim(),
+            if check.trim() == BLOCKED {
+                "unreadable: GFS2 blocked there (a read did not return in 60 s)".to_owned()
+            } else {
+                format!("{} of them missing or changed", check.trim())
+            },
             others.trim(),
             vm::other(n),
             monitor.describe(),
@@ -928,12 +957,19 @@ pub fn partition(r: &mut Run) -> Result<String> {
                 "{n}: no write acknowledged: the fault was not exercised"
             ));
         }
-        if check.trim() != "0" {
+        if check.trim() == BLOCKED {
+            blocked.push(n);
+        } else if check.trim() != "0" {
             wrong.push(format!("{n}: acknowledged files lost or changed"));
         }
         if matches!(monitor.rc, 190 | 191) && monitor.reason().contains("StandAlone") {
             reported.push(n);
         }
+    }
+    if blocked.len() == NODES.len() {
+        wrong.push(
+            "GFS2 blocked on both nodes: nothing serves, no acknowledged file can be read".into(),
+        );
     }
     if standalone == 0 {
         wrong.push("DRBD did not stop at the split brain (no StandAlone)".into());
