@@ -9,7 +9,9 @@
 # wfc_timeout is changed with crm_resource and, once the cluster has settled, the stand-in
 # must have run `reload` (with the new value) and no demote, stop, start or promote. A changed
 # drbd_resource (the identity) must still restart it: demote and stop, then start and promote
-# with the new name. And pcs, offline: a second resource with the same drbd_resource refused.
+# with the new name. With a fail count on record Pacemaker promotes again after the reload (its
+# limitation, in the README). And pcs, offline: a second resource with the same drbd_resource
+# refused.
 # Uses the cluster of tests/pacemaker/cluster.sh (starts it if needed, and then stops it).
 # The stand-in lives in a provider directory of its own, removed on every exit. Needs root.
 set -euo pipefail
@@ -158,6 +160,27 @@ fi
 [ "$(role)" = Promoted ] || { echo "FAIL $agent reload in Pacemaker: not Promoted after the reload"; say_why; exit 1; }
 echo "PASS $agent reload in Pacemaker: wfc_timeout 5 -> 10 reloaded, still Promoted ($(tr '\n' ';' <<<"$done_now"))"
 
+# Pacemaker's limitation that the README tells administrators about: with a fail count on
+# record, the changed parameter also clears it, in the reload's transition; that aborts the
+# transition before the Promoted monitor is rescheduled, and since Pacemaker records a reload
+# as a start, the next transition promotes the instance again (in the tutorial's cluster that
+# restarts WebFS and WebSite, ordered after the promote). Seen on 2.1.5 here and on 3.0.0 in
+# the lab. If this stops failing the way it does, the README's advice can go.
+crm_attribute --node "$(crm_node -n)" --name "fail-count-$id#monitor_10000" --update 1 --lifetime reboot >/dev/null
+settle
+mark
+crm_resource --resource "$id" --set-parameter wfc_timeout --parameter-value 11 >/dev/null
+settle
+wait_role Promoted
+done_now=$(actions)
+if grep -qx 'reload wfc_timeout=11 drbd_resource=r0' <<<"$done_now" && grep -q '^promote ' <<<"$done_now"; then
+    echo "PASS $agent reload in Pacemaker: as the README says, with a fail count on record Pacemaker promotes again after the reload ($(tr '\n' ';' <<<"$done_now"))"
+else
+    echo "FAIL $agent reload in Pacemaker: with a fail count on record, expected the reload then a promote (Pacemaker's limitation in the README); the README is out of date"
+    say_why
+    exit 1
+fi
+
 mark
 crm_resource --resource "$id" --set-parameter drbd_resource --parameter-value r1 >/dev/null
 settle
@@ -171,5 +194,5 @@ for step in stop start promote; do
     }
 done
 ! grep -q '^reload ' <<<"$done_now" || { echo "FAIL $agent reload in Pacemaker: drbd_resource was reloaded"; say_why; exit 1; }
-grep -qx 'start wfc_timeout=10 drbd_resource=r1' <<<"$done_now" || { echo "FAIL $agent reload in Pacemaker: restarted without the new name"; say_why; exit 1; }
+grep -qx 'start wfc_timeout=11 drbd_resource=r1' <<<"$done_now" || { echo "FAIL $agent reload in Pacemaker: restarted without the new name"; say_why; exit 1; }
 echo "PASS $agent reload in Pacemaker: drbd_resource r0 -> r1 restarted the instance (the identity)"
