@@ -413,7 +413,8 @@ pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
             .to_owned(),
         "check 3 replays the tutorial's `pcs resource move VirtualIP nodo2` as `pcs resource move-with-constraint`, \
          what `move` did in the tutorial's pcs 0.10 (pcs 0.11 renamed it; its new `move` also waits for the cluster \
-         to settle twice, over 4 min under emulation), and clears the constraint once the cluster has settled"
+         to settle twice, over 4 min under emulation), and clears the constraint once the cluster has settled \
+         (crm_resource --clear, what pcs runs)"
             .to_owned(),
         "DRBD resource file has `allow-two-primaries yes` (needed by promoted-max=2; the tutorial does not show it) \
          and a fixed resync rate; the initial sync of the two blank disks is skipped (--clear-bitmap new-current-uuid)"
