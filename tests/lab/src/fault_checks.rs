@@ -949,7 +949,7 @@ pub fn partition(r: &mut Run) -> Result<String> {
         )?;
         let _ = write!(
             seen,
-            "{n}: DRBD {}; acknowledged {count} files, {}; holds {} of {}'s files; \
+            "{n}: DRBD {}; acknowledged {count} files, {}; {}'s files there: {}; \
              our monitor by hand: {}; pacemaker {}; journal: {}; ",
             drbd.trim(),
             if check.trim() == BLOCKED {
@@ -957,8 +957,12 @@ pub fn partition(r: &mut Run) -> Result<String> {
             } else {
                 format!("{} of them missing or changed", check.trim())
             },
-            others.trim(),
             vm::other(n),
+            if others.trim() == BLOCKED {
+                "unreadable"
+            } else {
+                others.trim()
+            },
             monitor.describe(),
             pacemaker.trim().replace('\n', " / "),
             journal.trim().replace('\n', " / "),
