@@ -334,13 +334,10 @@ fn fencing_refused_on(r: &mut Run) -> Result<String> {
 
 fn restore(r: &mut Run) -> Result<f64> {
     let t = Instant::now();
-    // The refused primitive never started anywhere: its location constraint and itself are
-    // deleted with cibadmin (a pcs start-up costs about a minute under emulation), and the
-    // cleanup in healthy_again forgets its history.
     r.sh(
         "node1",
-        "cibadmin --delete --xpath \"//rsc_location[@rsc='dlm-nofence']\" >/dev/null 2>&1; \
-         cibadmin --delete --xpath \"//primitive[@id='dlm-nofence']\" >/dev/null 2>&1; \
+        "if cibadmin -Q -o resources | grep -q 'id=\"dlm-nofence\"'; then cd /root && \
+         printf 'pcs resource delete dlm-nofence\\n' | lab-pcs; fi; \
          crm_resource --clear --resource dlm-clone >/dev/null 2>&1; true",
     )?;
     r.dlm_banned = None;
