@@ -6,6 +6,8 @@
 use crate::agents::RESOURCES;
 use crate::scenario::Run;
 use crate::step::{Error, Result};
+use crate::sys::mins;
+use crate::vm;
 use std::fs;
 
 /// What our metadata says of one parameter.
@@ -144,7 +146,9 @@ pub fn pcs_describe(r: &mut Run) -> Result<String> {
         .iter()
         .map(|res| format!("pcs resource describe ocf:native:{}", res.native))
         .collect();
-    let out = r.sh(
+    // pcs's start-up alone took a minute on a loaded guest, and pcs 0.11 is slower still.
+    let out = vm::ssh_ok(
+        r.paths,
         "node1",
         &format!(
             "printf '%s\\n' {} | lab-pcs 2>&1",
@@ -154,6 +158,7 @@ pub fn pcs_describe(r: &mut Run) -> Result<String> {
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
+        mins(6),
     )?;
     let mut seen = Vec::new();
     let mut wrong = Vec::new();
