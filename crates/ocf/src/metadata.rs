@@ -40,6 +40,8 @@ pub struct Metadata {
     pub name: String,
     /// The OCF version it claims (`<version>`).
     pub ocf_version: String,
+    /// Its one-line description (`<shortdesc>`), trimmed; empty when there is none.
+    pub shortdesc: String,
     pub params: Vec<ParamSpec>,
     pub actions: Vec<ActionSpec>,
 }
@@ -68,6 +70,11 @@ impl Metadata {
             .unwrap_or("")
             .trim()
             .to_owned();
+        let shortdesc = child(root, "shortdesc")
+            .and_then(|v| v.text())
+            .unwrap_or("")
+            .trim()
+            .to_owned();
         let mut params = Vec::new();
         if let Some(list) = child(root, "parameters") {
             for p in list.children().filter(|n| n.has_tag_name("parameter")) {
@@ -90,6 +97,7 @@ impl Metadata {
         Ok(Metadata {
             name,
             ocf_version,
+            shortdesc,
             params,
             actions,
         })
@@ -197,7 +205,7 @@ mod tests {
 <!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
 <resource-agent name="demo" version="0.1">
   <version>1.1</version>
-  <longdesc lang="en">d</longdesc><shortdesc lang="en">d</shortdesc>
+  <longdesc lang="en">d</longdesc><shortdesc lang="en"> A demo </shortdesc>
   <parameters>
     <parameter name="ip" required="1" unique="1">
       <longdesc lang="en">x</longdesc><shortdesc lang="en">x</shortdesc>
@@ -219,6 +227,7 @@ mod tests {
         let m = Metadata::parse(XML).unwrap();
         assert_eq!(m.name, "demo");
         assert_eq!(m.ocf_version, "1.1");
+        assert_eq!(m.shortdesc, "A demo");
         let ip = m.param("ip").unwrap();
         assert!(ip.required && ip.unique);
         assert_eq!(ip.kind, ParamKind::String);

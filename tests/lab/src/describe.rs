@@ -8,9 +8,10 @@ use crate::scenario::Run;
 use crate::step::{Error, Result};
 use crate::sys::mins;
 use crate::vm;
+use ocf::Metadata;
 use std::fs;
 
-/// What our metadata says of one parameter.
+/// One parameter as pcs shows it, or as our metadata says pcs should.
 #[derive(Debug, PartialEq)]
 struct Param {
     name: String,
@@ -18,39 +19,21 @@ struct Param {
     default: Option<String>,
 }
 
-/// What the metadata XML says: the shortdesc and the parameters in order.
+/// What the metadata XML says, read by the agents' own reader: the shortdesc and the
+/// parameters in order.
 fn from_xml(xml: &str) -> std::result::Result<(String, Vec<Param>), String> {
-    let doc = roxmltree::Document::parse_with_options(
-        xml,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    let root = doc.root_element();
-    let shortdesc = root
-        .children()
-        .find(|n| n.has_tag_name("shortdesc"))
-        .and_then(|n| n.text())
-        .map(words)
-        .ok_or("no shortdesc")?;
-    let params = root
-        .descendants()
-        .filter(|n| n.has_tag_name("parameter"))
+    let m = Metadata::parse(xml).map_err(|e| e.to_string())?;
+    let params = m
+        .params
+        .into_iter()
         .map(|p| Param {
-            name: p.attribute("name").unwrap_or_default().to_owned(),
-            required: p.attribute("required") == Some("1"),
-            default: p
-                .children()
-                .find(|c| c.has_tag_name("content"))
-                .and_then(|c| c.attribute("default"))
-                // An empty default is no default: pcs shows none.
-                .filter(|d| !d.is_empty())
-                .map(str::to_owned),
+            name: p.name,
+            required: p.required,
+            // An empty default is no default: pcs shows none.
+            default: p.default.filter(|d| !d.is_empty()),
         })
         .collect();
-    Ok((shortdesc, params))
+    Ok((words(&m.shortdesc), params))
 }
 
 fn words(s: &str) -> String {
@@ -98,9 +81,16 @@ fn from_pcs(text: &str, agent: &str) -> std::result::Result<(String, Vec<Param>)
 
 /// Every way pcs's text differs from the metadata, for one agent. `defaults_shown`: whether
 /// this pcs prints defaults at all (pcs 0.11 prints none, for the shell agents too).
-fn compare(agent: &str, xml: &str, pcs: &str, defaults_shown: bool) -> Vec<String> {
+/// `got` is `pcs` as [`from_pcs`] read it.
+fn compare(
+    agent: &str,
+    xml: &str,
+    pcs: &str,
+    got: &std::result::Result<(String, Vec<Param>), String>,
+    defaults_shown: bool,
+) -> Vec<String> {
     let mut wrong = Vec::new();
-    let (want, got) = match (from_xml(xml), from_pcs(pcs, agent)) {
+    let (want, got) = match (from_xml(xml), got) {
         (Ok(w), Ok(g)) => (w, g),
         (Err(e), _) => return vec![format!("{agent}: metadata: {e}")],
         (_, Err(e)) => return vec![format!("{agent}: pcs: {e}")],
@@ -196,8 +186,9 @@ pub fn pcs_describe(r: &mut Run) -> Result<String> {
         let xml = fs::read_to_string(&xml_path)
             .map_err(|e| Error(format!("{}: {e}", xml_path.display())))?;
         let part = part(line);
-        let found = compare(agent, &xml, &part, defaults_shown);
-        let params = from_pcs(&part, agent).map_or(0, |p| p.1.len());
+        let got = from_pcs(&part, agent);
+        let found = compare(agent, &xml, &part, &got, defaults_shown);
+        let params = got.map_or(0, |p| p.1.len());
         seen.push(format!(
             "{agent}: {params} parameters{}",
             if found.is_empty() {
@@ -263,9 +254,14 @@ Default operations:
   (exit 0, 1.2 s)
 ";
 
+    /// What the check finds in `pcs` for the agent x of XML.
+    fn judge(pcs: &str, defaults_shown: bool) -> Vec<String> {
+        compare("x", XML, pcs, &from_pcs(pcs, "x"), defaults_shown)
+    }
+
     #[test]
     fn pcs_text_that_says_what_the_metadata_says_passes() {
-        assert_eq!(compare("x", XML, PCS, true), Vec::<String>::new());
+        assert_eq!(judge(PCS, true), Vec::<String>::new());
     }
 
     // As pcs 0.11 prints it (bookworm, captured from the lab): no defaults for any agent.
@@ -286,21 +282,21 @@ Default operations:
     fn pcs_0_11_text_passes_when_that_pcs_shows_no_default_for_any_agent() {
         assert!(!shows_defaults(PCS_011));
         assert!(shows_defaults(PCS));
-        assert_eq!(compare("x", XML, PCS_011, false), Vec::<String>::new());
-        assert!(!compare("x", XML, PCS_011, true).is_empty());
+        assert_eq!(judge(PCS_011, false), Vec::<String>::new());
+        assert!(!judge(PCS_011, true).is_empty());
         let reordered = PCS_011.replace("  ip (required)", "  zz (required)");
-        assert!(compare("x", XML, &reordered, false)[0].contains("metadata's order"));
+        assert!(judge(&reordered, false)[0].contains("metadata's order"));
     }
 
     #[test]
     fn a_lost_default_a_reordered_parameter_or_a_warning_is_named() {
         let no_default = PCS.replace("    Default: 5\n", "");
-        assert!(compare("x", XML, &no_default, true)[0].contains("arp_count default None"));
+        assert!(judge(&no_default, true)[0].contains("arp_count default None"));
         let reordered = PCS.replace("  ip (required)", "  zz (required)");
-        assert!(compare("x", XML, &reordered, true)[0].contains("metadata's order"));
+        assert!(judge(&reordered, true)[0].contains("metadata's order"));
         let warned = format!("Warning: agent x is deprecated\n{PCS}");
-        assert!(compare("x", XML, &warned, true)[0].contains("pcs said"));
+        assert!(judge(&warned, true)[0].contains("pcs said"));
         let not_required = PCS.replace("ip (required)", "ip");
-        assert!(compare("x", XML, &not_required, true)[0].contains("(required) is false"));
+        assert!(judge(&not_required, true)[0].contains("(required) is false"));
     }
 }
