@@ -7,7 +7,7 @@ use crate::paths::Paths;
 use crate::step::{Context, Error, Result, say};
 use crate::sys::{mins, run_ok};
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// `--agents`: ours (default) or the shell agents of the tutorial.
@@ -205,9 +205,51 @@ pub fn missing_from(list: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Chooses each resource's agent; in native mode builds our package, which must ship all
-/// five. `without` names agents to treat as missing from it (a test-only break).
-pub fn choose(paths: &Paths, mode: Mode, without: &[&str]) -> Result<Choice> {
+/// `--deb PATH`: our package as built before from this checkout's HEAD (tests/run.sh's step
+/// that builds and lints it, in CI), taken instead of building it again (7 minutes on a slow
+/// machine). Its agents' build stamp must name HEAD: a package from another commit is refused.
+fn given_deb(paths: &Paths, deb: &Path) -> Result<(PathBuf, String)> {
+    let deb = fs::canonicalize(deb).context(|| format!("--deb {}", deb.display()))?;
+    let list = run_ok(Command::new("dpkg-deb").arg("-c").arg(&deb), mins(1))
+        .context(|| format!("{} is not a package", deb.display()))?;
+    let head = run_ok(
+        Command::new("git")
+            .args(["rev-parse", "--short=12", "HEAD"])
+            .current_dir(&paths.root),
+        mins(1),
+    )?;
+    let unpacked = paths.run.join("given-deb");
+    let _ = fs::remove_dir_all(&unpacked);
+    fs::create_dir_all(&unpacked)?;
+    run_ok(
+        Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpacked),
+        mins(1),
+    )?;
+    let agent = unpacked.join("usr/lib/ocf/resource.d/native/ipaddr2");
+    let stamp = run_ok(Command::new(&agent).arg("--version"), mins(1))
+        .context(|| format!("{} --version", agent.display()))?;
+    let _ = fs::remove_dir_all(&unpacked);
+    let wanted = format!("(git {}, clean tree)", head.trim());
+    if !stamp.contains(&wanted) {
+        return Err(Error(format!(
+            "{} was not built from this checkout's HEAD: its ipaddr2 says {:?}, HEAD is {}",
+            deb.display(),
+            stamp.trim(),
+            head.trim()
+        )));
+    }
+    say(&format!(
+        "{}: built from HEAD ({})",
+        deb.display(),
+        stamp.trim()
+    ));
+    Ok((deb, list))
+}
+
+/// Chooses each resource's agent; in native mode builds our package (or takes `deb`, built
+/// from HEAD), which must ship all five. `without` names agents to treat as missing from it
+/// (a test-only break).
+pub fn choose(paths: &Paths, mode: Mode, deb: Option<&Path>, without: &[&str]) -> Result<Choice> {
     let mut choice = Choice::default();
     if mode == Mode::Heartbeat {
         for r in &RESOURCES {
@@ -220,8 +262,11 @@ pub fn choose(paths: &Paths, mode: Mode, without: &[&str]) -> Result<Choice> {
         }
         return Ok(choice);
     }
-    let (deb, list) =
-        build_deb(paths).map_err(|e| Error(format!("native mode needs our package: {e}")))?;
+    let (deb, list) = match deb {
+        Some(given) => given_deb(paths, given),
+        None => build_deb(paths),
+    }
+    .map_err(|e| Error(format!("native mode needs our package: {e}")))?;
     let list: Vec<&str> = list
         .lines()
         .filter(|l| !without.iter().any(|w| l.ends_with(&format!("/{w}"))))

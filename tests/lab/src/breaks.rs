@@ -15,8 +15,8 @@ pub enum Break {
     /// nothing.
     StaleHttpdFailure,
     /// Check 7: dlm and WebFS stopped on a node (in order), the order `dlm-clone then WebFS`
-    /// deleted, and both started there again in one transition, so that WebFS starts without
-    /// dlm; then the order is restored.
+    /// and the colocation of WebFS with dlm deleted, dlm kept off the node: WebFS starts there
+    /// without dlm; then the constraints are restored.
     UnorderedDlm,
     /// Check 8: GFS2 remounted read-only on the node after the refused stop.
     Gfs2Readonly,

@@ -361,7 +361,7 @@ fn verify_agents(paths: &Paths, setup: &Setup) -> Result<()> {
 /// The agents (and the lab's guest tool) and the image built from them.
 pub fn prepare(paths: &Paths, setup: &Setup, without: &[&str]) -> Result<(Choice, Image)> {
     let mut choice = step(&format!("choose agents ({})", setup.mode.name()), || {
-        agents::choose(paths, setup.mode, without)
+        agents::choose(paths, setup.mode, setup.deb.as_deref(), without)
     })?;
     choice
         .tools

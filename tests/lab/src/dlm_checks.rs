@@ -52,22 +52,30 @@ pub fn healthy_again(r: &Run, what: &str) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64())
 }
 
-/// The break for check 7: dlm and WebFS kept off `node` by one location constraint over both
-/// (while the order holds, so WebFS unmounts before dlm stops and every stop succeeds), the
-/// order `dlm-clone then WebFS` deleted, then the constraint deleted: both start there in one
-/// transition, unordered. Then the order is restored and the cluster healed.
-fn start_dlm_unordered(r: &mut Run, node: &str) -> Result<()> {
+/// The break for check 7: WebFS started on `node` while dlm is not there. Both are first
+/// stopped there by one location constraint over both (the order still holds, so WebFS
+/// unmounts before dlm stops and every stop succeeds); then the order `dlm-clone then WebFS`
+/// and the colocation of WebFS with dlm are deleted and the constraint narrowed to dlm alone:
+/// Pacemaker starts WebFS there without dlm (gfs2-fs refuses it, exit 1: DLM is not running).
+/// Then the constraints are restored and the cluster healed. (Deleting the order alone did
+/// not do: with the colocation, Pacemaker 2.1.5 still requested WebFS after dlm's start.)
+fn start_webfs_without_dlm(r: &mut Run, node: &str) -> Result<()> {
     let order = "//rsc_order[@first='dlm-clone']";
-    let saved = r.sh("node1", &format!("cibadmin --query --xpath \"{order}\""))?;
-    let away = format!(
+    let colocation = "//rsc_colocation[@with-rsc='dlm-clone']";
+    let saved: Vec<String> = [order, colocation]
+        .iter()
+        .map(|x| r.sh("node1", &format!("cibadmin --query --xpath \"{x}\"")))
+        .collect::<Result<_>>()?;
+    let both_away = format!(
         "<rsc_location id='lab-unordered' node='{node}' score='-INFINITY'>\
          <resource_set id='lab-unordered-set'><resource_ref id='dlm-clone'/>\
          <resource_ref id='WebFS-clone'/></resource_set></rsc_location>"
     );
-    r.sh(
-        "node1",
-        &format!("cibadmin --create --scope constraints --xml-text \"{away}\""),
-    )?;
+    let dlm_away = format!(
+        "<rsc_location id='lab-dlm-away' rsc='dlm-clone' node='{node}' score='-INFINITY'/>"
+    );
+    let create = |xml: &str| format!("cibadmin --create --scope constraints --xml-text \"{xml}\"");
+    r.sh("node1", &create(&both_away))?;
     crm::wait(
         r.paths,
         "node1",
@@ -78,26 +86,42 @@ fn start_dlm_unordered(r: &mut Run, node: &str) -> Result<()> {
                 && !s.nodes("WebFS", "Started").contains(&node.to_owned())
         },
     )?;
-    r.sh("node1", &format!("cibadmin --delete --xpath \"{order}\""))?;
-    r.sh(
-        "node1",
-        "cibadmin --delete --xpath \"//rsc_location[@id='lab-unordered']\"",
-    )?;
-    // WebFS may fail to mount without dlm; that failure is the point, and is cleaned up.
-    crm::wait(r.paths, "node1", "dlm started there again", mins(3), |s| {
-        s.nodes("dlm", "Started").contains(&node.to_owned())
-    })?;
-    sleep(std::time::Duration::from_secs(10));
     r.sh(
         "node1",
         &format!(
-            "cibadmin --create --scope constraints --xml-text '{}'",
-            saved.trim()
+            "cibadmin --delete --xpath \"{order}\" && cibadmin --delete --xpath \"{colocation}\" && {} && \
+             cibadmin --delete --xpath \"//rsc_location[@id='lab-unordered']\"",
+            create(&dlm_away)
         ),
     )?;
-    healthy_again(r, "active-active after the unordered start")?;
+    let start = format!("WebFS_start_0 on {node}");
+    let tried = crm::wait(
+        r.paths,
+        "node1",
+        "WebFS started there without dlm",
+        mins(3),
+        |s| {
+            s.failures.iter().any(|f| f.starts_with(&start))
+                || s.nodes("WebFS", "Started").contains(&node.to_owned())
+        },
+    );
+    r.sh(
+        "node1",
+        "cibadmin --delete --xpath \"//rsc_location[@id='lab-dlm-away']\"",
+    )?;
+    for xml in &saved {
+        r.sh(
+            "node1",
+            &format!(
+                "cibadmin --create --scope constraints --xml-text '{}'",
+                xml.trim()
+            ),
+        )?;
+    }
+    tried?;
+    healthy_again(r, "active-active after WebFS started without dlm")?;
     say(&format!(
-        "break unordered-dlm: dlm and WebFS started on {node} in one transition without their order, order restored"
+        "break unordered-dlm: WebFS started on {node} while dlm was kept off it, constraints restored"
     ));
     Ok(())
 }
@@ -107,7 +131,7 @@ fn start_dlm_unordered(r: &mut Run, node: &str) -> Result<()> {
 /// start ok, no stop or failed monitor since).
 pub fn order(r: &mut Run) -> Result<String> {
     if r.setup.broken(Break::UnorderedDlm) {
-        start_dlm_unordered(r, "node2")?;
+        start_webfs_without_dlm(r, "node2")?;
     }
     let mut seen = String::new();
     for n in NODES {

@@ -30,6 +30,7 @@ use breaks::Break;
 use clap::{Args, Parser, Subcommand};
 use paths::Paths;
 use setup::{Profile, Release, Setup};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use step::{Result, step};
 
@@ -59,6 +60,11 @@ struct SetupArgs {
     /// a hung httpd, DRBD's common section, a failing disk, a cut link), after the others.
     #[arg(long)]
     faults: bool,
+    /// Our Debian package, already built from this checkout's HEAD (tests/run.sh leaves its
+    /// path in target/debian/built-by-run.sh), instead of building it again. Refused unless
+    /// its agents' build stamp names HEAD.
+    #[arg(long, value_name = "PATH")]
+    deb: Option<PathBuf>,
 }
 
 impl SetupArgs {
@@ -69,6 +75,7 @@ impl SetupArgs {
             profile: self.profile,
             breaks: self.breaks.clone(),
             faults: self.faults,
+            deb: self.deb.clone(),
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::breaks::Break;
 use crate::paths::Paths;
 use crate::step::{Context, Error, Result};
 use std::fs;
+use std::path::PathBuf;
 
 /// `--release`: the Debian release of the guests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +86,8 @@ pub struct Setup {
     pub breaks: Vec<Break>,
     /// `--faults`: the fault checks (19-25) too, after the others.
     pub faults: bool,
+    /// `--deb`: our package already built from HEAD (used to build the image; not saved).
+    pub deb: Option<PathBuf>,
 }
 
 impl Setup {
@@ -146,6 +149,7 @@ impl Setup {
                 "no" => false,
                 other => return Err(bad("faults", other)),
             },
+            deb: None,
         })
     }
 
@@ -175,6 +179,7 @@ mod tests {
             profile: Profile::Tutorial,
             breaks: vec![Break::KeepApache, Break::PromoteTwice],
             faults: true,
+            deb: None,
         };
         assert_eq!(Setup::from_text(&s.to_text()).unwrap(), s);
         let plain = Setup {
