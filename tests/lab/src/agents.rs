@@ -138,6 +138,19 @@ impl Choice {
             .map_or("", |c| c.agent.as_str())
     }
 
+    /// `--port`: every resource is created on its shell agent; our package is still
+    /// installed, for native-agents-port to port them to.
+    pub fn boot_on_shell(&mut self) {
+        for c in &mut self.chosen {
+            if let Some(r) = RESOURCES.iter().find(|r| r.id == c.id) {
+                c.agent = r.shell.to_owned();
+                c.native = false;
+                "--port: created on the shell agent, ported live to ours (checks 27-29)"
+                    .clone_into(&mut c.why);
+            }
+        }
+    }
+
     pub fn is_native(&self, id: &str) -> bool {
         self.chosen.iter().any(|c| c.id == id && c.native)
     }

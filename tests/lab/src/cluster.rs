@@ -350,7 +350,7 @@ fn versions(paths: &Paths) -> Result<Vec<(String, String)>> {
 /// shell agent in our place.
 fn verify_agents(paths: &Paths, setup: &Setup) -> Result<()> {
     let s = crm::state(paths, "node1")?;
-    let wrong = agents::mismatches(setup.mode, &s.agents());
+    let wrong = agents::mismatches(setup.boot_mode(), &s.agents());
     if wrong.is_empty() {
         Ok(())
     } else {
@@ -363,6 +363,9 @@ pub fn prepare(paths: &Paths, setup: &Setup, without: &[&str]) -> Result<(Choice
     let mut choice = step(&format!("choose agents ({})", setup.mode.name()), || {
         agents::choose(paths, setup.mode, setup.deb.as_deref(), without)
     })?;
+    if setup.port {
+        choice.boot_on_shell();
+    }
     choice
         .tools
         .push(step("build lab-boundary", || build_tools(paths))?);
@@ -423,7 +426,7 @@ pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
     deviations.extend(tutorial(paths, &choice, &mut spell)?);
     deviations.extend(spell.deviations);
     step(
-        &format!("every resource on the {} agents", setup.mode.name()),
+        &format!("every resource on the {} agents", setup.boot_mode().name()),
         || verify_agents(paths, setup),
     )?;
     Ok(Up {

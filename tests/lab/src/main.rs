@@ -17,6 +17,7 @@ mod logs;
 mod native;
 mod paths;
 mod pcs;
+mod port_checks;
 mod report;
 mod scenario;
 mod setup;
@@ -60,6 +61,11 @@ struct SetupArgs {
     /// a hung httpd, DRBD's common section, a failing disk, a cut link), after the others.
     #[arg(long)]
     faults: bool,
+    /// Replay the tutorial on the shell agents, port it live to ours with the packaged
+    /// native-agents-port (to ours, back, to ours again: checks 27-29, under load), then run
+    /// the checks on the ported cluster.
+    #[arg(long)]
+    port: bool,
     /// Our Debian package, already built from this checkout's HEAD (tests/run.sh leaves its
     /// path in target/debian/built-by-run.sh), instead of building it again. Refused unless
     /// its agents' build stamp names HEAD.
@@ -75,6 +81,7 @@ impl SetupArgs {
             profile: self.profile,
             breaks: self.breaks.clone(),
             faults: self.faults,
+            port: self.port,
             deb: self.deb.clone(),
         }
     }

@@ -193,6 +193,7 @@ mod tests {
             profile: Profile::Tutorial,
             breaks: Vec::new(),
             faults: false,
+            port: false,
             deb: None,
         });
         for (name, skipped) in [("1", false), ("7", skipped)] {

@@ -11,6 +11,7 @@ use crate::drbd_checks;
 use crate::fault_checks;
 use crate::logs;
 use crate::paths::Paths;
+use crate::port_checks;
 use crate::report::{Check, Report};
 use crate::setup::Setup;
 use crate::step::{self, Error, Result, say, step};
@@ -211,6 +212,25 @@ const FAULTS: [CheckDef; 8] = [
     ),
 ];
 
+/// `--port`: the live ports, before the checks (which then run on the ported cluster).
+const PORT: [CheckDef; 3] = [
+    check(
+        "27 port live to ours (native-agents-port --apply) under load: no failed request or write, same httpd, DRBD Primary throughout, GFS2 and VirtualIP untouched",
+        port_checks::to_ours,
+        &[],
+    ),
+    check(
+        "28 back to the shell agents live (--apply --back) under load: the same",
+        port_checks::back,
+        &[],
+    ),
+    check(
+        "29 to ours again live under load: the same; the checks below run on the ported cluster",
+        port_checks::again,
+        &[],
+    ),
+];
+
 /// The number a check's name starts with.
 fn number(c: &CheckDef) -> u32 {
     c.name
@@ -234,7 +254,8 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
         dlm_banned: None,
     };
     let faults: &[CheckDef] = if setup.faults { &FAULTS } else { &[] };
-    for c in CHECKS.iter().chain(faults) {
+    let port: &[CheckDef] = if setup.port { &PORT } else { &[] };
+    for c in port.iter().chain(&CHECKS).chain(faults) {
         if !only.is_empty() && !only.contains(&number(c)) {
             continue;
         }
@@ -279,9 +300,10 @@ fn finish(paths: &Paths, mut report: Report, started: Instant) -> Result<ExitCod
     fs::write(paths.lab.join("report.json"), &json)?;
     fs::write(
         paths.lab.join(format!(
-            "report-{}-{}.json",
+            "report-{}-{}{}.json",
             report.setup.release.suite(),
-            report.setup.mode.name()
+            report.setup.mode.name(),
+            if report.setup.port { "-port" } else { "" }
         )),
         &json,
     )?;
@@ -312,10 +334,13 @@ pub fn check_only(paths: &Paths, only: &[u32]) -> Result<ExitCode> {
     let started = Instant::now();
     let setup = Setup::load(paths)?;
     let mut report = Report::new(setup.clone());
-    if only
-        .iter()
-        .any(|n| !CHECKS.iter().chain(&FAULTS).any(|c| number(c) == *n))
-    {
+    if only.iter().any(|n| {
+        !CHECKS
+            .iter()
+            .chain(&FAULTS)
+            .chain(&PORT)
+            .any(|c| number(c) == *n)
+    }) {
         return Err(format!("--only {only:?}: no such check").into());
     }
     run_checks(paths, &setup, &mut report, only);

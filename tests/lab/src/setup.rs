@@ -86,11 +86,23 @@ pub struct Setup {
     pub breaks: Vec<Break>,
     /// `--faults`: the fault checks (19-25) too, after the others.
     pub faults: bool,
+    /// `--port`: the tutorial is replayed on the shell agents, then ported live to ours
+    /// (checks 27-29) before the checks run on ours.
+    pub port: bool,
     /// `--deb`: our package already built from HEAD (used to build the image; not saved).
     pub deb: Option<PathBuf>,
 }
 
 impl Setup {
+    /// The agents the tutorial is replayed on: the shell agents when the run ports them.
+    pub fn boot_mode(&self) -> Mode {
+        if self.port {
+            Mode::Heartbeat
+        } else {
+            self.mode
+        }
+    }
+
     pub fn broken(&self, b: Break) -> bool {
         self.breaks.contains(&b)
     }
@@ -103,6 +115,9 @@ impl Setup {
             self.release.suite(),
             self.profile.name()
         );
+        if self.port {
+            s.push_str(", ported live from the shell agents");
+        }
         if self.faults {
             s.push_str(", with the fault checks");
         }
@@ -117,12 +132,13 @@ impl Setup {
     fn to_text(&self) -> String {
         let breaks: Vec<&str> = self.breaks.iter().map(|b| b.name()).collect();
         format!(
-            "agents={}\nrelease={}\nprofile={}\nbreaks={}\nfaults={}\n",
+            "agents={}\nrelease={}\nprofile={}\nbreaks={}\nfaults={}\nport={}\n",
             self.mode.name(),
             self.release.suite(),
             self.profile.name(),
             breaks.join(","),
-            if self.faults { "yes" } else { "no" }
+            if self.faults { "yes" } else { "no" },
+            if self.port { "yes" } else { "no" }
         )
     }
 
@@ -148,6 +164,11 @@ impl Setup {
                 "yes" => true,
                 "no" => false,
                 other => return Err(bad("faults", other)),
+            },
+            port: match get("port").unwrap_or("no") {
+                "yes" => true,
+                "no" => false,
+                other => return Err(bad("port", other)),
             },
             deb: None,
         })
@@ -179,12 +200,14 @@ mod tests {
             profile: Profile::Tutorial,
             breaks: vec![Break::KeepApache, Break::PromoteTwice],
             faults: true,
+            port: true,
             deb: None,
         };
         assert_eq!(Setup::from_text(&s.to_text()).unwrap(), s);
         let plain = Setup {
             breaks: Vec::new(),
             faults: false,
+            port: false,
             ..s
         };
         assert_eq!(Setup::from_text(&plain.to_text()).unwrap(), plain);
