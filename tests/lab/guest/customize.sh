@@ -63,6 +63,23 @@ ln -sf /etc/systemd/system/lab-wwwdisk.service "$root/etc/systemd/system/multi-u
 # Guest-side helpers of the checks.
 install -m 755 "$guest/probe.sh" "$root/usr/local/sbin/lab-probe"
 install -m 755 "$guest/pcs-batch.py" "$root/usr/local/sbin/lab-pcs"
+# pcs imported once per boot (lab-pcsd), each pcs command forked from it: importing pcs costs
+# 20-45 s a process under emulation. /usr/local/sbin/pcs comes first in root's PATH and is
+# /usr/sbin/pcs itself until lab-pcsd is ready.
+install -m 755 "$guest/pcs-zygote.py" "$root/usr/local/sbin/lab-pcsd"
+install -m 755 "$guest/pcs-client.py" "$root/usr/local/sbin/pcs"
+cat > "$root/etc/systemd/system/lab-pcsd.service" <<'EOF'
+[Unit]
+Description=lab: pcs imported once, each pcs command forked from it (/run/lab-pcs.sock)
+
+[Service]
+ExecStart=/usr/local/sbin/lab-pcsd
+Nice=5
+
+[Install]
+WantedBy=multi-user.target
+EOF
+ln -sf /etc/systemd/system/lab-pcsd.service "$root/etc/systemd/system/multi-user.target.wants/lab-pcsd.service"
 install -m 755 "$guest/bench.py" "$root/usr/local/sbin/lab-bench"
 # The agents' own ocf-tester harnesses, run on a node by the DLM and DRBD checks.
 mkdir -p "$root/usr/local/share/lab"

@@ -407,8 +407,11 @@ pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
     let mut spell = Pcs::new(setup.release);
     previous(paths, &choice, &mut spell)?;
     let mut deviations = vec![
-        "each batch of pcs command lines runs through lab-pcs: pcs's own entry point (pcs.app.main) once per \
-         line in one Python process, because starting pcs costs 8-20 s per call under software emulation"
+        "every pcs command runs pcs's own entry point (pcs.app.main) with its command line in a process forked \
+         from lab-pcsd, which imported pcs once at boot (the guest's /usr/local/sbin/pcs, first in root's PATH, \
+         is /usr/sbin/pcs itself until then), because importing pcs costs 20-45 s per process under software \
+         emulation (17 s of it building the dataclasses of pcs.common.reports.messages); a batch of command \
+         lines runs through lab-pcs, one such pcs per line (before lab-pcsd is ready: all in one process)"
             .to_owned(),
         "starting point rebuilt by the lab: the previous exercise (VirtualIP, WebSite, WebData promotable, \
          WebFS ext4, their constraints; DRBD resource wwwdata on /dev/drbd1), its pcs -f batch started from \
