@@ -19,6 +19,7 @@ mod paths;
 mod pcs;
 mod port_checks;
 mod report;
+mod report_html;
 mod scenario;
 mod setup;
 mod step;

@@ -107,6 +107,7 @@ impl Report {
         let breaks: Vec<String> = self.setup.breaks.iter().map(|b| quote(b.name())).collect();
         let _ = writeln!(j, "  \"broken_on_purpose\": [{}],", breaks.join(", "));
         let _ = writeln!(j, "  \"fault_checks\": {},", self.setup.faults);
+        let _ = writeln!(j, "  \"ported_live\": {},", self.setup.port);
         let _ = writeln!(j, "  \"passed\": {},", self.passed());
         let _ = writeln!(j, "  \"total_seconds\": {},", num(self.total_seconds));
         let _ = writeln!(
@@ -151,8 +152,9 @@ impl Report {
             .iter()
             .map(|s| {
                 format!(
-                    "    {{\"name\": {}, \"seconds\": {}, \"ok\": {}}}",
+                    "    {{\"name\": {}, \"started\": {}, \"seconds\": {}, \"ok\": {}}}",
                     quote(&s.name),
+                    num(s.started),
                     num(s.seconds),
                     s.ok
                 )

@@ -299,6 +299,10 @@ fn finish(paths: &Paths, mut report: Report, started: Instant) -> Result<ExitCod
     fs::create_dir_all(&paths.lab)?;
     fs::write(paths.lab.join("report.json"), &json)?;
     fs::write(
+        paths.lab.join("report.html"),
+        crate::report_html::render(&report),
+    )?;
+    fs::write(
         paths.lab.join(format!(
             "report-{}-{}{}.json",
             report.setup.release.suite(),

@@ -54,6 +54,8 @@ impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
 #[derive(Clone, Debug)]
 pub struct StepRecord {
     pub name: String,
+    /// When it began, in seconds since the run began.
+    pub started: f64,
     pub seconds: f64,
     pub ok: bool,
 }
@@ -202,6 +204,7 @@ pub fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     if let Ok(mut r) = records().lock() {
         r.push(StepRecord {
             name: name.to_owned(),
+            started: t.saturating_duration_since(start()).as_secs_f64(),
             seconds,
             ok,
         });
