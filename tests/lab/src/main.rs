@@ -17,6 +17,7 @@ mod logs;
 mod native;
 mod paths;
 mod pcs;
+mod phases;
 mod port_checks;
 mod report;
 mod report_html;

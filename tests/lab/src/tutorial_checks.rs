@@ -8,6 +8,7 @@ use crate::cluster;
 use crate::crm;
 use crate::fault_checks;
 use crate::native;
+use crate::phases;
 use crate::scenario::{Run, now};
 use crate::step::{Error, Result, awaiting, say};
 use crate::sys::{mins, secs};
@@ -361,14 +362,30 @@ pub fn kill(r: &mut Run) -> Result<String> {
     ));
     r.figures
         .push(("longest_write_stall_seconds".into(), stall));
+    // Where the failover time went, from the survivor's journal (reported, never judged).
+    let journal = r
+        .sh(&survivor, &phases::journal_command(kill_g - 2.0))
+        .unwrap_or_default();
+    let phases = phases::from_journal(&journal, kill_g).with_probe(failover, first_write);
+    for (name, t) in &phases.marks {
+        r.figures.push((format!("kill_phase: {name}"), *t));
+    }
+    let agent_share = failover.map_or_else(String::new, |f| {
+        let agents = phases.agent_seconds_before(f);
+        r.figures
+            .push(("failover_agent_actions_seconds".into(), agents));
+        format!("; agent actions {agents:.2} s of the {f:.1} s to the first good answer")
+    });
     let seen = format!(
         "{victim} killed; on {survivor}: first good HTTP answer through VirtualIP {}, first new file {}, \
          longest write stall {stall:.1} s, VirtualIP present: {vip}, GFS2 mounted: {mounted}, checksums of \
-         10 files written before the kill unchanged: {} (clock offset {:.2} s); {agents}",
+         10 files written before the kill unchanged: {} (clock offset {:.2} s); {agents}; phases after the \
+         kill on {survivor}'s clock: {}{agent_share}",
         fmt(failover),
         fmt(first_write),
         sums == r.sums,
-        r.offset
+        r.offset,
+        phases.describe()
     );
     let ok = failover.is_some()
         && first_write.is_some_and(|w| w <= 30.0)
