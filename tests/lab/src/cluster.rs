@@ -235,13 +235,26 @@ fn tutorial(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<Vec<Strin
         })?;
         let promoted = s.nodes("WebData", "Promoted");
         let node = promoted.first().ok_or("WebData is Promoted nowhere")?;
-        vm::ssh_ok(
+        // On the shell agents (`--port`, trixie) mkfs.gfs2 once found /dev/drbd1 busy right
+        // after Filesystem's stop; the administrator would try again: so does the replay,
+        // for at most 30 s, showing what held the device each time.
+        let out = vm::ssh_ok(
             paths,
             node,
-            "mkfs.gfs2 -O -p lock_dlm -j 2 -t mycluster:web /dev/drbd1 && mount /dev/drbd1 /mnt && \
+            "for i in $(seq 30); do \
+               mkfs.gfs2 -O -p lock_dlm -j 2 -t mycluster:web /dev/drbd1 2>/tmp/mkfs.err && break; \
+               echo \"mkfs.gfs2 try $i: $(cat /tmp/mkfs.err); mounted in: $(grep -l ' /dev/drbd1 ' \
+                 /proc/[0-9]*/mountinfo 2>/dev/null | head -3 | tr '\\n' ' '); holders: \
+                 $(ls /sys/block/drbd1/holders | tr '\\n' ' '); users: $(fuser -v /dev/drbd1 2>&1 | tr '\\n' ' ')\"; \
+               [ \"$i\" -lt 30 ] || exit 1; sleep 1; \
+             done && mount /dev/drbd1 /mnt && \
              echo '<h1>Prueba con GFS2</h1>' >> /mnt/index.html && umount /mnt",
             mins(3),
-        )
+        )?;
+        for line in out.lines().filter(|l| l.starts_with("mkfs.gfs2 try")) {
+            say(line);
+        }
+        Ok(())
     })?;
     dev.push("mkfs.gfs2 -O: without it mkfs.gfs2 asks for confirmation over the previous exercise's ext4".into());
     step(
