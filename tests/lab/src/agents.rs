@@ -263,7 +263,7 @@ fn given_deb(paths: &Paths, deb: &Path) -> Result<(PathBuf, String)> {
     let built = stamp
         .split("(git ")
         .nth(1)
-        .and_then(|r| r.strip_suffix(", clean tree)"))
+        .and_then(|r| r.trim().strip_suffix(", clean tree)"))
         .unwrap_or("")
         .to_owned();
     if built.is_empty() || !same_package_sources(paths, &built)? {
