@@ -276,7 +276,7 @@ fn given_deb(paths: &Paths, deb: &Path) -> Result<(PathBuf, String)> {
         )));
     }
     say(&format!(
-        "{}: built from HEAD ({})",
+        "{}: built from {built}, whose package sources are HEAD's ({})",
         deb.display(),
         stamp.trim()
     ));
