@@ -13,7 +13,22 @@ import subprocess
 import sys
 import time
 
-ZYGOTE = os.path.exists("/run/lab-pcs.sock")
+def zygote():
+    """Whether lab-pcsd serves pcs (waiting, at most 180 s, while it is importing pcs)."""
+    try:
+        with open("/run/lab-pcs.starting") as f:
+            pid = int(f.read())
+    except (OSError, ValueError):
+        return os.path.exists("/run/lab-pcs.sock")
+    deadline = time.monotonic() + 180
+    while not os.path.exists("/run/lab-pcs.sock") and os.path.exists("/proc/%d" % pid):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    return os.path.exists("/run/lab-pcs.sock")
+
+
+ZYGOTE = zygote()
 if not ZYGOTE:
     from pcs import app, utils
     from pcs.cli.common import lib_wrapper

@@ -1,18 +1,48 @@
 #!/usr/bin/python3 -IS
 """pcs (the lab's, first in root's PATH): runs the command in lab-pcsd (guest/pcs-zygote.py),
 which imported pcs once at boot, with this process's stdin, stdout, stderr, working directory
-and environment, and exits with its status. Until lab-pcsd is ready it is /usr/sbin/pcs."""
+and environment, and exits with its status. While lab-pcsd is still importing pcs it waits
+for it (at most 180 s); without lab-pcsd it is /usr/sbin/pcs."""
 import json
 import os
 import socket
 import sys
+import time
 
 REAL = "/usr/sbin/pcs"
-try:
+SOCK = "/run/lab-pcs.sock"
+
+
+def daemon_ready():
+    """Whether the socket exists, after waiting for a lab-pcsd that is still importing pcs."""
+    try:
+        with open("/run/lab-pcs.starting") as f:
+            pid = int(f.read())
+    except (OSError, ValueError):
+        return os.path.exists(SOCK)
+    deadline = time.monotonic() + 180
+    while not os.path.exists(SOCK) and os.path.exists("/proc/%d" % pid):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    return os.path.exists(SOCK)
+
+
+def connect():
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    conn.connect("/run/lab-pcs.sock")
+    conn.connect(SOCK)
+    return conn
+
+
+try:
+    conn = connect()
 except OSError:
-    os.execv(REAL, [REAL] + sys.argv[1:])
+    try:
+        if not daemon_ready():
+            raise OSError("no lab-pcsd")
+        conn = connect()
+    except OSError:
+        os.execv(REAL, [REAL] + sys.argv[1:])
 request = {"argv": sys.argv[1:], "cwd": os.getcwd(), "env": dict(os.environ)}
 socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
 status = conn.recv(16)

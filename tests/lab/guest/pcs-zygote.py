@@ -18,9 +18,14 @@ import socket
 import sys
 import traceback
 
-from pcs import app
-
 SOCK = "/run/lab-pcs.sock"
+# Present (with this pid) while pcs is being imported: a pcs started meanwhile waits for the
+# socket instead of importing pcs a second time on the same CPU.
+STARTING = "/run/lab-pcs.starting"
+with open(STARTING, "w") as f:
+    f.write("%d\n" % os.getpid())
+
+from pcs import app  # noqa: E402 - the import this daemon exists for
 
 
 def run_pcs(request, fds):
@@ -82,6 +87,7 @@ def main():
     os.chmod(tmp, 0o600)
     server.listen(16)
     os.rename(tmp, SOCK)  # the socket appears only once pcs is imported
+    os.unlink(STARTING)
     while True:
         conn, _ = server.accept()
         try:
