@@ -27,14 +27,18 @@ const MOUNT_ID: &str =
 /// Background watchers on a node: DRBD's roles every 0.2 s (a line whenever they are not
 /// Primary/Primary) and the kernel's address events (`ip monitor address`).
 fn watch_start(r: &Run, node: &str) -> Result<()> {
+    // Each background command stands alone, its output redirected (as lab-probe starts its
+    // loops): one inside an `a && b &` list keeps a shell holding ssh's output, and ssh open.
     r.sh(
         node,
         &format!(
-            "rm -rf {STATE} && mkdir -p {STATE} && \
+            "rm -rf {STATE}; mkdir -p {STATE}; \
              setsid sh -c 'while :; do grep -q ro:Primary/Primary /proc/drbd || \
                echo \"$(date +%s.%N) $(grep -o \"ro:[A-Za-z/]*\" /proc/drbd)\" >> {STATE}/drbd.log; \
-               sleep 0.2; done' </dev/null >/dev/null 2>&1 & echo $! > {STATE}/drbd.pid; \
-             setsid ip -o monitor address </dev/null > {STATE}/addr.log 2>&1 & echo $! > {STATE}/addr.pid"
+               sleep 0.2; done' </dev/null >/dev/null 2>&1 & \
+             echo $! > {STATE}/drbd.pid; \
+             setsid ip -o monitor address </dev/null >{STATE}/addr.log 2>&1 & \
+             echo $! > {STATE}/addr.pid"
         ),
     )?;
     Ok(())
