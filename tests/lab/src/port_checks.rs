@@ -24,8 +24,10 @@ const VIP: &str = "10.1.1.100";
 const MOUNT_ID: &str =
     "awk '$5 == \"/var/www/html\" { print $1 }' /proc/self/mountinfo | tr '\\n' ' '";
 
-/// Background watchers on a node: DRBD's roles every 0.2 s (a line whenever they are not
-/// Primary/Primary) and the kernel's address events (`ip monitor address`).
+/// Background watchers on a node: DRBD's roles every 0.5 s (a line whenever they are not
+/// Primary/Primary; read by the shell itself, no process forked but the sleep: on the
+/// emulated guests a heavier watcher made the shell agents' monitors time out) and the
+/// kernel's address events (`ip monitor address`).
 fn watch_start(r: &Run, node: &str) -> Result<()> {
     // Each background command stands alone, its output redirected (as lab-probe starts its
     // loops): one inside an `a && b &` list keeps a shell holding ssh's output, and ssh open.
@@ -33,9 +35,10 @@ fn watch_start(r: &Run, node: &str) -> Result<()> {
         node,
         &format!(
             "rm -rf {STATE}; mkdir -p {STATE}; \
-             setsid sh -c 'while :; do grep -q ro:Primary/Primary /proc/drbd || \
-               echo \"$(date +%s.%N) $(grep -o \"ro:[A-Za-z/]*\" /proc/drbd)\" >> {STATE}/drbd.log; \
-               sleep 0.2; done' </dev/null >/dev/null 2>&1 & \
+             setsid sh -c 'while :; do r=; \
+               while IFS= read -r l; do case $l in *ro:*) r=${{l#*ro:}}; r=${{r%% *}};; esac; done </proc/drbd; \
+               [ \"$r\" = Primary/Primary ] || echo \"$(date +%s.%N) ro:$r\" >> {STATE}/drbd.log; \
+               sleep 0.5; done' </dev/null >/dev/null 2>&1 & \
              echo $! > {STATE}/drbd.pid; \
              setsid ip -o monitor address </dev/null >{STATE}/addr.log 2>&1 & \
              echo $! > {STATE}/addr.pid"
