@@ -318,23 +318,20 @@ fn tutorial(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<Vec<Strin
 }
 
 /// Builds lab-boundary (src/bin), the guest tool of check 16.
-fn build_tools(paths: &Paths) -> Result<PathBuf> {
-    run_ok(
-        Command::new("cargo")
-            .args([
-                "build",
-                "--release",
-                "--locked",
-                "--quiet",
-                "-p",
-                "lab",
-                "--bin",
-                "lab-boundary",
-            ])
-            .current_dir(&paths.root),
-        mins(20),
-    )?;
-    Ok(paths.target.join("release/lab-boundary"))
+fn build_tools(paths: &Paths) -> Result<Vec<PathBuf>> {
+    let bins = ["lab-boundary", "lab-load"];
+    let mut cargo = Command::new("cargo");
+    cargo
+        .args(["build", "--release", "--locked", "--quiet", "-p", "lab"])
+        .current_dir(&paths.root);
+    for b in bins {
+        cargo.args(["--bin", b]);
+    }
+    run_ok(&mut cargo, mins(20))?;
+    Ok(bins
+        .iter()
+        .map(|b| paths.target.join("release").join(b))
+        .collect())
 }
 
 /// What the guests run, and what our package depends on there.
@@ -381,7 +378,9 @@ pub fn prepare(paths: &Paths, setup: &Setup, without: &[&str]) -> Result<(Choice
     }
     choice
         .tools
-        .push(step("build lab-boundary", || build_tools(paths))?);
+        .extend(step("build lab-boundary and lab-load", || {
+            build_tools(paths)
+        })?);
     let image = step(&format!("guest image ({})", setup.release.suite()), || {
         image::build(paths, setup.release, &choice)
     })?;

@@ -1,6 +1,7 @@
 //! `lab scenario --port` (issue 18): the tutorial's cluster booted on the shell agents is
 //! ported live to ours with the packaged `native-agents-port`, back, and to ours again, each
-//! while both nodes fetch a page through the VirtualIP and write a file on GFS2 every 0.2 s.
+//! while both nodes fetch a page through the VirtualIP and write a file on GFS2 every 0.2 s
+//! (lab-load, which forks nothing).
 //! Each port must leave every resource where it was, untouched: no failed request or write,
 //! the same Apache main process on each node, DRBD Primary on both throughout, the GFS2
 //! mount never replaced, the VirtualIP never deleted or moved, no start, stop, promote or
@@ -18,6 +19,8 @@ use std::thread::sleep;
 use std::time::Instant;
 
 const STATE: &str = "/run/lab-port";
+/// Where lab-load (src/bin/lab-load.rs) logs its requests and writes.
+const LOAD: &str = "/run/lab-load";
 const VIP: &str = "10.1.1.100";
 
 /// What must not change during a port, read on each node.
@@ -97,7 +100,9 @@ fn port(r: &mut Run, back: bool, label: &str) -> Result<String> {
         r.sh(
             n,
             &format!(
-                "lab-probe start {VIP_URL} {} {DOCROOT}/port-{label}",
+                "rm -rf {LOAD}; mkdir -p {LOAD}; \
+                 setsid lab-load {VIP_URL} {} {DOCROOT}/port-{label} {LOAD} </dev/null >/dev/null 2>&1 & \
+                 echo $! > {LOAD}/pid",
                 r.token
             ),
         )?;
@@ -121,7 +126,9 @@ fn port(r: &mut Run, back: bool, label: &str) -> Result<String> {
     for n in NODES {
         let out = r.sh(
             n,
-            "lab-probe stop; echo ==; cat /run/lab-probe/http.log; echo ==; cat /run/lab-probe/write.log",
+            &format!(
+                "kill $(cat {LOAD}/pid); echo ==; cat {LOAD}/http.log; echo ==; cat {LOAD}/write.log"
+            ),
         )?;
         let mut parts = out.split("==\n").skip(1);
         http.push((n, log_lines(parts.next().unwrap_or(""))));
