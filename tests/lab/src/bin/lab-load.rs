@@ -1,6 +1,6 @@
 //! `lab-load URL TOKEN DIR LOGDIR`: the load of the live-port checks (27-29), run in the
 //! guest until killed. Every 0.2 s it fetches URL (HTTP/1.0; a good answer is a 200 whose
-//! body contains TOKEN), and every 0.2 s it creates a new file in DIR (on GFS2); each attempt
+//! body contains TOKEN), and every 0.2 s it appends a line to DIR/w-<hostname>.log (on GFS2); each attempt
 //! is a line "start end ok|fail" (this node's clock) in LOGDIR/http.log or LOGDIR/write.log.
 //! No process is forked: lab-probe's shell loops (curl, date, a file per write) forked about
 //! 40 processes a second, and on the emulated guests that load made the shell agents'
@@ -115,15 +115,20 @@ fn main() -> ExitCode {
             log(&http_log, start, fetch(addr, &host, &path, &token));
         })
     });
+    // One file per node, opened and appended to at each write: the nodes never change the
+    // same GFS2 directory or inode (a directory both create files in bounces its lock between
+    // them at every write, which on the emulated nodes cost more than the port measures).
+    let file = dir.join(format!("w-{hostname}.log"));
     let mut i = 0u64;
     every(|| {
         i += 1;
         let start = now();
-        let ok = fs::write(
-            dir.join(format!("w-{hostname}-{i}")),
-            format!("{i} {start:.6}\n"),
-        )
-        .is_ok();
+        let ok = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| f.write_all(format!("{i} {start:.6}\n").as_bytes()))
+            .is_ok();
         log(&write_log, start, ok);
     })
 }
