@@ -218,7 +218,7 @@ pub fn missing_from(list: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Whether `commit` and HEAD differ only in tests/ and Markdown files: what the package is
+/// Whether `commit` and HEAD differ only in tests/, .ci/ and Markdown files: what the package is
 /// built from (agents, crates, tools, metadata, packaging) is the same.
 fn same_package_sources(paths: &Paths, commit: &str) -> Result<bool> {
     if !commit.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -227,7 +227,7 @@ fn same_package_sources(paths: &Paths, commit: &str) -> Result<bool> {
     let out = crate::sys::run_with(
         Command::new("git")
             .args(["diff", "--quiet", commit, "HEAD", "--", "."])
-            .args([":(exclude)tests", ":(exclude,glob)**/*.md"])
+            .args([":(exclude)tests", ":(exclude).ci", ":(exclude,glob)**/*.md"])
             .current_dir(&paths.root),
         None,
         mins(1),
