@@ -269,7 +269,7 @@ fn given_deb(paths: &Paths, deb: &Path) -> Result<(PathBuf, String)> {
     if built.is_empty() || !same_package_sources(paths, &built)? {
         return Err(Error(format!(
             "{} was not built from this checkout's HEAD ({}) or a commit whose sources outside \
-             tests/ and the Markdown files are the same: its ipaddr2 says {:?}",
+             tests/, .ci/ and the Markdown files are the same: its ipaddr2 says {:?}",
             deb.display(),
             head.trim(),
             stamp.trim()

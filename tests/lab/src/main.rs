@@ -70,7 +70,8 @@ struct SetupArgs {
     port: bool,
     /// Our Debian package, already built from this checkout's HEAD (tests/run.sh leaves its
     /// path in target/debian/built-by-run.sh), instead of building it again. Refused unless
-    /// its agents' build stamp names HEAD.
+    /// its agents' build stamp names HEAD, or a commit that differs from it only in tests/,
+    /// .ci/ and Markdown files.
     #[arg(long, value_name = "PATH")]
     deb: Option<PathBuf>,
 }
