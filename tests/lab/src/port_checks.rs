@@ -250,7 +250,7 @@ fn port(r: &mut Run, back: bool, label: &str) -> Result<String> {
     let tail: Vec<&str> = tool.stdout.lines().rev().take(3).collect();
     let seen = format!(
         "native-agents-port {args}: exit {} in {port_seconds:.1} s ({}); {requests} HTTP requests through {VIP} from \
-         both nodes, failed [{}], longest gap between good answers {outage:.1} s; {written} files written on \
+         both nodes, failed [{}], longest gap between good answers {outage:.1} s; {written} appends to a file per node on \
          GFS2, failed [{}]; Apache main pids [{}] -> [{}]; GFS2 mount ids [{}] -> [{}]; DRBD not \
          Primary/Primary: [{}]; VirtualIP on {holder} -> {holder_after}, deletions seen [{}]; Pacemaker's \
          requests other than monitors and probes: [{}]",
