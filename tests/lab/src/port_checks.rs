@@ -61,6 +61,18 @@ fn watch_stop(r: &Run, node: &str) -> Result<(String, String)> {
     ))
 }
 
+/// A node and its lab-load log lines (start, end, ok).
+type NodeLog = (&'static str, Vec<(f64, f64, bool)>);
+
+/// "node: N" for each node whose log (lab-load's "start end ok|fail" lines) has N failures.
+fn failed_per_node(logs: &[NodeLog]) -> Vec<String> {
+    logs.iter()
+        .map(|(n, l)| (n, l.iter().filter(|x| !x.2).count()))
+        .filter(|(_, c)| *c > 0)
+        .map(|(n, c)| format!("{n}: {c}"))
+        .collect()
+}
+
 /// One port (to ours, or `back` to the shell agents) under load, judged.
 fn port(r: &mut Run, back: bool, label: &str) -> Result<String> {
     let (from, to) = if back {
@@ -167,12 +179,7 @@ fn port(r: &mut Run, back: bool, label: &str) -> Result<String> {
     )?;
 
     let requests: usize = http.iter().map(|(_, h)| h.len()).sum();
-    let failed_http: Vec<String> = http
-        .iter()
-        .map(|(n, h)| (n, h.iter().filter(|x| !x.2).count()))
-        .filter(|(_, c)| *c > 0)
-        .map(|(n, c)| format!("{n}: {c}"))
-        .collect();
+    let failed_http = failed_per_node(&http);
     let outage = http
         .iter()
         .map(|(_, h)| longest_outage(h))
@@ -181,12 +188,7 @@ fn port(r: &mut Run, back: bool, label: &str) -> Result<String> {
         .iter()
         .map(|(_, w)| w.iter().filter(|x| x.2).count())
         .sum();
-    let failed_writes: Vec<String> = writes
-        .iter()
-        .map(|(n, w)| (n, w.iter().filter(|x| !x.2).count()))
-        .filter(|(_, c)| *c > 0)
-        .map(|(n, c)| format!("{n}: {c}"))
-        .collect();
+    let failed_writes = failed_per_node(&writes);
     r.figures
         .push((format!("port_{label}_seconds"), port_seconds));
     r.figures
