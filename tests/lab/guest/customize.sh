@@ -20,7 +20,9 @@ printf 'PermitRootLogin prohibit-password\nUseDNS no\n' > "$root/etc/ssh/sshd_co
 
 # The test decides what starts (vm-lab.md): nothing of the cluster at boot until the lab
 # enables it, no timers, no pcsd (pcs works without it here).
-for unit in corosync pacemaker dlm drbd apache2 apache-htcacheclean pcsd pcsd-ruby \
+# sbd too: its package enables it as required by corosync, and without the fenced profile's
+# disk and settings it would fail and take corosync with it.
+for unit in corosync pacemaker dlm drbd apache2 apache-htcacheclean pcsd pcsd-ruby sbd sbd_remote \
     apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer \
     systemd-tmpfiles-clean.timer man-db.timer; do
   case $unit in *.*) name=$unit ;; *) name=$unit.service ;; esac
@@ -31,6 +33,10 @@ for unit in pcsd.service pcsd-ruby.service apt-daily.timer apt-daily-upgrade.tim
     e2scrub_all.timer fstrim.timer dpkg-db-backup.timer; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
+
+# The fenced profile's watchdog (QEMU's i6300esb, present only in that profile), loaded
+# before sbd starts rather than when udev's coldplug gets to it.
+echo i6300esb > "$root/etc/modules-load.d/lab-watchdog.conf"
 
 # dlm-controld does not create /etc/dlm (vm-lab.md).
 mkdir -p "$root/etc/dlm"

@@ -5,10 +5,11 @@
 use crate::agents::{self, Choice};
 use crate::breaks::Break;
 use crate::crm;
+use crate::fenced;
 use crate::image::{self, Image};
 use crate::paths::Paths;
 use crate::pcs::Pcs;
-use crate::setup::Setup;
+use crate::setup::{Profile, Setup};
 use crate::step::{Error, Result, say, step};
 use crate::sys::{mins, run_ok, secs};
 use crate::vm::{self, NODES};
@@ -47,9 +48,12 @@ fn pcs_script(cmds: &[String]) -> String {
     )
 }
 
-fn boot(paths: &Paths, image: &Image) -> Result<()> {
+fn boot(paths: &Paths, image: &Image, profile: Profile) -> Result<()> {
     vm::down(paths)?;
     fs::create_dir_all(&paths.run)?;
+    if profile.fencing() {
+        vm::create_sbd_disk(paths)?;
+    }
     fs::write(paths.run.join("image"), image.dir.display().to_string())?;
     for node in NODES {
         // A fresh console per `up`; `lab start` appends to it.
@@ -95,7 +99,7 @@ fn form(paths: &Paths) -> Result<()> {
 /// The previous exercise (IP Failover + Apache2 + DRBD, active-passive with ext4), which the
 /// tutorial starts from: its `pcs -f` batch, made on node2 from an empty CIB (`pcs -f` needs
 /// no running cluster), while node1 forms the cluster and DRBD gets its metadata and ext4.
-fn previous(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<()> {
+fn previous(paths: &Paths, choice: &Choice, spell: &mut Pcs, profile: Profile) -> Result<()> {
     // Both backing disks are blank, so the initial sync is skipped (DRBD's documented
     // --clear-bitmap new-current-uuid); under emulation it would take minutes.
     let drbd_node1 = "drbdadm -- --force create-md wwwdata && drbdadm up wwwdata && \
@@ -104,10 +108,15 @@ fn previous(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<()> {
         drbdadm primary wwwdata && mkfs.ext4 -q /dev/drbd1 && mount /dev/drbd1 /mnt && \
         echo '<h1>Prueba con DRBD</h1>' > /mnt/index.html && umount /mnt && drbdadm secondary wwwdata";
     let f = "pcs -f base_cfg";
+    let fencing = if profile.fencing() {
+        fenced::base_lines("base_cfg")
+    } else {
+        vec![format!("{f} property set stonith-enabled=false")]
+    };
     let batch = "cd /root && cibadmin --empty > base_cfg && ".to_owned()
         + &pcs_script(&spell.lines(&[
-            format!("{f} property set stonith-enabled=false"),
-            format!(
+            fencing,
+            vec![format!(
                 "{f} resource create VirtualIP {} ip=10.1.1.100 cidr_netmask=24 op monitor interval=30s",
                 choice.agent("VirtualIP")
             ),
@@ -133,7 +142,18 @@ fn previous(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<()> {
             format!("{f} constraint order promote WebData-clone then start WebFS"),
             format!("{f} constraint colocation add WebSite with WebFS INFINITY"),
             format!("{f} constraint order WebFS then WebSite"),
-        ]));
+        ]]
+        .concat()));
+    // DRBD's fencing (fenced profile) is in its configuration before DRBD comes up.
+    if profile.fencing() {
+        step(
+            "fenced profile: sbd, watchdog, DRBD fencing on both nodes; sbd's header",
+            || {
+                on_both(paths, &fenced::prepare_node_script())?;
+                fenced::create_header(paths)
+            },
+        )?;
+    }
     thread::scope(|s| {
         let cluster = s.spawn(|| step("corosync + pacemaker: both nodes online", || form(paths)));
         let drbd = s.spawn(|| {
@@ -182,27 +202,41 @@ fn previous(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<()> {
 }
 
 /// Replays the tutorial. Returns the deviations made.
-fn tutorial(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<Vec<String>> {
+fn tutorial(
+    paths: &Paths,
+    choice: &Choice,
+    spell: &mut Pcs,
+    profile: Profile,
+) -> Result<Vec<String>> {
     let mut pcs = |cmds: &[String]| -> Result<()> {
         vm::ssh_ok(paths, "node1", &pcs_script(&spell.lines(cmds)), mins(10)).map(|_| ())
     };
     let mut dev = Vec::new();
     let shell_dlm = !choice.is_native("dlm");
     step("tutorial: DLM cloned (pcs -f dlm_cfg)", || {
+        // With fencing on (fenced profile) dlm needs neither: it fences through Pacemaker.
+        let unfenced = !profile.fencing();
         let create = format!(
-            "pcs -f dlm_cfg resource create dlm {} allow_stonith_disabled=true{} op monitor interval=60s",
+            "pcs -f dlm_cfg resource create dlm {}{}{} op monitor interval=60s",
             choice.agent("dlm"),
-            if shell_dlm {
-                ""
+            if unfenced {
+                " allow_stonith_disabled=true"
             } else {
+                ""
+            },
+            if unfenced && !shell_dlm {
                 " args=\"-s 0 --enable_fencing 0\""
+            } else {
+                ""
             }
         );
-        dev.push(format!(
-            "dlm ({}): allow_stonith_disabled=true added, else it refuses to start with STONITH off",
-            choice.agent("dlm"),
-        ));
-        if !shell_dlm {
+        if unfenced {
+            dev.push(format!(
+                "dlm ({}): allow_stonith_disabled=true added, else it refuses to start with STONITH off",
+                choice.agent("dlm"),
+            ));
+        }
+        if unfenced && !shell_dlm {
             dev.push(
                 "dlm (ours): args=\"-s 0 --enable_fencing 0\", the administrator's choice that dlm.conf's \
                  enable_fencing=0 is for the shell agents: a lost node is trusted to be dead, so GFS2 on a survivor \
@@ -210,7 +244,7 @@ fn tutorial(paths: &Paths, choice: &Choice, spell: &mut Pcs) -> Result<Vec<Strin
                     .into(),
             );
         }
-        if shell_dlm {
+        if unfenced && shell_dlm {
             on_both(paths, "echo enable_fencing=0 > /etc/dlm/dlm.conf")?;
             dev.push(
                 "/etc/dlm/dlm.conf enable_fencing=0 on both nodes: with dlm_controld's own fencing on and no \
@@ -396,7 +430,9 @@ pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
         &[]
     };
     let (choice, image) = prepare(paths, setup, without)?;
-    step("boot node1 and node2 to ssh", || boot(paths, &image))?;
+    step("boot node1 and node2 to ssh", || {
+        boot(paths, &image, setup.profile)
+    })?;
     setup.save(paths)?;
     let versions = step("what the guests run", || {
         let v = versions(paths)?;
@@ -417,7 +453,7 @@ pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
         say(&format!("  {k}: {v}"));
     }
     let mut spell = Pcs::new(setup.release);
-    previous(paths, &choice, &mut spell)?;
+    previous(paths, &choice, &mut spell, setup.profile)?;
     let mut deviations = vec![
         "every pcs command runs pcs's own entry point (pcs.app.main) with its command line in a process forked \
          from lab-pcsd, which imported pcs once at boot (the guest's /usr/local/sbin/pcs, first in root's PATH, \
@@ -438,7 +474,25 @@ pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
          and a fixed resync rate; the initial sync of the two blank disks is skipped (--clear-bitmap new-current-uuid)"
             .to_owned(),
     ];
-    deviations.extend(tutorial(paths, &choice, &mut spell)?);
+    deviations.extend(tutorial(paths, &choice, &mut spell, setup.profile)?);
+    if setup.profile.fencing() {
+        step(
+            "fenced profile: clones interleaved, order VirtualIP then WebSite deleted",
+            || {
+                vm::ssh_ok(
+                    paths,
+                    "node1",
+                    &pcs_script(&spell.lines(&fenced::after_tutorial_lines())),
+                    mins(10),
+                )?;
+                crm::wait(paths, "node1", "active-active again", mins(5), |s| {
+                    s.active_active(&NODES)
+                })
+                .map(|_| ())
+            },
+        )?;
+        deviations.extend(fenced::deviations());
+    }
     deviations.extend(spell.deviations);
     if setup.port {
         step(

@@ -42,7 +42,17 @@ pub const PACKAGES: &[&str] = &[
     "pcs",
     // xmllint: ocf-tester checks the agents' metadata against the DTD with it.
     "libxml2-utils",
+    // The fenced profile's fencing (tests/lab/FENCED.md); customize.sh keeps sbd disabled
+    // until that profile enables it. fence_sbd's package: Release::fence_sbd_package.
+    "sbd",
 ];
+
+/// Every package of `release`'s image.
+fn packages(release: Release) -> Vec<&'static str> {
+    let mut all = PACKAGES.to_vec();
+    all.push(release.fence_sbd_package());
+    all
+}
 
 /// A built image: the disk, the kernel and initrd to boot it with.
 #[derive(Clone, Debug)]
@@ -114,7 +124,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 fn base_key(release: Release) -> String {
     let mut h = Fnv::new();
     h.add(release.suite().as_bytes()).add(b"minbase");
-    for p in PACKAGES {
+    for p in packages(release) {
         h.add(p.as_bytes());
     }
     h.hex()
@@ -146,13 +156,14 @@ pub fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
     }
     fs::create_dir_all(&paths.cache)?;
     let suite = release.suite();
+    let packages = packages(release);
     let _w = awaiting(format!(
         "mmdebstrap {suite} with {} packages",
-        PACKAGES.len()
+        packages.len()
     ));
     say(&format!(
         "mmdebstrap {suite} with {} packages (about 90 s)",
-        PACKAGES.len()
+        packages.len()
     ));
     let mut attempt: usize = 1;
     loop {
@@ -161,7 +172,7 @@ pub fn rootfs(paths: &Paths, release: Release) -> Result<PathBuf> {
                 // Not --quiet: when a download fails, apt's own error (which URI, which
                 // status) is the last lines of the output, which the error shows.
                 .arg("--variant=minbase")
-                .arg(format!("--include={}", PACKAGES.join(",")))
+                .arg(format!("--include={}", packages.join(",")))
                 .arg(suite)
                 .arg(&tmp),
             mins(20),

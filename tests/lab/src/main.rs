@@ -11,6 +11,8 @@ mod describe;
 mod dlm_checks;
 mod drbd_checks;
 mod fault_checks;
+mod fenced;
+mod fenced_checks;
 mod host;
 mod image;
 mod logs;

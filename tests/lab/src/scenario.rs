@@ -9,6 +9,7 @@ use crate::describe;
 use crate::dlm_checks;
 use crate::drbd_checks;
 use crate::fault_checks;
+use crate::fenced_checks;
 use crate::logs;
 use crate::paths::Paths;
 use crate::port_checks;
@@ -231,6 +232,21 @@ const PORT: [CheckDef; 3] = [
     ),
 ];
 
+/// `--profile fenced`: fencing end to end, and the cut link that ends with one node fenced
+/// (in place of 25, the tutorial profile's cut link).
+const FENCED: [CheckDef; 2] = [
+    check(
+        "30 fenced: stonith_admin --reboot node2: SBD's poison pill resets node2, success reported, node2 back, cluster whole",
+        fenced_checks::fence_on_request,
+        &[],
+    ),
+    check(
+        "31 fenced: node2's cluster link cut for 60 s while both write: node2 fenced, node1 serves and writes, DRBD resyncs node2 from node1 (no split brain), every acknowledged write on both",
+        fenced_checks::partition,
+        &[],
+    ),
+];
+
 /// The number a check's name starts with.
 fn number(c: &CheckDef) -> u32 {
     c.name
@@ -255,8 +271,14 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
     };
     let faults: &[CheckDef] = if setup.faults { &FAULTS } else { &[] };
     let port: &[CheckDef] = if setup.port { &PORT } else { &[] };
-    for c in port.iter().chain(&CHECKS).chain(faults) {
+    let fencing = setup.profile.fencing();
+    let fenced: &[CheckDef] = if fencing { &FENCED } else { &[] };
+    for c in port.iter().chain(&CHECKS).chain(fenced).chain(faults) {
         if !only.is_empty() && !only.contains(&number(c)) {
+            continue;
+        }
+        // The fenced profile's cut link is check 31.
+        if fencing && number(c) == 25 {
             continue;
         }
         let t = Instant::now();

@@ -39,19 +39,32 @@ impl Release {
             Release::Bookworm => 2,
         }
     }
+
+    /// The package that ships fence_sbd: trixie split fence-agents into one package per
+    /// agent; bookworm has them all in one.
+    pub fn fence_sbd_package(self) -> &'static str {
+        match self {
+            Release::Trixie => "fence-agents-sbd",
+            Release::Bookworm => "fence-agents",
+        }
+    }
 }
 
 /// `--profile`: the cluster's configuration. `tutorial` is the tutorial as written (STONITH
-/// off); the fenced profile of the lab-faults issue will join it here.
+/// off); `fenced` is what the README recommends for production (tests/lab/FENCED.md): SBD
+/// fencing on a disk both machines share, an emulated watchdog, DLM's and DRBD's own fencing,
+/// interleaved clones, stickiness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
     Tutorial,
+    Fenced,
 }
 
 impl Profile {
     pub fn name(self) -> &'static str {
         match self {
             Profile::Tutorial => "tutorial",
+            Profile::Fenced => "fenced",
         }
     }
 
@@ -61,6 +74,7 @@ impl Profile {
     pub fn keeps_vip_website_order(self) -> bool {
         match self {
             Profile::Tutorial => true,
+            Profile::Fenced => false,
         }
     }
 
@@ -68,11 +82,14 @@ impl Profile {
     pub fn fencing(self) -> bool {
         match self {
             Profile::Tutorial => false,
+            Profile::Fenced => true,
         }
     }
 
     pub fn parse(s: &str) -> Option<Profile> {
-        [Profile::Tutorial].into_iter().find(|p| p.name() == s)
+        [Profile::Tutorial, Profile::Fenced]
+            .into_iter()
+            .find(|p| p.name() == s)
     }
 }
 

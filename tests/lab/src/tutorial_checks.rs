@@ -315,7 +315,13 @@ pub fn kill(r: &mut Run) -> Result<String> {
     r.killed.clone_from(&victim);
     say(&format!("{victim} killed; watching {survivor}"));
     let kill_g = r.kill_at + r.offset;
-    let deadline = Instant::now() + secs(120);
+    // With fencing the survivor waits for the dead node's fencing before it writes again.
+    let fence_wait = if r.setup.profile.fencing() {
+        crate::fenced::LONGEST_FENCE_WAIT_SECONDS
+    } else {
+        0.0
+    };
+    let deadline = Instant::now() + secs(120) + Duration::from_secs_f64(fence_wait);
     let (mut http, mut writes);
     {
         let _w = awaiting(format!("{survivor} serving and writing after the kill"));
@@ -388,7 +394,7 @@ pub fn kill(r: &mut Run) -> Result<String> {
         phases.describe()
     );
     let ok = failover.is_some()
-        && first_write.is_some_and(|w| w <= 30.0)
+        && first_write.is_some_and(|w| w <= 30.0 + fence_wait)
         && vip
         && mounted
         && sums == r.sums;

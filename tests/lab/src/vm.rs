@@ -135,6 +135,7 @@ pub fn launch(paths: &Paths, image: &Image, node: &str) -> Result<()> {
         "-device",
         &format!("virtio-net-pci,netdev=cluster,mac=52:54:00:00:01:0{i}"),
     ])
+    .args(fenced_devices(paths))
     .arg("-chardev")
     .arg(format!(
         "file,id=console,path={},append=on",
@@ -303,7 +304,7 @@ pub fn kill(paths: &Paths, node: &str) -> Result<()> {
     Ok(())
 }
 
-/// Ends both VMs and removes their overlays and DRBD disks (console logs stay).
+/// Ends both VMs and removes their overlays, DRBD disks and the SBD disk (console logs stay).
 pub fn down(paths: &Paths) -> Result<()> {
     for node in NODES {
         kill(paths, node)?;
@@ -314,7 +315,57 @@ pub fn down(paths: &Paths) -> Result<()> {
             }
         }
     }
+    let sbd = sbd_disk(paths);
+    if sbd.exists() {
+        fs::remove_file(sbd)?;
+    }
     Ok(())
+}
+
+/// The fenced profile's SBD disk: one raw file both QEMUs open (tests/lab/FENCED.md 1.1).
+/// Its presence is what makes `launch` give a machine the disk and a watchdog, so that a
+/// node booted again (`lab start`) gets them too.
+pub fn sbd_disk(paths: &Paths) -> PathBuf {
+    paths.run.join("sbd.raw")
+}
+
+/// The guest's name of the SBD disk: the third virtio disk, after the root and DRBD's.
+/// A kernel name, not a udev link: sbd starts before udev's coldplug ends under emulation.
+pub const SBD_DEVICE: &str = "/dev/vdc";
+
+/// Creates the SBD disk (16 MiB, raw: a qcow2 file caches metadata per process).
+pub fn create_sbd_disk(paths: &Paths) -> Result<()> {
+    fs::create_dir_all(&paths.run)?;
+    run_ok(
+        Command::new("qemu-img")
+            .args(["create", "-q", "-f", "raw"])
+            .arg(sbd_disk(paths))
+            .arg("16M"),
+        mins(1),
+    )?;
+    Ok(())
+}
+
+/// The SBD disk, shared (`share-rw`: both QEMUs write it, uncached) and an i6300esb watchdog
+/// that resets the machine, when the run is fenced.
+fn fenced_devices(paths: &Paths) -> Vec<String> {
+    let sbd = sbd_disk(paths);
+    if !sbd.exists() {
+        return Vec::new();
+    }
+    vec![
+        "-drive".into(),
+        format!(
+            "file={},if=none,id=sbd,format=raw,cache=none",
+            sbd.display()
+        ),
+        "-device".into(),
+        "virtio-blk-pci,drive=sbd,share-rw=on,serial=lab-sbd".into(),
+        "-device".into(),
+        "i6300esb".into(),
+        "-action".into(),
+        "watchdog=reset".into(),
+    ]
 }
 
 /// The console log of `node`.

@@ -1,0 +1,172 @@
+//! `--profile fenced` (issue 14, tests/lab/FENCED.md): what the README recommends for
+//! production, on Debian's own packages. SBD on a disk both machines share with QEMU's
+//! i6300esb watchdog (fence_sbd, a static delay so that exactly one node wins a fence race),
+//! dlm_controld's and DRBD's own fencing, interleaved clones, stickiness, and no order that
+//! restarts every Apache when the VirtualIP moves.
+
+use crate::paths::Paths;
+use crate::step::{Error, Result};
+use crate::sys::mins;
+use crate::vm::{self, SBD_DEVICE};
+
+/// The longest a survivor waits for its peer's fencing: corosync's token and consensus
+/// (5 + 6 s), node1's fence delay (15 s: node1 is the one fenced last) and sbd's msgwait
+/// (40 s), before fence_sbd reports the peer gone.
+pub const LONGEST_FENCE_WAIT_SECONDS: f64 = 5.0 + 6.0 + 15.0 + 40.0;
+
+/// sbd's settings on both nodes (FENCED.md 1.3-1.4). Watchdog 20 s and msgwait 40 s: sbd's
+/// 5 s default is too short for a machine under software emulation. No delayed start: a
+/// fenced machine takes longer than msgwait to boot here.
+fn sbd_defaults() -> String {
+    format!(
+        "SBD_DEVICE={SBD_DEVICE}\n\
+         SBD_PACEMAKER=yes\n\
+         SBD_STARTMODE=always\n\
+         SBD_DELAY_START=no\n\
+         SBD_WATCHDOG_DEV=/dev/watchdog\n\
+         SBD_WATCHDOG_TIMEOUT=20\n\
+         SBD_TIMEOUT_ACTION=noflush,reboot\n\
+         SBD_OPTS=\n"
+    )
+}
+
+/// DRBD's common section with fencing (FENCED.md 2): a Primary that loses its peer freezes
+/// I/O and asks Pacemaker to fence it; I/O resumes once the peer is fenced. The section keeps
+/// Debian's layout (an empty `net { }` included: the common-section check edits it).
+const DRBD_COMMON: &str = "global {
+\tusage-count no;
+\tudev-always-use-vnr;
+}
+common {
+\thandlers {
+\t\tfence-peer \"/usr/lib/drbd/crm-fence-peer.sh --role=Promoted --timeout=120 --dc-timeout=130 --suicide-on-failure-if-primary\";
+\t\tunfence-peer \"/usr/lib/drbd/crm-unfence-peer.sh\";
+\t\tafter-resync-target \"/usr/lib/drbd/crm-unfence-peer.sh\";
+\t}
+\tstartup {
+\t}
+\toptions {
+\t}
+\tdisk {
+\t\tfencing resource-and-stonith;
+\t}
+\tnet {
+\t}
+}
+";
+
+/// Before the cluster forms, on each node: sbd's settings, the watchdog, sbd enabled (it
+/// starts with corosync, which requires it), DRBD's fencing. Checked, not assumed.
+pub fn prepare_node_script() -> String {
+    format!(
+        "cat > /etc/default/sbd <<'LAB_EOF'\n{}LAB_EOF\n\
+         cat > /etc/drbd.d/global_common.conf <<'LAB_EOF'\n{DRBD_COMMON}LAB_EOF\n\
+         modprobe i6300esb && test -c /dev/watchdog && test -b {SBD_DEVICE} && \
+         drbdadm dump wwwdata | grep -q 'fencing.*resource-and-stonith' && \
+         systemctl enable -q sbd",
+        sbd_defaults()
+    )
+}
+
+/// sbd's header on the shared disk, written once (node1): watchdog 20 s, msgwait 40 s.
+pub fn create_header(paths: &Paths) -> Result<()> {
+    let dump = vm::ssh_ok(
+        paths,
+        "node1",
+        &format!("sbd -d {SBD_DEVICE} -1 20 -4 40 create >/dev/null && sbd -d {SBD_DEVICE} dump"),
+        mins(2),
+    )?;
+    let msgwait = dump
+        .lines()
+        .find(|l| l.starts_with("Timeout (msgwait)"))
+        .and_then(|l| l.rsplit(':').next())
+        .map(str::trim);
+    if msgwait != Some("40") {
+        return Err(Error(format!("sbd's header is not what was asked: {dump}")));
+    }
+    Ok(())
+}
+
+/// The previous exercise's cluster properties and fence device in the fenced profile,
+/// instead of `stonith-enabled=false` (pcs -f lines on the file `cfg`).
+pub fn base_lines(cfg: &str) -> Vec<String> {
+    let f = format!("pcs -f {cfg}");
+    vec![
+        format!("{f} property set stonith-enabled=true stonith-timeout=90s"),
+        // pcmk_delay_base's keys are targets: fencing node1 waits 15 s, node2 none, so node1
+        // wins a race. power_timeout above msgwait, or fence_sbd reports failure too early.
+        format!(
+            "{f} stonith create sbd-fence fence_sbd devices={SBD_DEVICE} pcmk_host_list=\"node1 node2\" \
+             pcmk_delay_base=\"node1:15s;node2:0s\" power_timeout=50"
+        ),
+        format!("{f} resource defaults update resource-stickiness=100"),
+    ]
+}
+
+/// After the tutorial: its clones interleaved (each instance waits only for its own node's
+/// instance of what it follows), the order that restarts every Apache when the VirtualIP
+/// moves deleted.
+pub fn after_tutorial_lines() -> Vec<String> {
+    let f = "pcs -f fenced_cfg";
+    let mut lines = vec!["pcs cluster cib fenced_cfg".to_owned()];
+    for clone in ["dlm-clone", "WebData-clone", "WebFS-clone", "WebSite-clone"] {
+        lines.push(format!("{f} resource meta {clone} interleave=true"));
+    }
+    lines.push(format!(
+        "{f} constraint delete order-VirtualIP-WebSite-mandatory"
+    ));
+    lines.push("pcs cluster cib-push fenced_cfg --config".to_owned());
+    lines
+}
+
+/// What the fenced profile changes in the tutorial, for report.json.
+pub fn deviations() -> Vec<String> {
+    vec![
+        format!(
+            "fenced profile: SBD on a 16 MiB raw disk both QEMUs share ({SBD_DEVICE}, share-rw, cache=none), \
+             QEMU's i6300esb watchdog resetting the machine, sbd watchdog 20 s / msgwait 40 s (its 5 s default \
+             is too short under emulation), no delayed start (a fenced machine boots in more than msgwait here)"
+        ),
+        "fenced profile: stonith-enabled=true, stonith-timeout=90s, fence_sbd device sbd-fence with \
+         pcmk_delay_base node1:15s;node2:0s (exactly one node wins a fence race: node1), power_timeout=50"
+            .into(),
+        "fenced profile: DRBD fencing resource-and-stonith with crm-fence-peer.sh --role=Promoted (I/O \
+         frozen on a Primary that loses its peer until the peer is fenced), crm-unfence-peer.sh after resync"
+            .into(),
+        "fenced profile: dlm created without allow_stonith_disabled and with dlm_controld's own fencing on"
+            .into(),
+        "fenced profile: every clone interleave=true, resource-stickiness=100, the order VirtualIP then \
+         WebSite-clone deleted (the tutorial deletes only the colocation, so each move of the VirtualIP \
+         restarts every Apache)"
+            .into(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drbd_common_section_keeps_an_empty_net_section_for_the_common_section_check() {
+        // fault_checks' common-section check inserts into the first `net {` line.
+        assert!(DRBD_COMMON.contains("\tnet {\n\t}"));
+        assert_eq!(
+            DRBD_COMMON.matches('{').count(),
+            DRBD_COMMON.matches('}').count()
+        );
+    }
+
+    #[test]
+    fn the_node_script_writes_sbd_settings_naming_the_shared_disk() {
+        let s = prepare_node_script();
+        assert!(s.contains(&format!("SBD_DEVICE={SBD_DEVICE}\n")));
+        assert!(s.contains("systemctl enable -q sbd"));
+    }
+
+    #[test]
+    fn node1_wins_a_fence_race() {
+        let lines = base_lines("base_cfg").join("\n");
+        assert!(lines.contains("pcmk_delay_base=\"node1:15s;node2:0s\""));
+        assert!(lines.contains("stonith-enabled=true"));
+    }
+}

@@ -1,0 +1,321 @@
+//! The fenced profile's own checks (issue 14): fencing works end to end (SBD's poison pill,
+//! the watchdog, fence_sbd), and a cut link ends with exactly one node fenced, the survivor
+//! serving and writing, the fenced node resynced from it, and every acknowledged write on
+//! both nodes.
+
+use crate::crm;
+use crate::dlm_checks::{guest_now, healthy_again};
+use crate::scenario::Run;
+use crate::step::{Error, Result, say};
+use crate::sys::{mins, secs};
+use crate::tutorial_checks::{DOCROOT, VIP_URL, log_lines, longest_outage};
+use crate::vm::{self, NODES};
+use std::thread::sleep;
+use std::time::Instant;
+
+/// A writer on a node: a new 4 KiB file on GFS2 every 2 s, recorded with its checksum in
+/// /var/lib/lab-acked only once the file is synced, and the record synced too: an
+/// acknowledgement survives the node's reset (the list is on the root disk, not in /run).
+const DURABLE_WRITER: &str = "rm -f /var/lib/lab-acked; setsid sh -c '\
+    i=0; while :; do i=$((i+1)); f=/var/www/html/fenced-$(hostname)-$i; \
+    if timeout 10 sh -c \"head -c 4096 /dev/urandom > $f && sync $f\"; then \
+      sha256sum $f >> /var/lib/lab-acked && sync /var/lib/lab-acked; fi; \
+    sleep 2; done' </dev/null >/dev/null 2>&1 & echo $! > /run/lab-writer.pid";
+
+const BOOT_ID: &str = "cat /proc/sys/kernel/random/boot_id";
+
+/// Successful fencing operations against `target` in the fencer's history, as the fencer
+/// prints them ("reboot of node2 successful: ...").
+fn fenced_ok(r: &Run, on: &str, target: &str) -> Result<Vec<String>> {
+    let out = r.sh(
+        on,
+        &format!("stonith_admin --history {target} 2>/dev/null; true"),
+    )?;
+    Ok(successes(&out, target))
+}
+
+fn successes(history: &str, target: &str) -> Vec<String> {
+    history
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.contains(&format!(" of {target} "))
+                && (l.contains("successful") || l.contains(": OK"))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Waits until `node` answers ssh with a boot id other than `before`.
+fn rebooted(r: &Run, node: &str, before: &str) -> Result<f64> {
+    let t = Instant::now();
+    while t.elapsed() < mins(6) {
+        if let Ok(id) = vm::ssh_ok(r.paths, node, BOOT_ID, secs(20))
+            && id.trim() != before
+        {
+            return Ok(t.elapsed().as_secs_f64());
+        }
+        sleep(secs(3));
+    }
+    Err(Error(format!(
+        "{node} did not come back with a new boot id"
+    )))
+}
+
+/// 30: `stonith_admin --reboot node2` on node1: fence_sbd writes the poison pill, node2
+/// resets, the fencer reports success after msgwait, node2 comes back by itself and the
+/// cluster is active-active again without failures.
+pub fn fence_on_request(r: &mut Run) -> Result<String> {
+    healthy_again(r, "active-active, no failed action, before fencing")?;
+    let ids: Vec<String> = NODES
+        .iter()
+        .map(|n| r.sh(n, BOOT_ID).map(|s| s.trim().to_owned()))
+        .collect::<Result<_>>()?;
+    let before = fenced_ok(r, "node1", "node2")?.len();
+    let t = Instant::now();
+    let asked = vm::ssh(
+        r.paths,
+        "node1",
+        "stonith_admin --reboot node2 --timeout 150 2>&1",
+        mins(4),
+    )?;
+    let fence_seconds = t.elapsed().as_secs_f64();
+    let back = rebooted(r, "node2", &ids[1]);
+    let rejoined = crm::wait(
+        r.paths,
+        "node1",
+        "node2 back: active-active, no failure",
+        mins(8),
+        |s| s.active_active(&NODES) && s.failures.is_empty(),
+    );
+    let rejoin_seconds = t.elapsed().as_secs_f64();
+    let node1_id = r.sh("node1", BOOT_ID)?.trim().to_owned();
+    let after = fenced_ok(r, "node1", "node2")?;
+    r.figures
+        .push(("fence_on_request_seconds".into(), fence_seconds));
+    r.figures
+        .push(("fence_on_request_rejoin_seconds".into(), rejoin_seconds));
+    let seen = format!(
+        "stonith_admin --reboot node2: exit {} in {fence_seconds:.1} s ({}); node2 back with a new boot id: {}; \
+         node1's boot id unchanged: {}; cluster: {}; fencer history of node2: {} success(es) more",
+        asked.code,
+        asked.stdout.trim().replace('\n', " | "),
+        match &back {
+            Ok(s) => format!("after {s:.0} s"),
+            Err(e) => e.0.clone(),
+        },
+        node1_id == ids[0],
+        match &rejoined {
+            Ok(_) => format!("active-active, no failure, {rejoin_seconds:.0} s after the request"),
+            Err(e) => e.0.clone(),
+        },
+        after.len().saturating_sub(before),
+    );
+    let mut wrong = Vec::new();
+    if asked.code != 0 {
+        wrong.push("the fencer did not report success");
+    }
+    if back.is_err() {
+        wrong.push("node2 was not reset");
+    }
+    if node1_id != ids[0] {
+        wrong.push("node1 was reset too");
+    }
+    if rejoined.is_err() {
+        wrong.push("the cluster is not whole again");
+    }
+    if after.len() <= before {
+        wrong.push("no successful fencing of node2 in the fencer's history");
+    }
+    if wrong.is_empty() {
+        Ok(seen)
+    } else {
+        Err(Error(format!("{seen}; WRONG: {}", wrong.join("; "))))
+    }
+}
+
+/// 31: node2's cluster link cut (corosync and DRBD share it) for 60 s while both nodes
+/// write and node1 serves through the VirtualIP. Exactly one node is fenced, node2 (node1's
+/// fence delay makes it win); node1 goes on serving and writing after its freeze; node2
+/// comes back, DRBD resyncs it from node1 (no split brain), and every write acknowledged on
+/// either node is on both, unchanged.
+pub fn partition(r: &mut Run) -> Result<String> {
+    healthy_again(r, "active-active, no failed action, before the cut")?;
+    let ids: Vec<String> = NODES
+        .iter()
+        .map(|n| r.sh(n, BOOT_ID).map(|s| s.trim().to_owned()))
+        .collect::<Result<_>>()?;
+    let fenced_before: Vec<usize> = NODES
+        .iter()
+        .map(|n| fenced_ok(r, "node1", n).map(|v| v.len()))
+        .collect::<Result<_>>()?;
+    let since = guest_now(r, "node1")?;
+    for n in NODES {
+        r.sh(n, DURABLE_WRITER)?;
+    }
+    // node1's view through the VirtualIP and its own writes, every 0.2 s (lab-load).
+    r.sh(
+        "node1",
+        &format!(
+            "echo '{}' > {DOCROOT}/check.html; rm -rf /run/lab-load; mkdir -p /run/lab-load; \
+             setsid lab-load {VIP_URL} {} /var/www/html/fenced-load /run/lab-load </dev/null >/dev/null 2>&1 & \
+             echo $! > /run/lab-load/pid",
+            r.token, r.token
+        ),
+    )?;
+    sleep(secs(6));
+    let cut_at = guest_now(r, "node1")?;
+    let t = Instant::now();
+    let answer = vm::monitor(r.paths, "node2", "set_link cluster off")?;
+    if answer.contains("rror") || answer.contains("not found") {
+        return Err(Error(format!("set_link cluster off on node2: {answer}")));
+    }
+    sleep(secs(60));
+    vm::monitor(r.paths, "node2", "set_link cluster on")?;
+    say("node2's cluster link restored after 60 s; waiting for node2 to come back");
+    let back = rebooted(r, "node2", &ids[1]);
+    let whole = crm::wait(
+        r.paths,
+        "node1",
+        "node2 back: active-active, no failure",
+        mins(8),
+        |s| s.active_active(&NODES) && s.failures.is_empty(),
+    );
+    let whole_seconds = t.elapsed().as_secs_f64();
+    let drbd = r.sh("node1", "grep ' 1:' /proc/drbd; true")?;
+    // node2's writer died with its reset; node1's and the load stop now.
+    let load = r.sh(
+        "node1",
+        "kill -- -$(cat /run/lab-writer.pid) 2>/dev/null; kill $(cat /run/lab-load/pid); \
+         echo ==; cat /run/lab-load/http.log; echo ==; cat /run/lab-load/write.log",
+    )?;
+    let mut parts = load.split("==\n").skip(1);
+    let http = log_lines(parts.next().unwrap_or(""));
+    let appends = log_lines(parts.next().unwrap_or(""));
+    let acked: Vec<String> = NODES
+        .iter()
+        .map(|n| r.sh(n, "cat /var/lib/lab-acked 2>/dev/null; true"))
+        .collect::<Result<_>>()?;
+    let all_acked = acked.concat();
+    let mut missing = Vec::new();
+    for n in NODES {
+        let bad = r.sh(
+            n,
+            &format!(
+                "cat > /run/lab-all-acked <<'LAB_EOF'\n{all_acked}LAB_EOF\n\
+                 sha256sum --quiet -c /run/lab-all-acked 2>/dev/null | grep -c . ; true"
+            ),
+        )?;
+        if bad.trim() != "0" {
+            missing.push(format!("{n}: {}", bad.trim()));
+        }
+    }
+    let fenced: Vec<usize> = NODES
+        .iter()
+        .map(|n| fenced_ok(r, "node1", n).map(|v| v.len()))
+        .collect::<Result<_>>()?;
+    let node1_id = r.sh("node1", BOOT_ID)?.trim().to_owned();
+    let split_brain = NODES
+        .iter()
+        .map(|n| {
+            r.sh(
+                n,
+                &format!(
+                    "journalctl -k -o cat --no-pager --since @{since:.0} | grep -c 'Split-Brain' ; true"
+                ),
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let outage = longest_outage(&http);
+    let freeze = longest_outage(&appends);
+    // Past token and consensus (11 s) node1 is frozen until node2 is fenced: a good answer
+    // or append started 20 s after the cut came after the fencing.
+    let http_after = http.iter().filter(|h| h.2 && h.0 > cut_at + 20.0).count();
+    let appends_after = appends
+        .iter()
+        .filter(|a| a.2 && a.0 > cut_at + 20.0)
+        .count();
+    r.figures.push((
+        "partition_fenced_longest_http_outage_seconds".into(),
+        outage,
+    ));
+    r.figures.push((
+        "partition_fenced_longest_write_freeze_seconds".into(),
+        freeze,
+    ));
+    r.figures
+        .push(("partition_fenced_whole_again_seconds".into(), whole_seconds));
+    let counts: Vec<usize> = acked.iter().map(|a| a.lines().count()).collect();
+    let seen = format!(
+        "node2's link cut for 60 s; node2 back with a new boot id: {}; node1's boot id unchanged: {}; \
+         fencings since the cut: node1 {}, node2 {}; cluster: {}; DRBD on node1: {}; split-brain lines in the \
+         kernel logs: [{}]; through the VirtualIP from node1: {} requests, longest without a good answer \
+         {outage:.1} s, {http_after} good 20 s after the cut; node1's appends on GFS2: longest freeze \
+         {freeze:.1} s, {appends_after} started 20 s after the cut or later; acknowledged files: node1 {}, node2 {}; \
+         missing or changed: [{}]",
+        match &back {
+            Ok(s) => format!("after {s:.0} s"),
+            Err(e) => e.0.clone(),
+        },
+        node1_id == ids[0],
+        fenced[0] - fenced_before[0].min(fenced[0]),
+        fenced[1] - fenced_before[1].min(fenced[1]),
+        match &whole {
+            Ok(_) => format!("active-active, no failure, {whole_seconds:.0} s after the cut"),
+            Err(e) => e.0.clone(),
+        },
+        drbd.trim(),
+        split_brain
+            .iter()
+            .map(|s| s.trim())
+            .collect::<Vec<_>>()
+            .join(", "),
+        http.len(),
+        counts[0],
+        counts[1],
+        missing.join(", "),
+    );
+    let mut wrong = Vec::new();
+    if fenced[1] <= fenced_before[1] || back.is_err() {
+        wrong.push("node2 was not fenced".to_owned());
+    }
+    if fenced[0] > fenced_before[0] || node1_id != ids[0] {
+        wrong.push("node1 was fenced too".to_owned());
+    }
+    if whole.is_err() || !drbd.contains("ds:UpToDate/UpToDate") {
+        wrong.push("not whole again, DRBD not UpToDate on both".to_owned());
+    }
+    if split_brain.iter().any(|s| s.trim() != "0") {
+        wrong.push("DRBD saw a split brain".to_owned());
+    }
+    if http_after == 0 || appends_after == 0 {
+        wrong.push("node1 did not serve and write after the cut".to_owned());
+    }
+    if counts.contains(&0) {
+        wrong.push("a node acknowledged nothing: the fault was not exercised".to_owned());
+    }
+    if !missing.is_empty() {
+        wrong.push("acknowledged writes lost or changed".to_owned());
+    }
+    if wrong.is_empty() {
+        Ok(seen)
+    } else {
+        Err(Error(format!("{seen}; WRONG: {}", wrong.join("; "))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fencers_history_counts_successes_against_one_target() {
+        // stonith_admin --history node2, Pacemaker 3.0's wording.
+        let history = "  * reboot of node2 successful: delegate=node1, client=stonith_admin.1234, origin=node1, completed='2026-12-02 08:10:01 +00:00'\n\
+                       * reboot of node2 failed: delegate=node1, client=pacemaker-controld.600, origin=node1, last-failed='2026-12-02 08:00:00 +00:00'\n\
+                       * reboot of node1 successful: delegate=node2, client=stonith_admin.99, origin=node2, completed='2026-12-02 07:00:00 +00:00'\n";
+        assert_eq!(successes(history, "node2").len(), 1);
+        assert_eq!(successes(history, "node1").len(), 1);
+        assert!(successes("", "node2").is_empty());
+    }
+}
