@@ -359,10 +359,13 @@ fn fenced_devices(paths: &Paths) -> Vec<String> {
             "file={},if=none,id=sbd,format=raw,cache=none",
             sbd.display()
         ),
+        // Fixed PCI slots after the `if=virtio` disks (QEMU creates those after every
+        // `-device`, slots 6 and 7 here): the guest names virtio disks in slot order, and a
+        // lower slot made the SBD disk /dev/vda, the root the kernel is told to mount.
         "-device".into(),
-        "virtio-blk-pci,drive=sbd,share-rw=on,serial=lab-sbd".into(),
+        "virtio-blk-pci,drive=sbd,share-rw=on,serial=lab-sbd,addr=0x10".into(),
         "-device".into(),
-        "i6300esb".into(),
+        "i6300esb,addr=0x11".into(),
         "-action".into(),
         "watchdog=reset".into(),
     ]
