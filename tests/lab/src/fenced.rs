@@ -30,39 +30,24 @@ fn sbd_defaults() -> String {
     )
 }
 
-/// DRBD's common section with fencing (FENCED.md 2): a Primary that loses its peer freezes
-/// I/O and asks Pacemaker to fence it; I/O resumes once the peer is fenced. The section keeps
-/// Debian's layout (an empty `net { }` included: the common-section check edits it).
-const DRBD_COMMON: &str = "global {
-\tusage-count no;
-\tudev-always-use-vnr;
-}
-common {
-\thandlers {
-\t\tfence-peer \"/usr/lib/drbd/crm-fence-peer.sh --role=Promoted --timeout=120 --dc-timeout=130 --suicide-on-failure-if-primary\";
-\t\tunfence-peer \"/usr/lib/drbd/crm-unfence-peer.sh\";
-\t\tafter-resync-target \"/usr/lib/drbd/crm-unfence-peer.sh\";
-\t}
-\tstartup {
-\t}
-\toptions {
-\t}
-\tdisk {
-\t\tfencing resource-and-stonith;
-\t}
-\tnet {
-\t}
-}
-";
+/// DRBD's fencing for wwwdata (FENCED.md 2), added to its resource file (not to the common
+/// section, which would give it to labtest too, the agent tests' resource that Pacemaker
+/// never manages): a Primary that loses its peer freezes I/O and asks Pacemaker to fence
+/// it; I/O resumes once the peer is fenced.
+const DRBD_FENCING: &str = "sed -i \
+    -e 's|^  disk {$|  disk {\\n    fencing resource-and-stonith;|' \
+    -e 's|^  net {$|  handlers {\\n    fence-peer \"/usr/lib/drbd/crm-fence-peer.sh --role=Promoted --timeout=120 --dc-timeout=130 --suicide-on-failure-if-primary\";\\n    unfence-peer \"/usr/lib/drbd/crm-unfence-peer.sh\";\\n    after-resync-target \"/usr/lib/drbd/crm-unfence-peer.sh\";\\n  }\\n  net {|' \
+    /etc/drbd.d/wwwdata.res";
 
 /// Before the cluster forms, on each node: sbd's settings, the watchdog, sbd enabled (it
 /// starts with corosync, which requires it), DRBD's fencing. Checked, not assumed.
 pub fn prepare_node_script() -> String {
     format!(
         "cat > /etc/default/sbd <<'LAB_EOF'\n{}LAB_EOF\n\
-         cat > /etc/drbd.d/global_common.conf <<'LAB_EOF'\n{DRBD_COMMON}LAB_EOF\n\
+         grep -q resource-and-stonith /etc/drbd.d/wwwdata.res || {DRBD_FENCING}; \
          modprobe i6300esb && test -c /dev/watchdog && test -b {SBD_DEVICE} && \
-         drbdadm dump wwwdata | grep -q 'fencing.*resource-and-stonith' && \
+         drbdadm dump wwwdata | grep -q 'fencing *resource-and-stonith' && \
+         drbdadm dump wwwdata | grep -q 'fence-peer .*crm-fence-peer.sh' && \
          systemctl enable -q sbd",
         sbd_defaults()
     )
@@ -145,16 +130,6 @@ pub fn deviations() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn drbd_common_section_keeps_an_empty_net_section_for_the_common_section_check() {
-        // fault_checks' common-section check inserts into the first `net {` line.
-        assert!(DRBD_COMMON.contains("\tnet {\n\t}"));
-        assert_eq!(
-            DRBD_COMMON.matches('{').count(),
-            DRBD_COMMON.matches('}').count()
-        );
-    }
 
     #[test]
     fn the_node_script_writes_sbd_settings_naming_the_shared_disk() {

@@ -365,6 +365,7 @@ pub fn check_only(paths: &Paths, only: &[u32]) -> Result<ExitCode> {
             .iter()
             .chain(&FAULTS)
             .chain(&PORT)
+            .chain(&FENCED)
             .any(|c| number(c) == *n)
     }) {
         return Err(format!("--only {only:?}: no such check").into());
