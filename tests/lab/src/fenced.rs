@@ -9,10 +9,19 @@ use crate::step::{Error, Result};
 use crate::sys::mins;
 use crate::vm::{self, SBD_DEVICE};
 
+/// How long fencing node1 waits (pcmk_delay_base), so that node1 wins a race. A node shot
+/// by SBD's poison pill does not reset at once: sbd syncs first, and with DRBD's I/O frozen
+/// (both Primaries freeze when the link goes) the sync hangs until sbd's own watchdog
+/// resets the machine, up to its timeout (20 s) later; meanwhile the victim still fences.
+/// Measured (lab, 2026-12-02) with 15 s: node2 read its pill 4 s after both fencers began,
+/// hung in the sync, and at 15 s fenced node1 too. So: the watchdog timeout (20 s), the
+/// time to write the pill under load, and a margin.
+pub const NODE1_FENCE_DELAY_SECONDS: u32 = 40;
+
 /// The longest a survivor waits for its peer's fencing: corosync's token and consensus
-/// (5 + 6 s), node1's fence delay (15 s: node1 is the one fenced last) and sbd's msgwait
-/// (40 s), before fence_sbd reports the peer gone.
-pub const LONGEST_FENCE_WAIT_SECONDS: f64 = 5.0 + 6.0 + 15.0 + 40.0;
+/// (5 + 6 s), node1's fence delay (node1 is the one fenced last) and sbd's msgwait (40 s),
+/// before fence_sbd reports the peer gone.
+pub const LONGEST_FENCE_WAIT_SECONDS: f64 = 5.0 + 6.0 + NODE1_FENCE_DELAY_SECONDS as f64 + 40.0;
 
 /// sbd's settings on both nodes (FENCED.md 1.3-1.4). Watchdog 20 s and msgwait 40 s: sbd's
 /// 5 s default is too short for a machine under software emulation. No delayed start: a
@@ -78,14 +87,20 @@ pub fn base_lines(cfg: &str) -> Vec<String> {
     let f = format!("pcs -f {cfg}");
     vec![
         format!("{f} property set stonith-enabled=true stonith-timeout=90s"),
-        // pcmk_delay_base's keys are targets: fencing node1 waits 15 s, node2 none, so node1
-        // wins a race. power_timeout above msgwait, or fence_sbd reports failure too early.
+        // pcmk_delay_base's keys are targets: fencing node1 waits, node2 not, so node1 wins
+        // a race. power_timeout above msgwait, or fence_sbd reports failure too early.
         format!(
             "{f} stonith create sbd-fence fence_sbd devices={SBD_DEVICE} pcmk_host_list=\"node1 node2\" \
-             pcmk_delay_base=\"node1:15s;node2:0s\" power_timeout=50"
+             pcmk_delay_base=\"{}\" power_timeout=50",
+            delay_map()
         ),
         format!("{f} resource defaults update resource-stickiness=100"),
     ]
+}
+
+/// pcmk_delay_base's map: node1 fenced only after NODE1_FENCE_DELAY_SECONDS.
+pub fn delay_map() -> String {
+    format!("node1:{NODE1_FENCE_DELAY_SECONDS}s;node2:0s")
 }
 
 /// After the tutorial: its clones interleaved (each instance waits only for its own node's
@@ -112,9 +127,13 @@ pub fn deviations() -> Vec<String> {
              QEMU's i6300esb watchdog resetting the machine, sbd watchdog 20 s / msgwait 40 s (its 5 s default \
              is too short under emulation), no delayed start (a fenced machine boots in more than msgwait here)"
         ),
-        "fenced profile: stonith-enabled=true, stonith-timeout=90s, fence_sbd device sbd-fence with \
-         pcmk_delay_base node1:15s;node2:0s (exactly one node wins a fence race: node1), power_timeout=50"
-            .into(),
+        format!(
+            "fenced profile: stonith-enabled=true, stonith-timeout=90s, fence_sbd device sbd-fence with \
+             pcmk_delay_base {} (exactly one node wins a fence race: node1; 40 s because a node shot by the \
+             poison pill hangs in sbd's sync on frozen DRBD I/O until its watchdog resets it, up to 20 s, and \
+             can fence meanwhile: with 15 s both nodes were fenced), power_timeout=50",
+            delay_map()
+        ),
         "fenced profile: DRBD fencing resource-and-stonith with crm-fence-peer.sh --role=Promoted (I/O \
          frozen on a Primary that loses its peer until the peer is fenced), crm-unfence-peer.sh after resync"
             .into(),
@@ -141,7 +160,7 @@ mod tests {
     #[test]
     fn node1_wins_a_fence_race() {
         let lines = base_lines("base_cfg").join("\n");
-        assert!(lines.contains("pcmk_delay_base=\"node1:15s;node2:0s\""));
+        assert!(lines.contains("pcmk_delay_base=\"node1:40s;node2:0s\""));
         assert!(lines.contains("stonith-enabled=true"));
     }
 }

@@ -15,12 +15,13 @@ use std::time::Instant;
 
 /// A writer on a node: a new 4 KiB file on GFS2 every 2 s, recorded with its checksum in
 /// /var/lib/lab-acked only once the file is synced, and the record synced too: an
-/// acknowledgement survives the node's reset (the list is on the root disk, not in /run).
+/// acknowledgement survives the node's reset (the list is on the root disk, not in /run;
+/// so are the load's logs below, for a node fenced when it should not have been).
 const DURABLE_WRITER: &str = "rm -f /var/lib/lab-acked; setsid sh -c '\
     i=0; while :; do i=$((i+1)); f=/var/www/html/fenced-$(hostname)-$i; \
     if timeout 10 sh -c \"head -c 4096 /dev/urandom > $f && sync $f\"; then \
       sha256sum $f >> /var/lib/lab-acked && sync /var/lib/lab-acked; fi; \
-    sleep 2; done' </dev/null >/dev/null 2>&1 & echo $! > /run/lab-writer.pid";
+    sleep 2; done' </dev/null >/dev/null 2>&1 & echo $! > /var/lib/lab-writer.pid";
 
 const BOOT_ID: &str = "cat /proc/sys/kernel/random/boot_id";
 
@@ -157,9 +158,9 @@ pub fn partition(r: &mut Run) -> Result<String> {
     r.sh(
         "node1",
         &format!(
-            "echo '{}' > {DOCROOT}/check.html; rm -rf /run/lab-load; mkdir -p /run/lab-load; \
-             setsid lab-load {VIP_URL} {} /var/www/html/fenced-load /run/lab-load </dev/null >/dev/null 2>&1 & \
-             echo $! > /run/lab-load/pid",
+            "echo '{}' > {DOCROOT}/check.html; rm -rf /var/lib/lab-load; mkdir -p /var/lib/lab-load; \
+             setsid lab-load {VIP_URL} {} /var/www/html/fenced-load /var/lib/lab-load </dev/null >/dev/null 2>&1 & \
+             echo $! > /var/lib/lab-load/pid",
             r.token, r.token
         ),
     )?;
@@ -186,8 +187,8 @@ pub fn partition(r: &mut Run) -> Result<String> {
     // node2's writer died with its reset; node1's and the load stop now.
     let load = r.sh(
         "node1",
-        "kill -- -$(cat /run/lab-writer.pid) 2>/dev/null; kill $(cat /run/lab-load/pid); \
-         echo ==; cat /run/lab-load/http.log; echo ==; cat /run/lab-load/write.log",
+        "kill -- -$(cat /var/lib/lab-writer.pid) 2>/dev/null; kill $(cat /var/lib/lab-load/pid) 2>/dev/null; \
+         echo ==; cat /var/lib/lab-load/http.log; echo ==; cat /var/lib/lab-load/write.log; true",
     )?;
     let mut parts = load.split("==\n").skip(1);
     let http = log_lines(parts.next().unwrap_or(""));
