@@ -99,7 +99,13 @@ fn form(paths: &Paths) -> Result<()> {
 /// The previous exercise (IP Failover + Apache2 + DRBD, active-passive with ext4), which the
 /// tutorial starts from: its `pcs -f` batch, made on node2 from an empty CIB (`pcs -f` needs
 /// no running cluster), while node1 forms the cluster and DRBD gets its metadata and ext4.
-fn previous(paths: &Paths, choice: &Choice, spell: &mut Pcs, profile: Profile) -> Result<()> {
+/// Returns the deviations its set-up made (the fenced profile's repairs).
+fn previous(
+    paths: &Paths,
+    choice: &Choice,
+    spell: &mut Pcs,
+    profile: Profile,
+) -> Result<Vec<String>> {
     // Both backing disks are blank, so the initial sync is skipped (DRBD's documented
     // --clear-bitmap new-current-uuid); under emulation it would take minutes.
     let drbd_node1 = "drbdadm -- --force create-md wwwdata && drbdadm up wwwdata && \
@@ -145,11 +151,19 @@ fn previous(paths: &Paths, choice: &Choice, spell: &mut Pcs, profile: Profile) -
         ]]
         .concat()));
     // DRBD's fencing (fenced profile) is in its configuration before DRBD comes up.
+    let mut repairs = Vec::new();
     if profile.fencing() {
         step(
             "fenced profile: sbd, watchdog, DRBD fencing on both nodes; sbd's header",
             || {
-                on_both(paths, &fenced::prepare_node_script())?;
+                let mut said = String::new();
+                for n in NODES {
+                    said += &vm::ssh_ok(paths, n, &fenced::prepare_node_script(), mins(2))?;
+                }
+                repairs = fenced::repairs(&said);
+                for r in &repairs {
+                    say(r);
+                }
                 fenced::create_header(paths)
             },
         )?;
@@ -198,7 +212,7 @@ fn previous(paths: &Paths, choice: &Choice, spell: &mut Pcs, profile: Profile) -
             },
         )
     })?;
-    Ok(())
+    Ok(repairs)
 }
 
 /// Replays the tutorial. Returns the deviations made.
@@ -453,7 +467,7 @@ pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
         say(&format!("  {k}: {v}"));
     }
     let mut spell = Pcs::new(setup.release);
-    previous(paths, &choice, &mut spell, setup.profile)?;
+    let repairs = previous(paths, &choice, &mut spell, setup.profile)?;
     let mut deviations = vec![
         "every pcs command runs pcs's own entry point (pcs.app.main) with its command line in a process forked \
          from lab-pcsd, which imported pcs once at boot (the guest's /usr/local/sbin/pcs, first in root's PATH, \
@@ -492,6 +506,7 @@ pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
             },
         )?;
         deviations.extend(fenced::deviations());
+        deviations.extend(repairs);
     }
     deviations.extend(spell.deviations);
     if setup.port {

@@ -48,6 +48,37 @@ const DRBD_FENCING: &str = "sed -i \
     -e 's|^  net {$|  handlers {\\n    fence-peer \"/usr/lib/drbd/crm-fence-peer.sh --role=Promoted --timeout=120 --dc-timeout=130 --suicide-on-failure-if-primary\";\\n    unfence-peer \"/usr/lib/drbd/crm-unfence-peer.sh\";\\n    after-resync-target \"/usr/lib/drbd/crm-unfence-peer.sh\";\\n  }\\n  net {|' \
     /etc/drbd.d/wwwdata.res";
 
+/// Debian 13's two breaks between its DRBD and DLM packages and Pacemaker 3.0, mended on the
+/// node only where found, each a deviation (`trixie_repairs`):
+/// - drbd-utils 9.22's crm-fence-peer.sh reads `in_ccm`/`crmd` of the peer's node_state as
+///   true/false and online/offline; since Pacemaker 2.1.7 they are timestamps, 0 when down. It
+///   never sees the peer fenced and keeps DRBD's I/O frozen until its --timeout or the peer's
+///   return (measured: 117 s). drbd-utils 9.28 reads both forms; the same reading is added
+///   where the script parses them.
+/// - dlm-controld 4.3.0's dlm_stonith opens libstonithd.so.26, the name Pacemaker 3.0.0's
+///   header still gave; the library is libstonithd.so.56 (Pacemaker 3.0.1 corrected the
+///   header). Every DLM fencing request fails (-ELIBACC) and DLM never learns that Pacemaker
+///   fenced the node, so GFS2 stays frozen until the node returns. The old name is made a
+///   link to the library (the two functions dlm_stonith calls kept their signatures).
+const TRIXIE_REPAIRS: &str = r#"
+cfp=/usr/lib/drbd/crm-fence-peer.sh
+if ! grep -q 'case $in_ccm in 0)' $cfp && ! grep -q 'in_ccm =~' $cfp; then
+  cat > /run/lab-cfp.sed <<'LAB_EOF'
+/# if it is not enabled, no point in waiting for it\./i\
+	case $in_ccm in 0) in_ccm=false ;; [1-9]*) in_ccm=true ;; esac\
+	case $crmd in 0) crmd=offline ;; [1-9]*) crmd=online ;; esac
+LAB_EOF
+  sed -i -f /run/lab-cfp.sed $cfp && grep -q 'case $in_ccm in 0)' $cfp && echo repaired:crm-fence-peer
+fi
+lib=/usr/lib/x86_64-linux-gnu
+wants=$(grep -ao 'libstonithd\.so\.[0-9]*' /usr/sbin/dlm_stonith | head -1)
+if [ -n "$wants" ] && [ ! -e $lib/$wants ]; then
+  have=$(cd $lib && ls | grep -E '^libstonithd\.so\.[0-9]+$' | head -1)
+  [ -n "$have" ] && ln -s $have $lib/$wants && echo repaired:libstonithd:$wants:$have
+fi
+true
+"#;
+
 /// Before the cluster forms, on each node: sbd's settings, the watchdog, sbd enabled (it
 /// starts with corosync, which requires it), DRBD's fencing. Checked, not assumed.
 pub fn prepare_node_script() -> String {
@@ -57,9 +88,36 @@ pub fn prepare_node_script() -> String {
          modprobe i6300esb && test -c /dev/watchdog && test -b {SBD_DEVICE} && \
          drbdadm dump wwwdata | grep -q 'fencing *resource-and-stonith' && \
          drbdadm dump wwwdata | grep -q 'fence-peer .*crm-fence-peer.sh' && \
-         systemctl enable -q sbd",
+         systemctl enable -q sbd && {{\n{TRIXIE_REPAIRS}}}",
         sbd_defaults()
     )
+}
+
+/// What `prepare_node_script` mended (its "repaired:" lines), as deviations.
+pub fn repairs(output: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if output.contains("repaired:crm-fence-peer") {
+        found.push(
+            "fenced profile, Debian 13: /usr/lib/drbd/crm-fence-peer.sh (drbd-utils 9.22) given the reading of \
+             node_state's in_ccm and crmd as timestamps (0: down) that drbd-utils 9.28 has: Pacemaker 3 writes \
+             them so, and the script never saw the peer fenced; DRBD's I/O on the survivor stayed frozen until \
+             the fenced node came back (117 s in the lab)"
+                .to_owned(),
+        );
+    }
+    if let Some(line) = output
+        .lines()
+        .find(|l| l.starts_with("repaired:libstonithd:"))
+    {
+        let mut parts = line.trim().split(':').skip(2);
+        let (wants, have) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        found.push(format!(
+            "fenced profile, Debian 13: {wants} made a link to {have}: dlm-controld 4.3.0's dlm_stonith opens \
+             {wants}, the name Pacemaker 3.0.0's header gave (3.0.1 corrected it), so every DLM fencing \
+             request failed and GFS2 on the survivor stayed frozen until the fenced node came back"
+        ));
+    }
+    found
 }
 
 /// sbd's header on the shared disk, written once (node1): watchdog 20 s, msgwait 40 s.
