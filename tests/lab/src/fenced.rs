@@ -216,6 +216,19 @@ mod tests {
     }
 
     #[test]
+    fn each_repair_the_node_reports_becomes_a_deviation_naming_what_was_linked() {
+        let said =
+            "repaired:crm-fence-peer\nrepaired:libstonithd:libstonithd.so.26:libstonithd.so.56\n";
+        let found = repairs(said);
+        assert_eq!(found.len(), 2);
+        assert!(found[1].contains("libstonithd.so.26 made a link to libstonithd.so.56"));
+        assert!(
+            repairs("").is_empty(),
+            "bookworm, or a fixed trixie: nothing mended"
+        );
+    }
+
+    #[test]
     fn node1_wins_a_fence_race() {
         let lines = base_lines("base_cfg").join("\n");
         assert!(lines.contains("pcmk_delay_base=\"node1:40s;node2:0s\""));

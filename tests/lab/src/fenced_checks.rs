@@ -25,26 +25,29 @@ const DURABLE_WRITER: &str = "rm -f /var/lib/lab-acked; setsid sh -c '\
 
 const BOOT_ID: &str = "cat /proc/sys/kernel/random/boot_id";
 
-/// Successful fencing operations against `target` in the fencer's history, as the fencer
-/// prints them ("reboot of node2 successful: ...").
+/// The successful fencings of `target` in the fencer's history: their completion times, to
+/// the second. `--verbose`, because without it the fencer shows only the latest per target;
+/// one time per fencing, because requests merged into one fencing (DLM's and the
+/// controller's) are listed apart, completed within the same second.
 fn fenced_ok(r: &Run, on: &str, target: &str) -> Result<Vec<String>> {
     let out = r.sh(
         on,
-        &format!("stonith_admin --history {target} 2>/dev/null; true"),
+        &format!("stonith_admin --history {target} --verbose 2>/dev/null; true"),
     )?;
     Ok(successes(&out, target))
 }
 
 fn successes(history: &str, target: &str) -> Vec<String> {
-    history
+    let mut times: Vec<String> = history
         .lines()
         .map(str::trim)
-        .filter(|l| {
-            l.contains(&format!(" of {target} "))
-                && (l.contains("successful") || l.contains(": OK"))
-        })
-        .map(str::to_owned)
-        .collect()
+        .filter(|l| l.contains(&format!(" of {target} successful")))
+        .filter_map(|l| l.split("completed='").nth(1))
+        .map(|t| t.chars().take(19).collect())
+        .collect();
+    times.sort();
+    times.dedup();
+    times
 }
 
 /// Waits until `node` answers ssh with a boot id other than `before`.
@@ -312,11 +315,16 @@ mod tests {
     #[test]
     fn the_fencers_history_counts_successes_against_one_target() {
         // stonith_admin --history node2, Pacemaker 3.0's wording.
-        let history = "  * reboot of node2 successful: delegate=node1, client=stonith_admin.1234, origin=node1, completed='2026-12-02 08:10:01 +00:00'\n\
-                       * reboot of node2 failed: delegate=node1, client=pacemaker-controld.600, origin=node1, last-failed='2026-12-02 08:00:00 +00:00'\n\
-                       * reboot of node1 successful: delegate=node2, client=stonith_admin.99, origin=node2, completed='2026-12-02 07:00:00 +00:00'\n";
-        assert_eq!(successes(history, "node2").len(), 1);
+        // `stonith_admin --history node2 --verbose`, Pacemaker 3.0.0 (lab, 2026-12-02): DLM's
+        // request and the controller's merged into one fencing, an earlier one, a failure.
+        let history = "reboot of node2 successful: delegate=node1, client=pacemaker-controld.370, origin=node1, completed='2026-12-02 08:58:49.991959Z'\n\
+                       reboot of node2 successful: delegate=node1, client=stonith-api.2249, origin=node1, completed='2026-12-02 08:58:49.935959Z'\n\
+                       reboot of node2 successful: delegate=node1, client=pacemaker-controld.370, origin=node1, completed='2026-12-02 08:51:08.687979Z'\n\
+                       reboot of node2 failed: delegate=node1, client=pacemaker-controld.600, origin=node1, last-failed='2026-12-02 08:00:00Z'\n\
+                       reboot of node1 successful: delegate=node2, client=stonith_admin.99, origin=node2, completed='2026-12-02 07:00:00.1Z'\n\
+                       5 events found\n";
+        assert_eq!(successes(history, "node2").len(), 2);
         assert_eq!(successes(history, "node1").len(), 1);
-        assert!(successes("", "node2").is_empty());
+        assert!(successes("0 events found", "node2").is_empty());
     }
 }
