@@ -247,6 +247,20 @@ const FENCED: [CheckDef; 2] = [
     ),
 ];
 
+/// Why check `n` does not apply to the run's profile, if it does not.
+fn not_in_profile(setup: &Setup, n: u32) -> Option<&'static str> {
+    match n {
+        10 if setup.profile.fencing() => Some(
+            "not applicable: the fenced profile runs with fencing on, and check 10 is our DLM agent refusing \
+             to start with fencing off (the tutorial profile runs it)",
+        ),
+        25 if setup.profile.fencing() => Some(
+            "not applicable: the tutorial profile's cut link (no fencing); the fenced profile's is check 31",
+        ),
+        _ => None,
+    }
+}
+
 /// The number a check's name starts with.
 fn number(c: &CheckDef) -> u32 {
     c.name
@@ -277,8 +291,15 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
         if !only.is_empty() && !only.contains(&number(c)) {
             continue;
         }
-        // The fenced profile's cut link is check 31.
-        if fencing && number(c) == 25 {
+        if let Some(why) = not_in_profile(setup, number(c)) {
+            say(&format!("check {}: {why}", c.name));
+            report.checks.push(Check {
+                name: c.name.into(),
+                passed: true,
+                skipped: true,
+                seen: why.into(),
+                seconds: 0.0,
+            });
             continue;
         }
         let t = Instant::now();
@@ -399,4 +420,36 @@ pub fn run(paths: &Paths, setup: &Setup) -> Result<ExitCode> {
     }
     let _ = step("down", || vm::down(paths));
     finish(paths, report, started)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::Mode;
+    use crate::setup::{Profile, Release};
+
+    fn setup(profile: Profile) -> Setup {
+        Setup {
+            mode: Mode::Native,
+            release: Release::Trixie,
+            profile,
+            breaks: Vec::new(),
+            faults: true,
+            port: false,
+            deb: None,
+        }
+    }
+
+    #[test]
+    fn the_fenced_profile_skips_only_the_checks_that_need_fencing_off() {
+        let (tutorial, fenced) = (setup(Profile::Tutorial), setup(Profile::Fenced));
+        let every = CHECKS.iter().chain(&FAULTS).chain(&PORT).chain(&FENCED);
+        for c in every {
+            assert_eq!(not_in_profile(&tutorial, number(c)), None, "{}", c.name);
+        }
+        let skipped: Vec<u32> = (1..=31)
+            .filter(|n| not_in_profile(&fenced, *n).is_some())
+            .collect();
+        assert_eq!(skipped, [10, 25]);
+    }
 }
