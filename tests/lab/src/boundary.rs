@@ -12,7 +12,8 @@ use std::fmt::Write;
 /// A copy of the live CIB with the fencing options set as given (None: unset), Pacemaker's
 /// own verdict on it (crm_verify refuses to start resources when fencing is enabled and no
 /// fence device exists; Pacemaker 3.0 says why only with -V) and the crate's verdict on the
-/// same file (CIB_file).
+/// same file (CIB_file). The copy's fence devices are deleted first (the fenced profile has
+/// one), or crm_verify would have nothing to refuse.
 fn variant_script(name: &str, stonith: Option<&str>, fencing: Option<&str>) -> String {
     let set = |opt: &str, v: Option<&str>| {
         v.map_or(String::new(), |v| {
@@ -21,6 +22,7 @@ fn variant_script(name: &str, stonith: Option<&str>, fencing: Option<&str>) -> S
     };
     format!(
         "mkdir -p /run/lab-boundary && f=/run/lab-boundary/{name}.xml && cibadmin --query > $f && export CIB_file=$f && \
+         {STRIP_FENCE_DEVICES} $f && \
          for o in stonith-enabled fencing-enabled; do crm_attribute --type crm_config --name $o --delete >/dev/null 2>&1; done; \
          {}{}if crm_verify -V --xml-file $f 2>&1 | grep -qi -E 'no (stonith|fencing) (resources|devices)'; then pm=true; else pm=false; fi; \
          echo \"pacemaker: fencing enabled=$pm\"; lab-boundary options $pm",
@@ -28,6 +30,12 @@ fn variant_script(name: &str, stonith: Option<&str>, fencing: Option<&str>) -> S
         set("fencing-enabled", fencing)
     )
 }
+
+/// Deletes the fence devices of the CIB file given (cibadmin refuses to delete by XPath in a
+/// file: "Protocol not supported", Pacemaker 2.1.5).
+const STRIP_FENCE_DEVICES: &str = "python3 -c \"import sys, xml.etree.ElementTree as E; \
+t = E.parse(sys.argv[1]); r = t.getroot().find('configuration/resources'); \
+[r.remove(p) for p in list(r) if p.get('class') == 'stonith']; t.write(sys.argv[1])\"";
 
 const VARIANTS: [(&str, Option<&str>, Option<&str>); 5] = [
     ("unset", None, None),
@@ -90,7 +98,7 @@ pub fn pacemaker_cli(r: &mut Run) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::variant_script;
+    use super::{STRIP_FENCE_DEVICES, variant_script};
 
     #[test]
     fn variant_sets_only_what_it_names() {
@@ -98,6 +106,7 @@ mod tests {
         assert!(s.contains("--name stonith-enabled --update false"));
         assert!(!s.contains("--name fencing-enabled --update"));
         assert!(s.contains("export CIB_file=$f"));
+        assert!(s.contains(&format!("{STRIP_FENCE_DEVICES} $f && ")));
         assert!(s.ends_with("lab-boundary options $pm"));
     }
 }
