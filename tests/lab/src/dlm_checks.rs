@@ -6,6 +6,7 @@
 use crate::breaks::Break;
 use crate::cluster;
 use crate::crm;
+use crate::fenced_checks;
 use crate::native::{self, DLM_ENV, OP_JOURNAL, run_agent};
 use crate::pcs::Pcs;
 use crate::scenario::Run;
@@ -356,7 +357,9 @@ fn fencing_refused_on(r: &mut Run) -> Result<String> {
     if ok { Ok(seen) } else { Err(Error(seen)) }
 }
 
-fn restore(r: &mut Run) -> Result<f64> {
+/// Deletes check 10's primitive if it exists and lifts check 8's ban on dlm: run by check 10
+/// when it ends, and in its place where it does not apply.
+pub fn restore(r: &mut Run) -> Result<f64> {
     let t = Instant::now();
     r.sh(
         "node1",
@@ -373,6 +376,8 @@ fn restore(r: &mut Run) -> Result<f64> {
 /// recurring monitor sees it and Pacemaker restarts dlm. Then under a mounted GFS2: what
 /// happens is recorded, the monitor is run by hand on that node, the survivor's GFS2 must
 /// stay writable, and the node is power-cycled (what fencing would do) until active-active.
+/// With fencing on (fenced profile) the survivor fences the node instead: its GFS2 is given
+/// the fencing's time to become writable, and the node comes back by itself.
 pub fn killed(r: &mut Run) -> Result<String> {
     let node = other(&r.vip_holder()?).to_owned();
     let peer = other(&node).to_owned();
@@ -436,6 +441,8 @@ pub fn killed(r: &mut Run) -> Result<String> {
         return Err(Error(seen));
     }
     // B: GFS2 mounted on top.
+    let fencing = r.setup.profile.fencing();
+    let boot_id = r.sh(&node, fenced_checks::BOOT_ID)?.trim().to_owned();
     let since = guest_now(r, &node)?;
     let killed_at = Instant::now();
     // The break sends signal 0: dlm_controld lives on.
@@ -456,13 +463,17 @@ pub fn killed(r: &mut Run) -> Result<String> {
     )
     .is_ok();
     let left = killed_at.elapsed().as_secs_f64();
-    let journal = r.sh(
-        &node,
-        &format!(
-            "journalctl -o short-unix --no-pager | awk '$1 >= {since}' | \
-             grep -E 'Killed by node|no userland control daemon|Lost connection to cluster' | head -4; true"
-        ),
-    )?;
+    // With fencing on, the node may be reset under these reads: what they could not read is
+    // said so, not failed on.
+    let journal = r
+        .sh(
+            &node,
+            &format!(
+                "journalctl -o short-unix --no-pager | awk '$1 >= {since}' | \
+                 grep -E 'Killed by node|no userland control daemon|Lost connection to cluster' | head -4; true"
+            ),
+        )
+        .or_else(|e| if fencing { Ok(format!("0 (not read: {e})")) } else { Err(e) })?;
     let by_hand = run_agent(
         r.paths,
         &node,
@@ -475,21 +486,41 @@ pub fn killed(r: &mut Run) -> Result<String> {
             ("OCF_RESKEY_CRM_meta_timeout", "20000"),
         ],
         mins(1),
-    )?;
+    );
+    let by_hand = match by_hand {
+        Err(e) if fencing => Err(e.0),
+        other => Ok(other?),
+    };
     let write_at = Instant::now();
-    let writable = r
-        .sh(
-            &peer,
-            "timeout 30 sh -c 'echo x > /var/www/html/lab-after-dlm-kill' && echo yes || echo no",
-        )?
-        .trim()
+    let wait = 30
+        + if fencing {
+            u64::from(crate::fenced::LONGEST_FENCE_WAIT_SECONDS)
+        } else {
+            0
+        };
+    let writable = vm::ssh_ok(
+        r.paths,
+        &peer,
+        &format!(
+            "timeout {wait} sh -c 'echo x > /var/www/html/lab-after-dlm-kill' && echo yes || echo no"
+        ),
+        secs(wait + 60),
+    )?
+    .trim()
         == "yes";
     let write_secs = write_at.elapsed().as_secs_f64();
-    say(&format!("power-cycling {node} (what fencing would do)"));
-    vm::kill(r.paths, &node)?;
     let cycled_at = Instant::now();
-    cluster::start_node(r.paths, &node)?;
-    healthy_again(r, "active-active after the power cycle")?;
+    let how = if fencing {
+        // The survivor fences it: SBD's poison pill resets it and it rejoins by itself.
+        fenced_checks::rebooted(r, &node, &boot_id)?;
+        "fenced by the survivor (a new boot id)"
+    } else {
+        say(&format!("power-cycling {node} (what fencing would do)"));
+        vm::kill(r.paths, &node)?;
+        cluster::start_node(r.paths, &node)?;
+        "power-cycled"
+    };
+    healthy_again(r, "active-active after the node's return")?;
     let back = cycled_at.elapsed().as_secs_f64();
     let lines: Vec<String> = journal
         .lines()
@@ -499,9 +530,11 @@ pub fn killed(r: &mut Run) -> Result<String> {
         seen,
         "B) {node} with GFS2 mounted: dlm_controld SIGKILLed; {node} left the cluster: {offline} (after {left:.1} s); \
          {node}'s journal: {}; our monitor run by hand on {node}: {}; GFS2 on {peer} writable: {writable} \
-         ({write_secs:.1} s); {node} power-cycled, active-active again after {back:.1} s",
+         ({write_secs:.1} s); {node} {how}, active-active again after {back:.1} s",
         lines.join(" / "),
-        by_hand.describe()
+        by_hand
+            .as_ref()
+            .map_or_else(|e| format!("not run: {e}"), native::AgentRun::describe)
     );
     r.figures
         .push(("dlm_kill_under_gfs2_node_left_seconds".into(), left));
@@ -511,7 +544,9 @@ pub fn killed(r: &mut Run) -> Result<String> {
     if !offline {
         wrong.push("the node did not leave the cluster within 40 s");
     }
-    if by_hand.rc != 1 || !by_hand.reason().contains("not running") {
+    if let Ok(m) = &by_hand
+        && (m.rc != 1 || !m.reason().contains("not running"))
+    {
         wrong.push("our monitor did not answer exit 1 with the daemon not running");
     }
     if !writable {

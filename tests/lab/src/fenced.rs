@@ -21,7 +21,7 @@ pub const NODE1_FENCE_DELAY_SECONDS: u32 = 40;
 /// The longest a survivor waits for its peer's fencing: corosync's token and consensus
 /// (5 + 6 s), node1's fence delay (node1 is the one fenced last) and sbd's msgwait (40 s),
 /// before fence_sbd reports the peer gone.
-pub const LONGEST_FENCE_WAIT_SECONDS: f64 = 5.0 + 6.0 + NODE1_FENCE_DELAY_SECONDS as f64 + 40.0;
+pub const LONGEST_FENCE_WAIT_SECONDS: u32 = 5 + 6 + NODE1_FENCE_DELAY_SECONDS + 40;
 
 /// sbd's settings on both nodes (FENCED.md 1.3-1.4). Watchdog 20 s and msgwait 40 s: sbd's
 /// 5 s default is too short for a machine under software emulation. No delayed start: a

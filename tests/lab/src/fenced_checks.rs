@@ -23,7 +23,7 @@ const DURABLE_WRITER: &str = "rm -f /var/lib/lab-acked; setsid sh -c '\
       sha256sum $f >> /var/lib/lab-acked && sync /var/lib/lab-acked; fi; \
     sleep 2; done' </dev/null >/dev/null 2>&1 & echo $! > /var/lib/lab-writer.pid";
 
-const BOOT_ID: &str = "cat /proc/sys/kernel/random/boot_id";
+pub const BOOT_ID: &str = "cat /proc/sys/kernel/random/boot_id";
 
 /// The successful fencings of `target` in the fencer's history: their completion times, to
 /// the second. `--verbose`, because without it the fencer shows only the latest per target;
@@ -51,7 +51,7 @@ fn successes(history: &str, target: &str) -> Vec<String> {
 }
 
 /// Waits until `node` answers ssh with a boot id other than `before`.
-fn rebooted(r: &Run, node: &str, before: &str) -> Result<f64> {
+pub fn rebooted(r: &Run, node: &str, before: &str) -> Result<f64> {
     let t = Instant::now();
     while t.elapsed() < mins(6) {
         if let Ok(id) = vm::ssh_ok(r.paths, node, BOOT_ID, secs(20))

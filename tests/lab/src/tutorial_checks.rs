@@ -317,7 +317,7 @@ pub fn kill(r: &mut Run) -> Result<String> {
     let kill_g = r.kill_at + r.offset;
     // With fencing the survivor waits for the dead node's fencing before it writes again.
     let fence_wait = if r.setup.profile.fencing() {
-        crate::fenced::LONGEST_FENCE_WAIT_SECONDS
+        f64::from(crate::fenced::LONGEST_FENCE_WAIT_SECONDS)
     } else {
         0.0
     };
