@@ -12,8 +12,9 @@ use std::fmt::Write;
 /// A copy of the live CIB with the fencing options set as given (None: unset), Pacemaker's
 /// own verdict on it (crm_verify refuses to start resources when fencing is enabled and no
 /// fence device exists; Pacemaker 3.0 says why only with -V) and the crate's verdict on the
-/// same file (CIB_file). The copy's fence devices are deleted first (the fenced profile has
-/// one), or crm_verify would have nothing to refuse.
+/// same file (CIB_file). The copy's means of fencing are deleted first, its fence devices
+/// and `have-watchdog` (the fenced profile has both: sbd sets it), or crm_verify would have
+/// nothing to refuse.
 fn variant_script(name: &str, stonith: Option<&str>, fencing: Option<&str>) -> String {
     let set = |opt: &str, v: Option<&str>| {
         v.map_or(String::new(), |v| {
@@ -23,7 +24,7 @@ fn variant_script(name: &str, stonith: Option<&str>, fencing: Option<&str>) -> S
     format!(
         "mkdir -p /run/lab-boundary && f=/run/lab-boundary/{name}.xml && cibadmin --query > $f && export CIB_file=$f && \
          {STRIP_FENCE_DEVICES} $f && \
-         for o in stonith-enabled fencing-enabled; do crm_attribute --type crm_config --name $o --delete >/dev/null 2>&1; done; \
+         for o in stonith-enabled fencing-enabled have-watchdog; do crm_attribute --type crm_config --name $o --delete >/dev/null 2>&1; done; \
          {}{}if crm_verify -V --xml-file $f 2>&1 | grep -qi -E 'no (stonith|fencing) (resources|devices)'; then pm=true; else pm=false; fi; \
          echo \"pacemaker: fencing enabled=$pm\"; lab-boundary options $pm",
         set("stonith-enabled", stonith),
