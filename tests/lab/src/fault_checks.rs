@@ -266,7 +266,7 @@ fn journal_lines(r: &Run, node: &str, since: f64, needle: &str) -> Result<Vec<St
 }
 
 /// Ends a check: it passes only when nothing is `wrong`.
-fn judged_all<S: AsRef<str>>(seen: String, wrong: &[S]) -> Result<String> {
+pub fn judged_all<S: AsRef<str>>(seen: String, wrong: &[S]) -> Result<String> {
     let wrong: Vec<&str> = wrong.iter().map(AsRef::as_ref).collect();
     judged(
         seen,

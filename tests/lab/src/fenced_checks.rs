@@ -5,10 +5,12 @@
 
 use crate::crm;
 use crate::dlm_checks::{guest_now, healthy_again};
+use crate::fault_checks::judged_all;
+use crate::port_checks::{load_logs, start_load};
 use crate::scenario::Run;
 use crate::step::{Error, Result, say};
 use crate::sys::{mins, secs};
-use crate::tutorial_checks::{DOCROOT, VIP_URL, log_lines, longest_outage};
+use crate::tutorial_checks::{DOCROOT, longest_outage};
 use crate::vm::{self, NODES};
 use std::thread::sleep;
 use std::time::Instant;
@@ -25,16 +27,20 @@ const DURABLE_WRITER: &str = "rm -f /var/lib/lab-acked; setsid sh -c '\
 
 pub const BOOT_ID: &str = "cat /proc/sys/kernel/random/boot_id";
 
-/// The successful fencings of `target` in the fencer's history: their completion times, to
-/// the second. `--verbose`, because without it the fencer shows only the latest per target;
-/// one time per fencing, because requests merged into one fencing (DLM's and the
-/// controller's) are listed apart, completed within the same second.
-fn fenced_ok(r: &Run, on: &str, target: &str) -> Result<Vec<String>> {
-    let out = r.sh(
-        on,
-        &format!("stonith_admin --history {target} --verbose 2>/dev/null; true"),
-    )?;
-    Ok(successes(&out, target))
+/// The fencer's whole history as node1 sees it, every entry (`--verbose`: without it the
+/// fencer shows only the latest per target).
+fn fence_history(r: &Run) -> Result<String> {
+    r.sh(
+        "node1",
+        "stonith_admin --history '*' --verbose 2>/dev/null; true",
+    )
+}
+
+/// The successful fencings of each node in `history`, counted by completion time to the
+/// second: requests merged into one fencing (DLM's and the controller's) are listed apart,
+/// completed within the same second.
+fn fencings(history: &str) -> [usize; 2] {
+    NODES.map(|n| successes(history, n).len())
 }
 
 fn successes(history: &str, target: &str) -> Vec<String> {
@@ -48,6 +54,25 @@ fn successes(history: &str, target: &str) -> Vec<String> {
     times.sort();
     times.dedup();
     times
+}
+
+/// Each node's boot id, in NODES' order.
+fn boot_ids(r: &Run) -> Result<Vec<String>> {
+    NODES
+        .iter()
+        .map(|n| r.sh(n, BOOT_ID).map(|s| s.trim().to_owned()))
+        .collect()
+}
+
+/// Waits (8 min at most) until node2 is back and the cluster active-active without failures.
+fn whole_again(r: &Run) -> Result<crm::State> {
+    crm::wait(
+        r.paths,
+        "node1",
+        "node2 back: active-active, no failure",
+        mins(8),
+        |s| s.active_active(&NODES) && s.failures.is_empty(),
+    )
 }
 
 /// Waits until `node` answers ssh with a boot id other than `before`.
@@ -71,11 +96,8 @@ pub fn rebooted(r: &Run, node: &str, before: &str) -> Result<f64> {
 /// cluster is active-active again without failures.
 pub fn fence_on_request(r: &mut Run) -> Result<String> {
     healthy_again(r, "active-active, no failed action, before fencing")?;
-    let ids: Vec<String> = NODES
-        .iter()
-        .map(|n| r.sh(n, BOOT_ID).map(|s| s.trim().to_owned()))
-        .collect::<Result<_>>()?;
-    let before = fenced_ok(r, "node1", "node2")?.len();
+    let ids = boot_ids(r)?;
+    let before = fencings(&fence_history(r)?)[1];
     let t = Instant::now();
     let asked = vm::ssh(
         r.paths,
@@ -85,16 +107,10 @@ pub fn fence_on_request(r: &mut Run) -> Result<String> {
     )?;
     let fence_seconds = t.elapsed().as_secs_f64();
     let back = rebooted(r, "node2", &ids[1]);
-    let rejoined = crm::wait(
-        r.paths,
-        "node1",
-        "node2 back: active-active, no failure",
-        mins(8),
-        |s| s.active_active(&NODES) && s.failures.is_empty(),
-    );
+    let rejoined = whole_again(r);
     let rejoin_seconds = t.elapsed().as_secs_f64();
     let node1_id = r.sh("node1", BOOT_ID)?.trim().to_owned();
-    let after = fenced_ok(r, "node1", "node2")?;
+    let after = fencings(&fence_history(r)?)[1];
     r.figures
         .push(("fence_on_request_seconds".into(), fence_seconds));
     r.figures
@@ -113,7 +129,7 @@ pub fn fence_on_request(r: &mut Run) -> Result<String> {
             Ok(_) => format!("active-active, no failure, {rejoin_seconds:.0} s after the request"),
             Err(e) => e.0.clone(),
         },
-        after.len().saturating_sub(before),
+        after.saturating_sub(before),
     );
     let mut wrong = Vec::new();
     if asked.code != 0 {
@@ -128,14 +144,10 @@ pub fn fence_on_request(r: &mut Run) -> Result<String> {
     if rejoined.is_err() {
         wrong.push("the cluster is not whole again");
     }
-    if after.len() <= before {
+    if after <= before {
         wrong.push("no successful fencing of node2 in the fencer's history");
     }
-    if wrong.is_empty() {
-        Ok(seen)
-    } else {
-        Err(Error(format!("{seen}; WRONG: {}", wrong.join("; "))))
-    }
+    judged_all(seen, &wrong)
 }
 
 /// 31: node2's cluster link cut (corosync and DRBD share it) for 60 s while both nodes
@@ -145,14 +157,8 @@ pub fn fence_on_request(r: &mut Run) -> Result<String> {
 /// either node is on both, unchanged.
 pub fn partition(r: &mut Run) -> Result<String> {
     healthy_again(r, "active-active, no failed action, before the cut")?;
-    let ids: Vec<String> = NODES
-        .iter()
-        .map(|n| r.sh(n, BOOT_ID).map(|s| s.trim().to_owned()))
-        .collect::<Result<_>>()?;
-    let fenced_before: Vec<usize> = NODES
-        .iter()
-        .map(|n| fenced_ok(r, "node1", n).map(|v| v.len()))
-        .collect::<Result<_>>()?;
+    let ids = boot_ids(r)?;
+    let fenced_before = fencings(&fence_history(r)?);
     let since = guest_now(r, "node1")?;
     for n in NODES {
         r.sh(n, DURABLE_WRITER)?;
@@ -160,12 +166,13 @@ pub fn partition(r: &mut Run) -> Result<String> {
     // node1's view through the VirtualIP and its own writes, every 0.2 s (lab-load).
     r.sh(
         "node1",
-        &format!(
-            "echo '{}' > {DOCROOT}/check.html; rm -rf /var/lib/lab-load; mkdir -p /var/lib/lab-load; \
-             setsid lab-load {VIP_URL} {} /var/www/html/fenced-load /var/lib/lab-load </dev/null >/dev/null 2>&1 & \
-             echo $! > /var/lib/lab-load/pid",
-            r.token, r.token
-        ),
+        &format!("echo '{}' > {DOCROOT}/check.html", r.token),
+    )?;
+    start_load(
+        r,
+        "node1",
+        &format!("{DOCROOT}/fenced-load"),
+        "/var/lib/lab-load",
     )?;
     sleep(secs(6));
     let cut_at = guest_now(r, "node1")?;
@@ -178,13 +185,7 @@ pub fn partition(r: &mut Run) -> Result<String> {
     vm::monitor(r.paths, "node2", "set_link cluster on")?;
     say("node2's cluster link restored after 60 s; waiting for node2 to come back");
     let back = rebooted(r, "node2", &ids[1]);
-    let whole = crm::wait(
-        r.paths,
-        "node1",
-        "node2 back: active-active, no failure",
-        mins(8),
-        |s| s.active_active(&NODES) && s.failures.is_empty(),
-    );
+    let whole = whole_again(r);
     let whole_seconds = t.elapsed().as_secs_f64();
     let drbd = r.sh("node1", "grep ' 1:' /proc/drbd; true")?;
     // node2's writer died with its reset; node1's and the load stop now.
@@ -193,9 +194,7 @@ pub fn partition(r: &mut Run) -> Result<String> {
         "kill -- -$(cat /var/lib/lab-writer.pid) 2>/dev/null; kill $(cat /var/lib/lab-load/pid) 2>/dev/null; \
          echo ==; cat /var/lib/lab-load/http.log; echo ==; cat /var/lib/lab-load/write.log; true",
     )?;
-    let mut parts = load.split("==\n").skip(1);
-    let http = log_lines(parts.next().unwrap_or(""));
-    let appends = log_lines(parts.next().unwrap_or(""));
+    let (http, appends) = load_logs(&load);
     let acked: Vec<String> = NODES
         .iter()
         .map(|n| r.sh(n, "cat /var/lib/lab-acked 2>/dev/null; true"))
@@ -214,10 +213,7 @@ pub fn partition(r: &mut Run) -> Result<String> {
             missing.push(format!("{n}: {}", bad.trim()));
         }
     }
-    let fenced: Vec<usize> = NODES
-        .iter()
-        .map(|n| fenced_ok(r, "node1", n).map(|v| v.len()))
-        .collect::<Result<_>>()?;
+    let fenced = fencings(&fence_history(r)?);
     let node1_id = r.sh("node1", BOOT_ID)?.trim().to_owned();
     let split_brain = NODES
         .iter()
@@ -301,11 +297,7 @@ pub fn partition(r: &mut Run) -> Result<String> {
     if !missing.is_empty() {
         wrong.push("acknowledged writes lost or changed".to_owned());
     }
-    if wrong.is_empty() {
-        Ok(seen)
-    } else {
-        Err(Error(format!("{seen}; WRONG: {}", wrong.join("; "))))
-    }
+    judged_all(seen, &wrong)
 }
 
 #[cfg(test)]
@@ -314,8 +306,7 @@ mod tests {
 
     #[test]
     fn the_fencers_history_counts_successes_against_one_target() {
-        // stonith_admin --history node2, Pacemaker 3.0's wording.
-        // `stonith_admin --history node2 --verbose`, Pacemaker 3.0.0 (lab, 2026-12-02): DLM's
+        // `stonith_admin --history '*' --verbose`, Pacemaker 3.0.0 (lab, 2026-12-02): DLM's
         // request and the controller's merged into one fencing, an earlier one, a failure.
         let history = "reboot of node2 successful: delegate=node1, client=pacemaker-controld.370, origin=node1, completed='2026-12-02 08:58:49.991959Z'\n\
                        reboot of node2 successful: delegate=node1, client=stonith-api.2249, origin=node1, completed='2026-12-02 08:58:49.935959Z'\n\
@@ -325,6 +316,7 @@ mod tests {
                        5 events found\n";
         assert_eq!(successes(history, "node2").len(), 2);
         assert_eq!(successes(history, "node1").len(), 1);
+        assert_eq!(fencings(history), [1, 2]);
         assert!(successes("0 events found", "node2").is_empty());
     }
 }

@@ -61,8 +61,37 @@ fn watch_stop(r: &Run, node: &str) -> Result<(String, String)> {
     ))
 }
 
-/// A node and its lab-load log lines (start, end, ok).
-type NodeLog = (&'static str, Vec<(f64, f64, bool)>);
+/// Starts lab-load on `node` until killed: the page through the VirtualIP (a good answer
+/// carries the run's token) and an append to a file per node under `dir`, every 0.2 s,
+/// logged in `logdir` (emptied first), its pid in `logdir`/pid.
+pub fn start_load(r: &Run, node: &str, dir: &str, logdir: &str) -> Result<()> {
+    r.sh(
+        node,
+        &format!(
+            "rm -rf {logdir}; mkdir -p {logdir}; \
+             setsid lab-load {VIP_URL} {} {dir} {logdir} </dev/null >/dev/null 2>&1 & \
+             echo $! > {logdir}/pid",
+            r.token
+        ),
+    )?;
+    Ok(())
+}
+
+/// One lab-load attempt: start, end (the node's clock), good or not.
+pub type Attempt = (f64, f64, bool);
+
+/// lab-load's two logs (requests, appends) from a script's output that printed a line `==`
+/// before each (`echo ==; cat http.log; echo ==; cat write.log`).
+pub fn load_logs(out: &str) -> (Vec<Attempt>, Vec<Attempt>) {
+    let mut parts = out.split("==\n").skip(1);
+    (
+        log_lines(parts.next().unwrap_or("")),
+        log_lines(parts.next().unwrap_or("")),
+    )
+}
+
+/// A node and its lab-load log lines.
+type NodeLog = (&'static str, Vec<Attempt>);
 
 /// "node: N" for each node whose log (lab-load's "start end ok|fail" lines) has N failures.
 fn failed_per_node(logs: &[NodeLog]) -> Vec<String> {
@@ -109,15 +138,7 @@ fn port(r: &mut Run, back: bool, label: &str) -> Result<String> {
     let mut since = Vec::new();
     for n in NODES {
         watch_start(r, n)?;
-        r.sh(
-            n,
-            &format!(
-                "rm -rf {LOAD}; mkdir -p {LOAD}; \
-                 setsid lab-load {VIP_URL} {} {DOCROOT}/port-{label} {LOAD} </dev/null >/dev/null 2>&1 & \
-                 echo $! > {LOAD}/pid",
-                r.token
-            ),
-        )?;
+        start_load(r, n, &format!("{DOCROOT}/port-{label}"), LOAD)?;
         since.push((n, guest_now(r, n)?));
     }
     sleep(secs(3));
@@ -142,9 +163,9 @@ fn port(r: &mut Run, back: bool, label: &str) -> Result<String> {
                 "kill $(cat {LOAD}/pid); echo ==; cat {LOAD}/http.log; echo ==; cat {LOAD}/write.log"
             ),
         )?;
-        let mut parts = out.split("==\n").skip(1);
-        http.push((n, log_lines(parts.next().unwrap_or(""))));
-        writes.push((n, log_lines(parts.next().unwrap_or(""))));
+        let (h, w) = load_logs(&out);
+        http.push((n, h));
+        writes.push((n, w));
         let (drbd_log, addr_log) = watch_stop(r, n)?;
         if !drbd_log.trim().is_empty() {
             drbd.push(format!("{n}: {}", drbd_log.trim().replace('\n', ", ")));

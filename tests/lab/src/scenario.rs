@@ -293,8 +293,18 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
             continue;
         }
         let t = Instant::now();
-        if let Some(why) = not_in_profile(setup, number(c)) {
-            let mut seen = why.to_owned();
+        let not_applicable = not_in_profile(setup, number(c))
+            .map(str::to_owned)
+            .or_else(|| {
+                (!c.proves.is_empty() && !setup.mode.runs_ours()).then(|| {
+                    format!(
+                        "not applicable: {} run on the shell agents (--agents {}); this check proves our agents",
+                        c.proves.join(" and "),
+                        setup.mode.name()
+                    )
+                })
+            });
+        if let Some(mut seen) = not_applicable {
             let mut passed = true;
             // Check 10 lifts check 8's ban on dlm when it ends: skipped, it must still go.
             if number(c) == 10 && r.dlm_banned.is_some() {
@@ -318,22 +328,6 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
                 skipped: true,
                 seen,
                 seconds: t.elapsed().as_secs_f64(),
-            });
-            continue;
-        }
-        if !c.proves.is_empty() && !setup.mode.runs_ours() {
-            let seen = format!(
-                "not applicable: {} run on the shell agents (--agents {}); this check proves our agents",
-                c.proves.join(" and "),
-                setup.mode.name()
-            );
-            say(&format!("check {}: {seen}", c.name));
-            report.checks.push(Check {
-                name: c.name.into(),
-                passed: true,
-                skipped: true,
-                seen,
-                seconds: 0.0,
             });
             continue;
         }
