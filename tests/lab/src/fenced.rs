@@ -9,6 +9,14 @@ use crate::step::{Error, Result};
 use crate::sys::mins;
 use crate::vm::{self, SBD_DEVICE};
 
+/// sbd's watchdog timeout, written in its header and /etc/default/sbd: its 5 s default is
+/// too short for a machine under software emulation (FENCED.md 5).
+const SBD_WATCHDOG_SECONDS: u32 = 20;
+
+/// sbd's msgwait: how long a poison pill's sender waits before it reports the victim gone
+/// (twice the watchdog timeout, as sbd's manual asks).
+const SBD_MSGWAIT_SECONDS: u32 = 2 * SBD_WATCHDOG_SECONDS;
+
 /// How long fencing node1 waits (pcmk_delay_base), so that node1 wins a race. A node shot
 /// by SBD's poison pill does not reset at once: sbd syncs first, and with DRBD's I/O frozen
 /// (both Primaries freeze when the link goes) the sync hangs until sbd's own watchdog
@@ -19,13 +27,12 @@ use crate::vm::{self, SBD_DEVICE};
 pub const NODE1_FENCE_DELAY_SECONDS: u32 = 40;
 
 /// The longest a survivor waits for its peer's fencing: corosync's token and consensus
-/// (5 + 6 s), node1's fence delay (node1 is the one fenced last) and sbd's msgwait (40 s),
-/// before fence_sbd reports the peer gone.
-pub const LONGEST_FENCE_WAIT_SECONDS: u32 = 5 + 6 + NODE1_FENCE_DELAY_SECONDS + 40;
+/// (5 + 6 s), node1's fence delay (node1 is the one fenced last) and sbd's msgwait, before
+/// fence_sbd reports the peer gone.
+pub const LONGEST_FENCE_WAIT_SECONDS: u32 = 5 + 6 + NODE1_FENCE_DELAY_SECONDS + SBD_MSGWAIT_SECONDS;
 
-/// sbd's settings on both nodes (FENCED.md 1.3-1.4). Watchdog 20 s and msgwait 40 s: sbd's
-/// 5 s default is too short for a machine under software emulation. No delayed start: a
-/// fenced machine takes longer than msgwait to boot here.
+/// sbd's settings on both nodes (FENCED.md 1.3-1.4). No delayed start: a fenced machine
+/// takes longer than msgwait to boot here.
 fn sbd_defaults() -> String {
     format!(
         "SBD_DEVICE={SBD_DEVICE}\n\
@@ -33,7 +40,7 @@ fn sbd_defaults() -> String {
          SBD_STARTMODE=always\n\
          SBD_DELAY_START=no\n\
          SBD_WATCHDOG_DEV=/dev/watchdog\n\
-         SBD_WATCHDOG_TIMEOUT=20\n\
+         SBD_WATCHDOG_TIMEOUT={SBD_WATCHDOG_SECONDS}\n\
          SBD_TIMEOUT_ACTION=noflush,reboot\n\
          SBD_OPTS=\n"
     )
@@ -49,7 +56,7 @@ const DRBD_FENCING: &str = "sed -i \
     /etc/drbd.d/wwwdata.res";
 
 /// Debian 13's two breaks between its DRBD and DLM packages and Pacemaker 3.0, mended on the
-/// node only where found, each a deviation (`trixie_repairs`):
+/// node only where found, each a deviation (`repairs`):
 /// - drbd-utils 9.22's crm-fence-peer.sh reads `in_ccm`/`crmd` of the peer's node_state as
 ///   true/false and online/offline; since Pacemaker 2.1.7 they are timestamps, 0 when down. It
 ///   never sees the peer fenced and keeps DRBD's I/O frozen until its --timeout or the peer's
@@ -120,12 +127,15 @@ pub fn repairs(output: &str) -> Vec<String> {
     found
 }
 
-/// sbd's header on the shared disk, written once (node1): watchdog 20 s, msgwait 40 s.
+/// sbd's header on the shared disk, written once (node1): its watchdog timeout and msgwait.
 pub fn create_header(paths: &Paths) -> Result<()> {
     let dump = vm::ssh_ok(
         paths,
         "node1",
-        &format!("sbd -d {SBD_DEVICE} -1 20 -4 40 create >/dev/null && sbd -d {SBD_DEVICE} dump"),
+        &format!(
+            "sbd -d {SBD_DEVICE} -1 {SBD_WATCHDOG_SECONDS} -4 {SBD_MSGWAIT_SECONDS} create >/dev/null && \
+             sbd -d {SBD_DEVICE} dump"
+        ),
         mins(2),
     )?;
     let msgwait = dump
@@ -133,7 +143,7 @@ pub fn create_header(paths: &Paths) -> Result<()> {
         .find(|l| l.starts_with("Timeout (msgwait)"))
         .and_then(|l| l.rsplit(':').next())
         .map(str::trim);
-    if msgwait != Some("40") {
+    if msgwait != Some(SBD_MSGWAIT_SECONDS.to_string().as_str()) {
         return Err(Error(format!("sbd's header is not what was asked: {dump}")));
     }
     Ok(())
@@ -182,13 +192,14 @@ pub fn deviations() -> Vec<String> {
     vec![
         format!(
             "fenced profile: SBD on a 16 MiB raw disk both QEMUs share ({SBD_DEVICE}, share-rw, cache=none), \
-             QEMU's i6300esb watchdog resetting the machine, sbd watchdog 20 s / msgwait 40 s (its 5 s default \
+             QEMU's i6300esb watchdog resetting the machine, sbd watchdog {SBD_WATCHDOG_SECONDS} s / msgwait {SBD_MSGWAIT_SECONDS} s (its 5 s default \
              is too short under emulation), no delayed start (a fenced machine boots in more than msgwait here)"
         ),
         format!(
             "fenced profile: stonith-enabled=true, stonith-timeout=90s, fence_sbd device sbd-fence with \
-             pcmk_delay_base {} (exactly one node wins a fence race: node1; 40 s because a node shot by the \
-             poison pill hangs in sbd's sync on frozen DRBD I/O until its watchdog resets it, up to 20 s, and \
+             pcmk_delay_base {} (exactly one node wins a fence race: node1; {NODE1_FENCE_DELAY_SECONDS} s because a node shot by the \
+             poison pill hangs in sbd's sync on frozen DRBD I/O until its watchdog resets it, up to \
+             {SBD_WATCHDOG_SECONDS} s, and \
              can fence meanwhile: with 15 s both nodes were fenced), power_timeout=50",
             delay_map()
         ),
