@@ -6,6 +6,7 @@
 use crate::breaks::Break;
 use crate::cluster;
 use crate::crm;
+use crate::fault_checks;
 use crate::fenced_checks;
 use crate::native::{self, DLM_ENV, OP_JOURNAL, run_agent};
 use crate::pcs::Pcs;
@@ -372,30 +373,13 @@ pub fn restore(r: &mut Run) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64())
 }
 
-/// 11: dlm_controld SIGKILLed, first on a node without GFS2 (WebFS banned there): the
-/// recurring monitor sees it and Pacemaker restarts dlm. Then under a mounted GFS2: what
-/// happens is recorded, the monitor is run by hand on that node, the survivor's GFS2 must
-/// stay writable, and the node is power-cycled (what fencing would do) until active-active.
-/// With fencing on (fenced profile) the survivor fences the node instead: its GFS2 is given
-/// the fencing's time to become writable, and the node comes back by itself.
-pub fn killed(r: &mut Run) -> Result<String> {
-    let node = other(&r.vip_holder()?).to_owned();
-    let peer = other(&node).to_owned();
-    // A: no GFS2 on the node.
-    r.sh(
-        "node1",
-        &format!("crm_resource --ban --resource WebFS-clone --node {node} >/dev/null 2>&1"),
-    )?;
-    crm::wait(
-        r.paths,
-        "node1",
-        "WebFS stopped on the node",
-        mins(3),
-        |s| !s.nodes("WebFS", "Started").contains(&node),
-    )?;
-    let before = r.sh(&node, DAEMON)?;
+/// 11 A without fencing: the monitor sees the killed daemon (exit 7: no lockspace here) and
+/// Pacemaker restarts dlm in place.
+fn killed_without_gfs2_restarted(r: &mut Run, node: &str) -> Result<String> {
+    ban_webfs(r, node)?;
+    let before = r.sh(node, DAEMON)?;
     let killed_at = Instant::now();
-    r.sh(&node, "pkill -KILL -x dlm_controld")?;
+    r.sh(node, "pkill -KILL -x dlm_controld")?;
     let key = format!("dlm_monitor_60000 on {node}:");
     let s = crm::wait(r.paths, "node1", "a failed dlm monitor", mins(2), |s| {
         s.failures.iter().any(|f| f.starts_with(&key))
@@ -409,28 +393,21 @@ pub fn killed(r: &mut Run) -> Result<String> {
         .unwrap_or_default();
     // crm_mon may still show the failed instance as Started: wait for the new daemon.
     let after = r.sh(
-        &node,
+        node,
         "for i in $(seq 120); do p=$(pgrep -x dlm_controld) && break; sleep 1; done; echo $p",
     )?;
     let restarted = killed_at.elapsed().as_secs_f64();
     crm::wait(r.paths, "node1", "dlm started again", mins(2), |s| {
         s.instances.iter().any(|i| {
-            i.id == "dlm"
-                && i.node.as_deref() == Some(node.as_str())
-                && i.role == "Started"
-                && !i.failed
+            i.id == "dlm" && i.node.as_deref() == Some(node) && i.role == "Started" && !i.failed
         })
     })?;
-    r.sh(
-        "node1",
-        "crm_resource --clear --resource WebFS-clone >/dev/null 2>&1; true",
-    )?;
-    healthy_again(r, "active-active before the kill under GFS2")?;
+    clear_webfs_ban(r)?;
     r.figures
         .push(("dlm_kill_detected_seconds".into(), detected));
     r.figures
         .push(("dlm_kill_restarted_seconds".into(), restarted));
-    let mut seen = format!(
+    let seen = format!(
         "A) {node} without GFS2: dlm_controld [{}] SIGKILLed, monitor failure after {detected:.1} s ({failure}), \
          dlm_controld [{}] running again after {restarted:.1} s; ",
         before.trim(),
@@ -440,8 +417,93 @@ pub fn killed(r: &mut Run) -> Result<String> {
     if !failure.contains("exit 7") || after.trim().is_empty() {
         return Err(Error(seen));
     }
-    // B: GFS2 mounted on top.
+    Ok(seen)
+}
+
+/// 11 A with fencing: the peer's dlm_controld has the node fenced; it comes back by itself
+/// and dlm runs there again.
+fn killed_without_gfs2_fenced(r: &mut Run, node: &str) -> Result<String> {
+    ban_webfs(r, node)?;
+    let before = r.sh(node, DAEMON)?;
+    let boot_id = r.sh(node, fenced_checks::BOOT_ID)?.trim().to_owned();
+    let fenced_before = fenced_checks::fencings_of(r, node)?;
+    let killed_at = Instant::now();
+    r.sh(node, "pkill -KILL -x dlm_controld")?;
+    let back = fenced_checks::rebooted(r, node, &boot_id);
+    let back_secs = killed_at.elapsed().as_secs_f64();
+    clear_webfs_ban(r)?;
+    let fenced_after = fenced_checks::fencings_of(r, node)?;
+    let after = r.sh(node, DAEMON)?;
+    r.figures
+        .push(("dlm_kill_fenced_back_seconds".into(), back_secs));
+    let seen = format!(
+        "A) {node} without GFS2: dlm_controld [{}] SIGKILLed; {node} {}; fencer history of {node}: \
+         {} success(es) more; dlm_controld [{}] running after its return; ",
+        before.trim(),
+        match &back {
+            Ok(_) => format!("back with a new boot id after {back_secs:.1} s"),
+            Err(e) => e.0.clone(),
+        },
+        fenced_after.saturating_sub(fenced_before),
+        after.trim()
+    );
+    let mut wrong = Vec::new();
+    if back.is_err() {
+        wrong.push("the node was not reset");
+    }
+    if fenced_after <= fenced_before {
+        wrong.push("no successful fencing of the node in the fencer's history");
+    }
+    if after.trim().is_empty() {
+        wrong.push("dlm_controld not running after the node's return");
+    }
+    fault_checks::judged_all(seen, &wrong)
+}
+
+/// Keeps GFS2 off `node` (a ban on WebFS-clone) and waits until it is stopped there.
+fn ban_webfs(r: &mut Run, node: &str) -> Result<()> {
+    r.sh(
+        "node1",
+        &format!("crm_resource --ban --resource WebFS-clone --node {node} >/dev/null 2>&1"),
+    )?;
+    crm::wait(
+        r.paths,
+        "node1",
+        "WebFS stopped on the node",
+        mins(3),
+        |s| !s.nodes("WebFS", "Started").contains(&node.to_owned()),
+    )?;
+    Ok(())
+}
+
+fn clear_webfs_ban(r: &mut Run) -> Result<()> {
+    r.sh(
+        "node1",
+        "crm_resource --clear --resource WebFS-clone >/dev/null 2>&1; true",
+    )?;
+    healthy_again(r, "active-active before the kill under GFS2")?;
+    Ok(())
+}
+
+/// 11: dlm_controld SIGKILLed, first on a node without GFS2 (WebFS banned there): the
+/// recurring monitor sees it and Pacemaker restarts dlm. Then under a mounted GFS2: what
+/// happens is recorded, the monitor is run by hand on that node, the survivor's GFS2 must
+/// stay writable, and the node is power-cycled (what fencing would do) until active-active.
+/// With fencing on (fenced profile) a killed daemon is a fencing offence even without GFS2:
+/// the peer's dlm_controld marks a member whose daemon left without a clean shutdown as
+/// needing fencing (daemon_cpg.c, CPG_REASON_PROCDOWN) and asks Pacemaker's fencer. So there
+/// both parts expect the node fenced (a new boot id, a success in the fencer's history) and
+/// back by itself; under GFS2 the survivor's GFS2 is given the fencing's time to be writable.
+pub fn killed(r: &mut Run) -> Result<String> {
+    let node = other(&r.vip_holder()?).to_owned();
+    let peer = other(&node).to_owned();
     let fencing = r.setup.profile.fencing();
+    let mut seen = if fencing {
+        killed_without_gfs2_fenced(r, &node)?
+    } else {
+        killed_without_gfs2_restarted(r, &node)?
+    };
+    // B: GFS2 mounted on top.
     let boot_id = r.sh(&node, fenced_checks::BOOT_ID)?.trim().to_owned();
     let since = guest_now(r, &node)?;
     let killed_at = Instant::now();

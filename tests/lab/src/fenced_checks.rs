@@ -43,6 +43,11 @@ fn fencings(history: &str) -> [usize; 2] {
     NODES.map(|n| successes(history, n).len())
 }
 
+/// How many times the fencer has fenced `node` so far.
+pub fn fencings_of(r: &Run, node: &str) -> Result<usize> {
+    Ok(successes(&fence_history(r)?, node).len())
+}
+
 fn successes(history: &str, target: &str) -> Vec<String> {
     let mut times: Vec<String> = history
         .lines()
