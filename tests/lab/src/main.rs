@@ -6,6 +6,7 @@ mod agents;
 mod boundary;
 mod breaks;
 mod cluster;
+mod cost_checks;
 mod crm;
 mod describe;
 mod dlm_checks;

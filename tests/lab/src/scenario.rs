@@ -4,6 +4,7 @@
 
 use crate::boundary;
 use crate::cluster;
+use crate::cost_checks;
 use crate::crm;
 use crate::describe;
 use crate::dlm_checks;
@@ -75,7 +76,7 @@ const fn check(name: &'static str, run: CheckFn, proves: &'static [&'static str]
     CheckDef { name, run, proves }
 }
 
-const CHECKS: [CheckDef; 18] = [
+const CHECKS: [CheckDef; 19] = [
     check(
         "1 pcs status: all Started on the mode's agents, WebData Promoted x2, WebFS/WebSite x2, VirtualIP x1",
         tutorial_checks::status,
@@ -165,6 +166,11 @@ const CHECKS: [CheckDef; 18] = [
         "26 pcs resource describe ocf:native:*: the shortdesc, every parameter in the metadata's order, required, defaults, no warning",
         describe::pcs_describe,
         &["VirtualIP", "WebSite", "WebData", "dlm", "WebFS"],
+    ),
+    check(
+        "32 monitoring cost: the CPU of the agents' processes on the VirtualIP's node over 240 s idle, at the configuration's intervals",
+        cost_checks::monitoring_cost,
+        &[],
     ),
 ];
 
