@@ -25,6 +25,8 @@ APT_PACKAGES=(
     # the source packages: debhelper, Debian's own Rust toolchain (the Build-Depends, as a
     # build daemon has them; rustup's stays first in PATH elsewhere), rpmlint
     debhelper cargo-web rustc-web rpmlint
+    # the lab's report.html rendered in a browser (tests/lab's own test)
+    chromium-headless-shell
 )
 
 # "title | command": a command is a function below or a plain command line.

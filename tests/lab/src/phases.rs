@@ -4,6 +4,7 @@
 //! first good HTTP answer and new file seen by the lab's probe.
 
 use crate::native::op_events;
+use crate::scenario::Run;
 use std::fmt::Write;
 
 /// The survivor's journal lines the phases come from (`journalctl -o short-unix`).
@@ -24,7 +25,7 @@ pub struct Action {
     pub result: String,
 }
 
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Phases {
     /// (phase, seconds after the fault), in time order.
     pub marks: Vec<(String, f64)>,
@@ -74,7 +75,23 @@ pub fn from_journal(journal: &str, fault: f64) -> Phases {
         }
     }
     for e in op_events(journal) {
-        if e.at < fault || matches!(e.op.as_str(), "monitor" | "probe" | "boot") {
+        if e.at < fault {
+            continue;
+        }
+        // A recurring monitor's failure is how Pacemaker learns of a fault on a live node.
+        if e.op == "monitor"
+            && !matches!(e.what.as_str(), "requested" | "ok")
+            && !phases
+                .marks
+                .iter()
+                .any(|(m, _)| m.starts_with("Pacemaker: monitor"))
+        {
+            phases.marks.push((
+                format!("Pacemaker: monitor of {} failed", e.resource),
+                e.at - fault,
+            ));
+        }
+        if matches!(e.op.as_str(), "monitor" | "probe" | "boot") {
             continue;
         }
         if e.what == "requested" {
@@ -97,6 +114,105 @@ pub fn from_journal(journal: &str, fault: f64) -> Phases {
     }
     phases.marks.sort_by(|a, b| a.1.total_cmp(&b.1));
     phases
+}
+
+/// One fault's phases, kept for the report and for the other agent set's run to be drawn
+/// beside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    /// What happened, as the check says it ("node1 killed", ...).
+    pub fault: String,
+    /// Whose journal and clock.
+    pub node: String,
+    /// The agent set: "native" or "heartbeat".
+    pub agents: String,
+    pub phases: Phases,
+}
+
+/// Reads `node`'s journal since the fault (`at`, the node's clock), cuts it into phases with
+/// the probe's marks added, keeps it in the run's timelines and returns it. A journal that
+/// cannot be read gives no phases, never a failed check: the phases are reported, not judged.
+pub fn record(
+    r: &mut Run,
+    fault: &str,
+    node: &str,
+    at: f64,
+    probe: (Option<f64>, Option<f64>),
+) -> Phases {
+    let journal = r.sh(node, &journal_command(at - 2.0)).unwrap_or_default();
+    let phases = from_journal(&journal, at).with_probe(probe.0, probe.1);
+    r.timelines.push(Timeline {
+        fault: fault.to_owned(),
+        node: node.to_owned(),
+        agents: r.setup.mode.name().to_owned(),
+        phases: phases.clone(),
+    });
+    phases
+}
+
+/// Timelines as tab-separated lines (a file per release, profile and agent set under
+/// target/lab/timelines/), read back by the other agent set's run.
+pub fn to_tsv(timelines: &[Timeline]) -> String {
+    let clean = |s: &str| s.replace(['\t', '\n'], " ");
+    let mut out = String::new();
+    for t in timelines {
+        let _ = writeln!(
+            out,
+            "timeline\t{}\t{}\t{}",
+            clean(&t.fault),
+            clean(&t.node),
+            clean(&t.agents)
+        );
+        for (name, at) in &t.phases.marks {
+            let _ = writeln!(out, "mark\t{}\t{at:.3}", clean(name));
+        }
+        for a in &t.phases.actions {
+            let _ = writeln!(
+                out,
+                "action\t{}\t{}\t{:.3}\t{}\t{}",
+                clean(&a.resource),
+                clean(&a.op),
+                a.requested,
+                a.finished.map_or("-".into(), |f| format!("{f:.3}")),
+                clean(&a.result)
+            );
+        }
+    }
+    out
+}
+
+/// The timelines in `text` (`to_tsv`'s form); a line that does not parse is left out.
+pub fn from_tsv(text: &str) -> Vec<Timeline> {
+    let mut out: Vec<Timeline> = Vec::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        match (f.as_slice(), out.last_mut()) {
+            (["timeline", fault, node, agents], _) => out.push(Timeline {
+                fault: (*fault).to_owned(),
+                node: (*node).to_owned(),
+                agents: (*agents).to_owned(),
+                phases: Phases::default(),
+            }),
+            (["mark", name, at], Some(t)) => {
+                if let Ok(at) = at.parse() {
+                    t.phases.marks.push(((*name).to_owned(), at));
+                }
+            }
+            (["action", resource, op, requested, finished, result], Some(t)) => {
+                if let Ok(requested) = requested.parse() {
+                    t.phases.actions.push(Action {
+                        resource: (*resource).to_owned(),
+                        op: (*op).to_owned(),
+                        requested,
+                        finished: finished.parse().ok(),
+                        result: (*result).to_owned(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 impl Phases {
@@ -209,6 +325,41 @@ mod tests {
             p.describe()
                 .contains("VirtualIP start +6.3..+7.0 s (0.63 s, ok)")
         );
+    }
+
+    #[test]
+    fn a_failed_monitor_marks_when_pacemaker_learned_of_the_fault() {
+        let journal = "\
+50.0 node1 pacemaker-controld[679]:  notice: Result of monitor operation for WebSite on node1: not running
+51.0 node1 pacemaker-schedulerd[678]:  notice: Calculated transition 7, saving inputs in /var/lib/pacemaker/pengine/pe-input-7.bz2
+52.0 node1 pacemaker-controld[679]:  notice: Requesting local execution of stop operation for WebSite on node1
+53.0 node1 pacemaker-controld[679]:  notice: Result of stop operation for WebSite on node1: OK
+";
+        let p = from_journal(journal, 10.0);
+        assert_eq!(
+            p.marks[0],
+            ("Pacemaker: monitor of WebSite failed".into(), 40.0)
+        );
+        assert_eq!(p.marks[1].0, "Pacemaker: transition calculated");
+        assert_eq!(p.actions.len(), 1);
+    }
+
+    #[test]
+    fn timelines_survive_their_file() {
+        let t = Timeline {
+            fault: "node1 killed\tby the lab".into(),
+            node: "node2".into(),
+            agents: "native".into(),
+            phases: from_journal(JOURNAL, 99.0).with_probe(Some(9.0), None),
+        };
+        let back = from_tsv(&to_tsv(&[t.clone(), t.clone()]));
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].fault, "node1 killed by the lab");
+        assert_eq!(back[1].phases.marks.len(), t.phases.marks.len());
+        assert_eq!(back[1].phases.actions.len(), t.phases.actions.len());
+        assert_eq!(back[1].phases.actions[0].resource, "VirtualIP");
+        assert!((back[1].phases.marks[0].1 - t.phases.marks[0].1).abs() < 1e-3);
+        assert!(from_tsv("mark\tno timeline yet\t1.0\n").is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! time and each check's result, what was seen and its duration.
 
 use crate::agents::Chosen;
+use crate::phases::Timeline;
 use crate::setup::Setup;
 use crate::step::StepRecord;
 use std::fmt::Write;
@@ -30,6 +31,11 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// Named measurements in seconds (failover, longest write stall, ...).
     pub figures: Vec<(String, f64)>,
+    /// Where each fault's recovery time went, this run's.
+    pub timelines: Vec<Timeline>,
+    /// The other agent set's timelines of the same release and profile, from its last run
+    /// (drawn beside this run's).
+    pub other_timelines: Vec<Timeline>,
     pub error: Option<String>,
     pub total_seconds: f64,
 }
@@ -60,6 +66,48 @@ fn num(x: f64) -> String {
     }
 }
 
+/// Seconds to the hundredth: an agent action can take a few milliseconds.
+fn num2(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "null".into()
+    }
+}
+
+/// One fault's phases: marks and agent actions in seconds after the fault.
+fn timeline_json(t: &Timeline) -> String {
+    let marks: Vec<String> = t
+        .phases
+        .marks
+        .iter()
+        .map(|(name, at)| format!("{{\"phase\": {}, \"at\": {}}}", quote(name), num2(*at)))
+        .collect();
+    let actions: Vec<String> = t
+        .phases
+        .actions
+        .iter()
+        .map(|a| {
+            format!(
+                "{{\"resource\": {}, \"op\": {}, \"requested\": {}, \"finished\": {}, \"result\": {}}}",
+                quote(&a.resource),
+                quote(&a.op),
+                num2(a.requested),
+                a.finished.map_or("null".into(), num2),
+                quote(&a.result)
+            )
+        })
+        .collect();
+    format!(
+        "    {{\"fault\": {}, \"node\": {}, \"agents\": {}, \"marks\": [{}], \"actions\": [{}]}}",
+        quote(&t.fault),
+        quote(&t.node),
+        quote(&t.agents),
+        marks.join(", "),
+        actions.join(", ")
+    )
+}
+
 impl Report {
     pub fn new(setup: Setup) -> Report {
         Report {
@@ -70,6 +118,8 @@ impl Report {
             steps: Vec::new(),
             checks: Vec::new(),
             figures: Vec::new(),
+            timelines: Vec::new(),
+            other_timelines: Vec::new(),
             error: None,
             total_seconds: 0.0,
         }
@@ -147,6 +197,8 @@ impl Report {
             .map(|(k, v)| format!("    {}: {}", quote(k), num(*v)))
             .collect();
         let _ = writeln!(j, "  \"figures\": {{\n{}\n  }},", figs.join(",\n"));
+        let timelines: Vec<String> = self.timelines.iter().map(timeline_json).collect();
+        let _ = writeln!(j, "  \"timelines\": [\n{}\n  ],", timelines.join(",\n"));
         let steps: Vec<String> = self
             .steps
             .iter()

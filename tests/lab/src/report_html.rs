@@ -3,6 +3,7 @@
 //! versions, the deviations, and the run's timeline as an SVG drawn from the steps (each a bar
 //! on the run's clock, red when it failed).
 
+use crate::phases::Timeline;
 use crate::report::Report;
 use std::fmt::Write;
 
@@ -85,6 +86,134 @@ fn timeline(report: &Report) -> String {
     svg
 }
 
+/// A fault's label with the node names taken out, to pair the two agent sets' timelines of
+/// one fault whichever node each run hit.
+fn fault_key(fault: &str) -> String {
+    fault.replace("node1", "nodeN").replace("node2", "nodeN")
+}
+
+/// Where a fault's phase bar ends: its last mark or action.
+fn fault_end(t: &Timeline) -> f64 {
+    let marks = t.phases.marks.iter().map(|(_, at)| *at);
+    let actions = t
+        .phases
+        .actions
+        .iter()
+        .map(|a| a.finished.unwrap_or(a.requested));
+    marks.chain(actions).fold(0.0, f64::max)
+}
+
+const PHASE_LABEL: f64 = 250.0;
+const PHASE_BARS: f64 = 300.0;
+
+/// One fault's phases on the node's clock from the fault (0 s) to `end`: a row per mark (a
+/// bar from the fault to the mark), then a row per agent action (a bar from its request to
+/// its result, red when the result was not OK).
+fn fault_timeline(t: &Timeline, end: f64) -> String {
+    let n = t.phases.marks.len() + t.phases.actions.len();
+    let height = ROW * (rows(n) + 1.5);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{height}\" \
+         role=\"img\" aria-label=\"{}\">",
+        esc(&format!(
+            "{} ({}): phases on {}'s clock",
+            t.fault, t.agents, t.node
+        )),
+        w = PHASE_LABEL + PHASE_BARS + 60.0
+    );
+    let x = |at: f64| PHASE_LABEL + PHASE_BARS * at.max(0.0) / end;
+    let mut row = 0.0;
+    let mut bar = |svg: &mut String, label: &str, from: f64, to: f64, fill: &str, tip: &str| {
+        let y = ROW * row;
+        let (x0, x1) = (x(from), x(to));
+        let _ = write!(
+            svg,
+            "<text x=\"{tx}\" y=\"{ty}\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{x0:.1}\" y=\"{ry}\" width=\"{w:.1}\" height=\"{rh}\" fill=\"{fill}\"><title>{}</title></rect>\
+             <text x=\"{lx:.1}\" y=\"{ty}\">{to:.1} s</text>",
+            esc(&label.chars().take(40).collect::<String>()),
+            esc(tip),
+            tx = PHASE_LABEL - 6.0,
+            ty = y + 12.0,
+            ry = y + 3.0,
+            w = (x1 - x0).max(1.5),
+            rh = ROW - 4.0,
+            lx = x1.max(x0 + 1.5) + 4.0,
+        );
+        row += 1.0;
+    };
+    for (name, at) in &t.phases.marks {
+        bar(
+            &mut svg,
+            name,
+            0.0,
+            *at,
+            "#7a9cc6",
+            &format!("{name}: +{at:.2} s"),
+        );
+    }
+    for a in &t.phases.actions {
+        let label = format!("{} {}", a.resource, a.op);
+        let (to, fill) = match a.finished {
+            Some(f) if a.result == "ok" => (f, "#4a8f4a"),
+            Some(f) => (f, "#c33"),
+            None => (a.requested, "#c33"),
+        };
+        let tip = format!(
+            "{label}: requested +{:.2} s, {} ({})",
+            a.requested,
+            a.finished.map_or("no result".into(), |f| format!(
+                "result +{f:.2} s, {:.2} s",
+                f - a.requested
+            )),
+            a.result
+        );
+        bar(&mut svg, &label, a.requested, to, fill, &tip);
+    }
+    let axis = ROW * rows(n) + 12.0;
+    let _ = write!(
+        svg,
+        "<text x=\"{PHASE_LABEL}\" y=\"{axis}\">fault</text><text x=\"{}\" y=\"{axis}\" \
+         text-anchor=\"end\">+{end:.0} s</text></svg>",
+        PHASE_LABEL + PHASE_BARS
+    );
+    svg
+}
+
+/// Each fault of this run beside the other agent set's same fault (its last run of this
+/// release and profile), on one scale.
+fn fault_timelines(report: &Report) -> String {
+    let mut h = String::new();
+    if report.timelines.is_empty() {
+        return h;
+    }
+    h.push_str(
+        "<h2>Where recovery time went</h2><p>Each fault's phases on the named node's clock, \
+         from the fault: the blue bars end where the phase was reached (the cluster's and the \
+         lab probe's marks), the green and red ones are the agents' actions (request to result).</p>",
+    );
+    for t in &report.timelines {
+        let other = report
+            .other_timelines
+            .iter()
+            .find(|o| fault_key(&o.fault) == fault_key(&t.fault));
+        let end = other.map_or(0.0, fault_end).max(fault_end(t)).max(1.0);
+        let _ = write!(h, "<h3>{}</h3><table><tr>", esc(&t.fault));
+        for side in std::iter::once(t).chain(other) {
+            let _ = write!(
+                h,
+                "<td><p>{} agents, {}'s journal; the agents' actions {:.2} s in all</p>{}</td>",
+                esc(&side.agents),
+                esc(&side.node),
+                side.phases.agent_seconds_before(f64::INFINITY),
+                fault_timeline(side, end)
+            );
+        }
+        h.push_str("</tr></table>");
+    }
+    h
+}
+
 pub fn render(report: &Report) -> String {
     let mut h = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n\
@@ -129,7 +258,9 @@ pub fn render(report: &Report) -> String {
             esc(&c.seen)
         );
     }
-    h.push_str("</table><h2>Timeline of the run</h2>");
+    h.push_str("</table>");
+    h.push_str(&fault_timelines(report));
+    h.push_str("<h2>Timeline of the run</h2>");
     h.push_str(&timeline(report));
     h.push_str("<h2>Figures</h2><table><tr><th>figure</th><th>seconds</th></tr>");
     for (k, v) in &report.figures {
@@ -163,6 +294,7 @@ pub fn render(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::agents::Mode;
+    use crate::phases::{Action, Phases};
     use crate::report::Check;
     use crate::setup::{Profile, Release, Setup};
     use crate::step::StepRecord;
@@ -203,15 +335,161 @@ mod tests {
         r
     }
 
-    #[test]
-    fn the_page_is_well_formed_and_shows_each_check_step_and_figure() {
-        let html = render(&report());
+    fn timeline(agents: &str, node: &str, start: (f64, f64, &str)) -> Timeline {
+        Timeline {
+            fault: format!("{node} (the VirtualIP's node) powered off"),
+            node: if node == "node1" { "node2" } else { "node1" }.into(),
+            agents: agents.into(),
+            phases: Phases {
+                marks: vec![
+                    ("corosync: new membership".into(), 6.0),
+                    ("first good HTTP answer".into(), 14.0),
+                ],
+                actions: vec![Action {
+                    resource: "VirtualIP".into(),
+                    op: "start".into(),
+                    requested: start.0,
+                    finished: Some(start.1),
+                    result: start.2.into(),
+                }],
+            },
+        }
+    }
+
+    /// A report with a fault timeline of ours and the shell agents' of the same fault (on
+    /// the other node), and one fault only ours ran.
+    fn report_with_timelines() -> Report {
+        let mut r = report();
+        r.timelines = vec![
+            timeline("native", "node1", (10.0, 10.5, "ok")),
+            Timeline {
+                fault: "httpd SIGSTOPped on node2".into(),
+                ..timeline("native", "node2", (1.0, 2.0, "error"))
+            },
+        ];
+        r.other_timelines = vec![timeline("heartbeat", "node2", (10.0, 30.0, "ok"))];
+        r
+    }
+
+    fn parse(html: &str) -> roxmltree::Document<'_> {
         let options = roxmltree::ParsingOptions {
             allow_dtd: true,
             ..roxmltree::ParsingOptions::default()
         };
-        let doc =
-            roxmltree::Document::parse_with_options(&html, options).expect("well-formed XHTML");
+        roxmltree::Document::parse_with_options(html, options).expect("well-formed XHTML")
+    }
+
+    #[test]
+    fn each_fault_is_drawn_beside_the_other_agent_sets_on_one_scale() {
+        let html = render(&report_with_timelines());
+        let doc = parse(&html);
+        let svgs: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "svg")
+            .collect();
+        // Ours and theirs for the kill, ours alone for the hang, the run's steps.
+        assert_eq!(svgs.len(), 4);
+        let bars = |svg: &roxmltree::Node| -> Vec<(f64, f64, String)> {
+            svg.descendants()
+                .filter(|n| n.tag_name().name() == "rect")
+                .map(|n| {
+                    let num = |a| n.attribute(a).and_then(|v| v.parse().ok()).unwrap_or(-1.0);
+                    (
+                        num("x"),
+                        num("width"),
+                        n.attribute("fill").unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let (ours, theirs) = (bars(&svgs[0]), bars(&svgs[1]));
+        assert_eq!(ours.len(), 3, "two marks and an action");
+        // One scale: the shell agents' action ends at +30 s, the picture's end, so the same
+        // mark (+6 s) is drawn at the same x on both sides.
+        assert!((ours[0].1 - theirs[0].1).abs() < 1e-9);
+        assert!((theirs[2].0 + theirs[2].1 - (PHASE_LABEL + PHASE_BARS)).abs() < 0.1);
+        assert_eq!(ours[2].2, "#4a8f4a");
+        assert_eq!(bars(&svgs[2])[2].2, "#c33", "a failed action is red");
+        let text: String = doc
+            .descendants()
+            .filter(roxmltree::Node::is_text)
+            .filter_map(|n| n.text())
+            .collect();
+        assert!(text.contains("heartbeat agents, node1's journal"));
+        assert!(text.contains("the agents' actions 20.00 s in all"));
+    }
+
+    /// Renders the page in a headless Chromium: its DOM has every picture (well-formedness is
+    /// the test above's), and the screenshot is a PNG of the window's size with more drawn on it than on
+    /// an empty page.
+    #[test]
+    fn chromium_renders_the_page_and_its_timelines() {
+        let Some(browser) = ["chromium-headless-shell", "chromium"]
+            .into_iter()
+            .find(|p| ocf_testkit::have_program(p))
+        else {
+            assert!(
+                !ocf_testkit::in_ci(),
+                "no headless Chromium, and in CI a skipped test is a failure"
+            );
+            eprintln!("SKIP chromium_renders_the_page_and_its_timelines: no headless Chromium");
+            return;
+        };
+        let dir = ocf_testkit::scratch_dir("lab-report-html");
+        let page = dir.join("report.html");
+        let empty = dir.join("empty.html");
+        std::fs::write(&page, render(&report_with_timelines())).expect("write the page");
+        std::fs::write(
+            &empty,
+            "<html xmlns=\"http://www.w3.org/1999/xhtml\"><body></body></html>",
+        )
+        .expect("write the empty page");
+        let chromium = |args: &[String]| {
+            let out = std::process::Command::new(browser)
+                .args(["--headless", "--no-sandbox", "--disable-gpu"])
+                .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("run chromium");
+            assert!(out.status.success(), "{browser}: {out:?}");
+            out.stdout
+        };
+        let url = |p: &std::path::Path| format!("file://{}", p.display());
+        let dom =
+            String::from_utf8_lossy(&chromium(&["--dump-dom".into(), url(&page)])).into_owned();
+        assert!(
+            !dom.contains("parsererror"),
+            "Chromium's XML parser refused it"
+        );
+        assert_eq!(dom.matches("<svg").count(), 4, "{dom}");
+        assert!(dom.contains("Where recovery time went"));
+        let shot = |p: &std::path::Path, name: &str| {
+            let png = dir.join(name);
+            chromium(&[
+                format!("--screenshot={}", png.display()),
+                "--window-size=1280,1600".into(),
+                url(p),
+            ]);
+            std::fs::read(&png).expect("the screenshot")
+        };
+        let (ours, blank) = (shot(&page, "report.png"), shot(&empty, "empty.png"));
+        assert!(ours.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+        // IHDR: width and height, big-endian, at bytes 16..24.
+        assert_eq!(ours[16..20], 1280u32.to_be_bytes());
+        assert_eq!(ours[20..24], 1600u32.to_be_bytes());
+        assert!(
+            ours.len() > 10 * blank.len(),
+            "the page drew next to nothing: {} bytes against an empty page's {}",
+            ours.len(),
+            blank.len()
+        );
+    }
+
+    #[test]
+    fn the_page_is_well_formed_and_shows_each_check_step_and_figure() {
+        let html = render(&report());
+        let doc = parse(&html);
         let text: String = doc
             .descendants()
             .filter(roxmltree::Node::is_text)

@@ -2,6 +2,7 @@
 //! every check passed and proved something: a check that does not apply counts only where
 //! the run's setup makes it so (`--agents heartbeat` for the checks of our own agents).
 
+use crate::agents::Mode;
 use crate::boundary;
 use crate::cluster;
 use crate::cost_checks;
@@ -37,6 +38,8 @@ pub struct Run<'a> {
     pub setup: Setup,
     pub token: String,
     pub figures: Vec<(String, f64)>,
+    /// Where each fault's recovery time went (issue 15).
+    pub timelines: Vec<crate::phases::Timeline>,
     /// Checksums of the files written before the kill.
     pub sums: String,
     pub killed: String,
@@ -283,6 +286,7 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
         setup: setup.clone(),
         token: format!("lab{}", now().to_bits() % 1_000_000_007),
         figures: Vec::new(),
+        timelines: Vec::new(),
         sums: String::new(),
         killed: String::new(),
         offset: 0.0,
@@ -351,11 +355,35 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
         });
     }
     report.figures = r.figures;
+    report.timelines = r.timelines;
+}
+
+/// target/lab/timelines/<release>-<profile>-<agents>.tsv: a run's fault timelines, kept for
+/// the other agent set's report.
+fn timelines_file(paths: &Paths, setup: &Setup, mode: Mode) -> std::path::PathBuf {
+    paths.lab.join("timelines").join(format!(
+        "{}-{}-{}.tsv",
+        setup.release.suite(),
+        setup.profile.name(),
+        mode.name()
+    ))
 }
 
 fn finish(paths: &Paths, mut report: Report, started: Instant) -> Result<ExitCode> {
     report.steps = step::recorded();
     report.total_seconds = started.elapsed().as_secs_f64();
+    if !report.timelines.is_empty() {
+        let file = timelines_file(paths, &report.setup, report.setup.mode);
+        fs::create_dir_all(paths.lab.join("timelines"))?;
+        fs::write(file, crate::phases::to_tsv(&report.timelines))?;
+    }
+    let other = match report.setup.mode {
+        Mode::Native => Mode::Heartbeat,
+        Mode::Heartbeat => Mode::Native,
+    };
+    report.other_timelines = fs::read_to_string(timelines_file(paths, &report.setup, other))
+        .map(|t| crate::phases::from_tsv(&t))
+        .unwrap_or_default();
     let json = report.to_json();
     fs::create_dir_all(&paths.lab)?;
     fs::write(paths.lab.join("report.json"), &json)?;

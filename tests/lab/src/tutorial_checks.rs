@@ -369,10 +369,13 @@ pub fn kill(r: &mut Run) -> Result<String> {
     r.figures
         .push(("longest_write_stall_seconds".into(), stall));
     // Where the failover time went, from the survivor's journal (reported, never judged).
-    let journal = r
-        .sh(&survivor, &phases::journal_command(kill_g - 2.0))
-        .unwrap_or_default();
-    let phases = phases::from_journal(&journal, kill_g).with_probe(failover, first_write);
+    let phases = phases::record(
+        r,
+        &format!("{victim} (the VirtualIP's node) powered off"),
+        &survivor,
+        kill_g,
+        (failover, first_write),
+    );
     for (name, t) in &phases.marks {
         r.figures.push((format!("kill_phase: {name}"), *t));
     }
