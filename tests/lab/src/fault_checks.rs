@@ -11,6 +11,7 @@ use crate::dlm_checks::{guest_now, healthy_again, ops_since};
 use crate::drbd_checks::{demote_by_ban, promote_by_clear, role};
 use crate::native::OpEvent;
 use crate::native::{drbd_env, run_agent};
+use crate::phases;
 use crate::scenario::Run;
 use crate::step::{Error, Result, say};
 use crate::sys::{mins, secs};
@@ -481,6 +482,7 @@ pub fn hung_httpd(r: &mut Run) -> Result<String> {
     let node = "node1";
     website_cleaned_up(r, node)?;
     let stopped = r.sh(node, "pgrep -x apache2 | tr '\\n' ' '")?;
+    let at = guest_now(r, node)?;
     let t = Instant::now();
     r.sh(node, "pkill -STOP -x apache2")?;
     let states = r.sh(
@@ -522,15 +524,24 @@ pub fn hung_httpd(r: &mut Run) -> Result<String> {
         .push(("hung_httpd_detected_seconds".into(), detected));
     r.figures
         .push(("hung_httpd_recovered_seconds".into(), recovered));
+    let phases = phases::record(
+        r,
+        &format!("every httpd SIGSTOPped on {node}"),
+        node,
+        at,
+        (Some(recovered), None),
+    );
     let seen = format!(
         "httpd pids [{}] on {node} stopped (states {}); monitor failure after {detected:.1} s ({}); serving again \
-         after {recovered:.1} s; stopped pids still alive: [{}]; {}; WebSite's monitor op: {}",
+         after {recovered:.1} s; stopped pids still alive: [{}]; {}; WebSite's monitor op: {}; phases on {node}'s \
+         clock: {}",
         stopped.trim(),
         states.trim(),
         website_failure_on(&s, node).unwrap_or_default(),
         left.trim(),
         back.summary(),
-        cib.trim()
+        cib.trim(),
+        phases.describe()
     );
     let verdict = if stopped.trim().is_empty() || !states.contains('T') {
         Err("no httpd was stopped: the fault was not injected".to_owned())

@@ -6,6 +6,7 @@
 use crate::crm;
 use crate::dlm_checks::{guest_now, healthy_again};
 use crate::fault_checks::judged_all;
+use crate::phases;
 use crate::port_checks::{load_logs, start_load};
 use crate::scenario::Run;
 use crate::step::{Error, Result, say};
@@ -250,6 +251,20 @@ pub fn partition(r: &mut Run) -> Result<String> {
     ));
     r.figures
         .push(("partition_fenced_whole_again_seconds".into(), whole_seconds));
+    // The first good answer and append that started after the freeze began (token and
+    // consensus: 11 s) are the probe's marks; on node1's clock, as the load's logs.
+    let after_freeze = |log: &[crate::port_checks::Attempt]| {
+        log.iter()
+            .find(|x| x.2 && x.0 > cut_at + 11.0)
+            .map(|x| x.1 - cut_at)
+    };
+    let phases = phases::record(
+        r,
+        "node2's cluster link cut (node1 serving)",
+        "node1",
+        cut_at,
+        (after_freeze(&http), after_freeze(&appends)),
+    );
     let counts: Vec<usize> = acked.iter().map(|a| a.lines().count()).collect();
     let seen = format!(
         "node2's link cut for 60 s; node2 back with a new boot id: {}; node1's boot id unchanged: {}; \
@@ -257,7 +272,7 @@ pub fn partition(r: &mut Run) -> Result<String> {
          kernel logs: [{}]; through the VirtualIP from node1: {} requests, longest without a good answer \
          {outage:.1} s, {http_after} good 20 s after the cut; node1's appends on GFS2: longest freeze \
          {freeze:.1} s, {appends_after} started 20 s after the cut or later; acknowledged files: node1 {}, node2 {}; \
-         missing or changed: [{}]",
+         missing or changed: [{}]; phases on node1's clock: {}",
         match &back {
             Ok(s) => format!("after {s:.0} s"),
             Err(e) => e.0.clone(),
@@ -279,6 +294,7 @@ pub fn partition(r: &mut Run) -> Result<String> {
         counts[0],
         counts[1],
         missing.join(", "),
+        phases.describe()
     );
     let mut wrong = Vec::new();
     if fenced[1] <= fenced_before[1] || back.is_err() {

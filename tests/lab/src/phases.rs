@@ -48,12 +48,16 @@ pub fn from_journal(journal: &str, fault: f64) -> Phases {
         .collect();
     // The journal interleaves sources out of order (the kernel's lines come late).
     lines.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let wanted: [(&str, &[&str]); 6] = [
+    let wanted: [(&str, &[&str]); 7] = [
         (
             "corosync: new membership",
             &["A new membership", "Members left"],
         ),
         ("corosync: quorum recomputed", &["[QUORUM] Members["]),
+        (
+            "fencing: the lost node fenced",
+            &[" was terminated (", ": OK"],
+        ),
         (
             "DLM: lockspace recovered",
             &["dlm: ", "dlm_recover ", " done:"],

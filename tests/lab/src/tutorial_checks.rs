@@ -6,6 +6,7 @@ use crate::agents;
 use crate::breaks::Break;
 use crate::cluster;
 use crate::crm;
+use crate::dlm_checks::guest_now;
 use crate::fault_checks;
 use crate::native;
 use crate::phases;
@@ -561,6 +562,7 @@ pub fn httpd(r: &mut Run) -> Result<String> {
     }
     website_cleaned_up(r, node)?;
     let before = r.apache_pids();
+    let at = guest_now(r, node)?;
     let t = Instant::now();
     // The break sends signal 0: nothing happens to httpd.
     r.sh(
@@ -601,11 +603,20 @@ pub fn httpd(r: &mut Run) -> Result<String> {
             .collect::<Vec<_>>()
     };
     let verdict = apache_verdict(&pick(&before), &pick(&after), true);
+    let phases = phases::record(
+        r,
+        &format!("httpd SIGKILLed on {node}"),
+        node,
+        at,
+        (Some(restarted), None),
+    );
     let seen = format!(
         "failures cleaned up first; apache2 SIGKILLed on {node}; monitor failure seen after {detected:.1} s \
-         ({failure}); serving again after {restarted:.1} s; main pids before [{}] after [{}]",
+         ({failure}); serving again after {restarted:.1} s; main pids before [{}] after [{}]; phases on \
+         {node}'s clock: {}",
         show_pids(&before),
         show_pids(&after),
+        phases.describe()
     );
     judged(seen, verdict)
 }
