@@ -426,13 +426,14 @@ fn killed_without_gfs2_fenced(r: &mut Run, node: &str) -> Result<String> {
     ban_webfs(r, node)?;
     let before = r.sh(node, DAEMON)?;
     let boot_id = r.sh(node, fenced_checks::BOOT_ID)?.trim().to_owned();
-    let fenced_before = fenced_checks::fencings_of(r, node)?;
+    let peer = other(node);
+    let fenced_before = fenced_checks::fencings_of(r, peer, node)?;
     let killed_at = Instant::now();
     r.sh(node, "pkill -KILL -x dlm_controld")?;
     let back = fenced_checks::rebooted(r, node, &boot_id);
     let back_secs = killed_at.elapsed().as_secs_f64();
     clear_webfs_ban(r)?;
-    let fenced_after = fenced_checks::fencings_of(r, node)?;
+    let fenced_after = fenced_checks::fencings_of(r, peer, node)?;
     let after = r.sh(node, DAEMON)?;
     r.figures
         .push(("dlm_kill_fenced_back_seconds".into(), back_secs));

@@ -10,10 +10,11 @@ use crate::crm;
 use crate::native::{AGENT_DIR, drbd_env, env_words, run_agent};
 use crate::scenario::Run;
 use crate::step::{Error, Result, say};
-use crate::sys::mins;
+use crate::sys::{mins, secs};
 use crate::vm::{self, NODES};
 use std::fmt::Write;
 use std::fs;
+use std::thread::sleep;
 use std::time::Instant;
 
 const AGENT: &str = "drbd-dualprimary";
@@ -28,6 +29,21 @@ pub fn role(r: &Run, node: &str) -> Result<String> {
     )?
     .trim()
     .to_owned())
+}
+
+/// `role` once DRBD's connection is up, waiting 30 s at most: under emulation a late PingAck
+/// (DRBD's 0.5 s ping-timeout) drops the connection for a few seconds now and then, and the
+/// peers reconnect by themselves (seen 2026-12-02: WFConnection for 1 s, 27 s after a
+/// reconnect). A connection still down after 30 s is what it is.
+pub fn connected_role(r: &Run, node: &str) -> Result<String> {
+    let t = Instant::now();
+    loop {
+        let role = role(r, node)?;
+        if role.contains("cs:Connected") || t.elapsed() > secs(30) {
+            return Ok(role);
+        }
+        sleep(secs(2));
+    }
 }
 
 /// Bans WebData's Promoted role from `node` (`crm_resource --ban --promoted`) and waits until
@@ -77,13 +93,13 @@ pub fn cycles(r: &mut Run) -> Result<String> {
     for node in ["node2", "node1"] {
         let peer = vm::other(node);
         let demoted = demote_by_ban(r, node)?;
-        let during = role(r, node)?;
+        let during = connected_role(r, node)?;
         let serving = r
             .sh(peer, "curl -sf --max-time 5 http://localhost/index.html >/dev/null && echo yes || echo no")?
             .trim()
             == "yes";
         let promoted = promote_by_clear(r)?;
-        let after = role(r, node)?;
+        let after = connected_role(r, node)?;
         let _ = write!(
             seen,
             "{node}: demoted in {demoted:.1} s ({during}), {peer} serving meanwhile: {serving}; promoted and \

@@ -8,7 +8,7 @@
 
 use crate::crm;
 use crate::dlm_checks::{guest_now, healthy_again, ops_since};
-use crate::drbd_checks::{demote_by_ban, promote_by_clear, role};
+use crate::drbd_checks::{connected_role, demote_by_ban, promote_by_clear};
 use crate::native::OpEvent;
 use crate::native::{drbd_env, run_agent};
 use crate::phases;
@@ -321,7 +321,7 @@ pub fn held_open(r: &mut Run) -> Result<String> {
         "for i in $(seq 60); do grep -q closed /run/lab-holder.log && break; sleep 1; done; cat /run/lab-holder.log",
     )?;
     let attempts = journal_lines(r, node, since, "demote attempt")?;
-    let during = role(r, node)?;
+    let during = connected_role(r, node)?;
     let s = crm::state(r.paths, "node1")?;
     let promoted = promote_by_clear(r)?;
     r.figures.push(("held_open_demote_seconds".into(), demoted));
@@ -374,7 +374,7 @@ pub fn private_namespace(r: &mut Run) -> Result<String> {
              echo lockspaces=$(ls /sys/kernel/dlm | tr '\\n' ' ')"
         ),
     )?;
-    let during = role(r, node)?;
+    let during = connected_role(r, node)?;
     let logged = journal_lines(r, node, since, "gfs2-fs(WebFS)")?;
     let s = crm::state(r.paths, node)?;
     let promoted = promote_by_clear(r)?;
@@ -581,7 +581,7 @@ pub fn common_section(r: &mut Run) -> Result<String> {
     }
     let cycle = demote_by_ban(r, "node1").and_then(|d| Ok((d, promote_by_clear(r)?)));
     let s = crm::state(r.paths, "node1")?;
-    let drbd = role(r, "node1")?;
+    let drbd = connected_role(r, "node1")?;
     for n in NODES {
         r.sh(
             n,

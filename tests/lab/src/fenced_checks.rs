@@ -28,13 +28,18 @@ const DURABLE_WRITER: &str = "rm -f /var/lib/lab-acked; setsid sh -c '\
 
 pub const BOOT_ID: &str = "cat /proc/sys/kernel/random/boot_id";
 
-/// The fencer's whole history as node1 sees it, every entry (`--verbose`: without it the
+/// The fencer's whole history as `reader` sees it, every entry (`--verbose`: without it the
 /// fencer shows only the latest per target).
-fn fence_history(r: &Run) -> Result<String> {
+fn fence_history_on(r: &Run, reader: &str) -> Result<String> {
     r.sh(
-        "node1",
+        reader,
         "stonith_admin --history '*' --verbose 2>/dev/null; true",
     )
+}
+
+/// node1's view: the checks below never fence node1 on purpose.
+fn fence_history(r: &Run) -> Result<String> {
+    fence_history_on(r, "node1")
 }
 
 /// The successful fencings of each node in `history`, counted by completion time to the
@@ -44,9 +49,10 @@ fn fencings(history: &str) -> [usize; 2] {
     NODES.map(|n| successes(history, n).len())
 }
 
-/// How many times the fencer has fenced `node` so far.
-pub fn fencings_of(r: &Run, node: &str) -> Result<usize> {
-    Ok(successes(&fence_history(r)?, node).len())
+/// How many times the fencer has fenced `target` so far, as `reader` knows it: a fenced
+/// node's fencer starts with an empty history and is not given the peer's, so ask the peer.
+pub fn fencings_of(r: &Run, reader: &str, target: &str) -> Result<usize> {
+    Ok(successes(&fence_history_on(r, reader)?, target).len())
 }
 
 fn successes(history: &str, target: &str) -> Vec<String> {
