@@ -103,6 +103,10 @@ pub trait Host {
     fn in_use(&self, node: &Path, end: Instant) -> Result<bool, CallError>;
     /// Read the first block of `dev` with O_DIRECT (`dd iflag=direct`), bounded.
     fn read_block(&self, dev: &Path, end: Instant) -> Result<(), CallError>;
+    /// Whether the kernel has withdrawn the GFS2 filesystem on `device`: a withdrawn GFS2
+    /// (after an I/O or locking error) stays mounted and refuses all I/O. None when the kernel
+    /// shows no GFS2 filesystem on that device.
+    fn gfs2_withdrawn(&self, device: Device) -> std::io::Result<Option<bool>>;
     /// Write `content` to the status file with O_DIRECT|O_SYNC and read it back, never
     /// through anything planted below the mount point, bounded.
     fn write_status_file(
@@ -115,6 +119,32 @@ pub trait Host {
 
 /// What DLM's configfs shows once dlm_controld runs.
 pub const DLM_CLUSTER: &str = "/sys/kernel/config/dlm/cluster";
+
+/// One directory per mounted GFS2 filesystem, named after its lock table.
+pub const GFS2_SYSFS: &str = "/sys/fs/gfs2";
+
+/// The GFS2 filesystem on `device` under `sysfs` (GFS2_SYSFS): its entry's `id` is the
+/// device's "major:minor", its `withdraw` reads 1 once the kernel withdrew it. Plain reads of
+/// kernel memory: they do not wait on the storage.
+pub fn gfs2_withdrawn_in(sysfs: &Path, device: Device) -> std::io::Result<Option<bool>> {
+    let entries = match std::fs::read_dir(sysfs) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let wanted = format!("{}:{}", device.major, device.minor);
+    for entry in entries {
+        let dir = entry?.path();
+        let Ok(id) = std::fs::read_to_string(dir.join("id")) else {
+            continue;
+        };
+        if id.trim() == wanted {
+            let withdraw = std::fs::read_to_string(dir.join("withdraw"))?;
+            return Ok(Some(withdraw.trim() != "0"));
+        }
+    }
+    Ok(None)
+}
 
 /// The real host.
 #[derive(Debug, Default)]
@@ -158,6 +188,10 @@ impl Host for System {
 
     fn dlm_running(&self) -> bool {
         Path::new(DLM_CLUSTER).exists()
+    }
+
+    fn gfs2_withdrawn(&self, device: Device) -> std::io::Result<Option<bool>> {
+        gfs2_withdrawn_in(Path::new(GFS2_SYSFS), device)
     }
 
     fn kernel_knows(&self, fstype: &str) -> bool {
@@ -246,6 +280,33 @@ impl Host for System {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// /sys/fs/gfs2 as kernel 6.12 lays it out (fs/gfs2/sys.c: a directory per filesystem
+    /// named after its lock table, `id` "major:minor", `withdraw` "0" or "1").
+    #[test]
+    fn the_withdraw_state_is_read_from_the_entry_of_the_mounted_device() {
+        let root = std::env::temp_dir().join(format!("gfs2-sysfs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (table, id, withdraw) in [
+            ("mycluster:web", "147:1\n", "1\n"),
+            ("loop0", "7:0\n", "0\n"),
+        ] {
+            let dir = root.join(table);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("id"), id).unwrap();
+            std::fs::write(dir.join("withdraw"), withdraw).unwrap();
+        }
+        let dev = |major, minor| Device { major, minor };
+        assert_eq!(gfs2_withdrawn_in(&root, dev(147, 1)).unwrap(), Some(true));
+        assert_eq!(gfs2_withdrawn_in(&root, dev(7, 0)).unwrap(), Some(false));
+        assert_eq!(gfs2_withdrawn_in(&root, dev(147, 2)).unwrap(), None);
+        assert_eq!(
+            gfs2_withdrawn_in(&root.join("absent"), dev(147, 1)).unwrap(),
+            None,
+            "no GFS2 module loaded: no /sys/fs/gfs2"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     /// Issue 17: force_unmount signalled bare pids found earlier; a pid reused in between got
     /// the signal. A holder is signalled through what was captured when it was found: here

@@ -406,6 +406,25 @@ impl<H: Host> Logic<H> {
         Ok(Status::NotRunning)
     }
 
+    /// A withdrawn GFS2 is still mounted but serves nothing: every depth fails it (exit 1),
+    /// so Pacemaker recovers it (stop, then start), or fences the node when the stop fails.
+    /// What sysfs cannot tell is logged and left to the deeper checks.
+    fn check_not_withdrawn(&self, mounted: &Mount) -> Result<()> {
+        match self.host.gfs2_withdrawn(Device::of(mounted)) {
+            Ok(Some(true)) => Err(Error::generic(format!(
+                "GFS2 on {} at {} is withdrawn: the kernel stopped it after an I/O or locking \
+                 error (see its log); it must be unmounted and mounted again",
+                mounted.source,
+                mounted.mount_point.display()
+            ))),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                log::warn!("cannot read GFS2's withdraw state in sysfs: {e}");
+                Ok(())
+            }
+        }
+    }
+
     /// Depth 10: read the device with O_DIRECT.
     fn read_device(&self, ctx: &Context, mounted: &Mount) -> Result<()> {
         if !self.cfg.is_block() {
@@ -859,6 +878,9 @@ impl<H: Host> Policy for Logic<H> {
             }
             State::Other(why) => return Err(Error::generic(why)),
         };
+        if self.cfg.settings.fstype.is_gfs2() {
+            self.check_not_withdrawn(&mounted)?;
+        }
         let level = ctx.env.check_level;
         if level >= 10 {
             self.read_device(ctx, &mounted)?;

@@ -63,6 +63,8 @@ struct Fake {
     unmount_hangs: bool,
     read_block: std::result::Result<(), CallError>,
     write_status: std::result::Result<(), CallError>,
+    /// Devices whose GFS2 the kernel has withdrawn.
+    withdrawn: RefCell<Vec<Device>>,
     /// What was asked, in order.
     mounted: RefCell<Vec<String>>,
     unmounts: RefCell<Vec<Unmount>>,
@@ -141,6 +143,7 @@ impl Fake {
             unmount_hangs: false,
             read_block: Ok(()),
             write_status: Ok(()),
+            withdrawn: RefCell::new(Vec::new()),
             mounted: RefCell::new(Vec::new()),
             unmounts: RefCell::new(Vec::new()),
             signals: RefCell::new(Vec::new()),
@@ -337,6 +340,15 @@ impl Host for Fake {
 
     fn dlm_running(&self) -> bool {
         self.dlm
+    }
+
+    fn gfs2_withdrawn(&self, device: Device) -> std::io::Result<Option<bool>> {
+        let gfs2 = self
+            .table
+            .borrow()
+            .iter()
+            .any(|m| Device::of(m) == device && m.fstype == "gfs2");
+        Ok(gfs2.then(|| self.withdrawn.borrow().contains(&device)))
     }
 
     fn kernel_knows(&self, fstype: &str) -> bool {
@@ -1188,6 +1200,29 @@ fn depth_10_reads_the_device_and_depth_20_writes_the_status_file() {
     let (r, host) = run(host, Action::Monitor, &[], &depth("15"));
     assert_eq!(r, Ok(Status::Success));
     assert_eq!(checks(&host), (3, 1));
+}
+
+/// Seen in the lab (2026-12-02, Debian 13, kernel 6.12): the peer fenced, a DLM request to it
+/// failed, and the survivor's GFS2 withdrew; the depth-0 monitor said running for minutes
+/// while every write on it failed with EIO.
+#[test]
+fn a_withdrawn_gfs2_fails_every_monitor_depth_and_the_probe() {
+    let host = Fake::new().with_mounted(DRBD1, DIR, "gfs2");
+    let (r, mut host) = run(host, Action::Monitor, &[], &[RECURRING]);
+    assert_eq!(r, Ok(Status::Success));
+    host.withdrawn.borrow_mut().push(DRBD1);
+    for env in [
+        &[RECURRING][..],
+        &[RECURRING, ("OCF_CHECK_LEVEL", "20")][..],
+        &[][..],
+    ] {
+        let (r, h) = run(host, Action::Monitor, &[], env);
+        let e = r.expect_err("a withdrawn GFS2 is not a running resource");
+        assert_eq!(e.status(), Status::ErrGeneric, "{env:?}");
+        assert!(e.to_string().contains("is withdrawn"), "{e}");
+        assert_eq!(checks(&h), (0, 0), "no I/O on a withdrawn filesystem");
+        host = h;
+    }
 }
 
 #[test]
