@@ -70,7 +70,8 @@ fn interval_seconds(s: &str) -> Option<f64> {
     Some(n * unit)
 }
 
-/// The recurring monitors a node running every resource (promoted where promotable) runs:
+/// The recurring monitors a node running every resource (promoted where promotable) runs
+/// through the executor (fence devices left out):
 /// (resource, interval in seconds), from the CIB's resources section.
 fn monitors(resources_xml: &str) -> Vec<(String, f64)> {
     let Ok(doc) = roxmltree::Document::parse(resources_xml) else {
@@ -86,6 +87,10 @@ fn monitors(resources_xml: &str) -> Vec<(String, f64)> {
         })
         .filter_map(|op| {
             let primitive = op.ancestors().find(|a| a.has_tag_name("primitive"))?;
+            // A fence device's monitor runs in pacemaker-fenced, outside the window's count.
+            if primitive.attribute("class") == Some("stonith") {
+                return None;
+            }
             let every = interval_seconds(op.attribute("interval")?)?;
             let id = primitive.attribute("id")?.to_owned();
             (every > 0.0).then_some((id, every))
@@ -180,6 +185,9 @@ mod tests {
     #[test]
     fn the_recurring_monitors_of_a_node_running_everything() {
         let xml = r#"<resources>
+          <primitive id="sbd-fence" class="stonith" type="fence_sbd"><operations>
+            <op id="f" name="monitor" interval="60s"/>
+          </operations></primitive>
           <primitive id="VirtualIP"><operations>
             <op id="a" name="monitor" interval="30s"/><op id="b" name="start" interval="0s"/>
           </operations></primitive>

@@ -157,11 +157,12 @@ pub fn base_lines(cfg: &str) -> Vec<String> {
         format!("{f} property set stonith-enabled=true stonith-timeout=90s"),
         // pcmk_delay_base's keys are targets: fencing node1 waits, node2 not, so node1 wins
         // a race. power_timeout above msgwait, or fence_sbd reports failure too early. Its
-        // monitor reads the shared disk through `sbd list`: on a slow emulated day that took
-        // more than the default 20 s, a failed action that nothing else had.
+        // start and monitor read the shared disk through `sbd list`: on a slow emulated day
+        // both took more than the default 20 s (a failed action; a start that held up the
+        // VirtualIP's 21 s after a failover).
         format!(
             "{f} stonith create sbd-fence fence_sbd devices={SBD_DEVICE} pcmk_host_list=\"node1 node2\" \
-             pcmk_delay_base=\"{}\" power_timeout=50 op monitor interval=60s timeout=60s",
+             pcmk_delay_base=\"{}\" power_timeout=50 op start timeout=60s op monitor interval=60s timeout=60s",
             delay_map()
         ),
         format!("{f} resource defaults update resource-stickiness=100"),
@@ -202,8 +203,8 @@ pub fn deviations() -> Vec<String> {
              pcmk_delay_base {} (exactly one node wins a fence race: node1; {NODE1_FENCE_DELAY_SECONDS} s because a node shot by the \
              poison pill hangs in sbd's sync on frozen DRBD I/O until its watchdog resets it, up to \
              {SBD_WATCHDOG_SECONDS} s, and \
-             can fence meanwhile: with 15 s both nodes were fenced), power_timeout=50, its monitor's \
-             timeout 60 s (`sbd list` on the shared disk overran the default 20 s under emulation)",
+             can fence meanwhile: with 15 s both nodes were fenced), power_timeout=50, its start's and \
+             monitor's timeout 60 s (`sbd list` on the shared disk overran the default 20 s under emulation)",
             delay_map()
         ),
         "fenced profile: DRBD fencing resource-and-stonith with crm-fence-peer.sh --role=Promoted (I/O \
