@@ -9,6 +9,7 @@
 //! /proc and subtracted.
 
 use crate::dlm_checks::{guest_now, healthy_again, ops_since};
+use crate::fault_checks::interval_secs;
 use crate::scenario::Run;
 use crate::step::{Error, Result, say};
 use crate::sys::secs;
@@ -55,21 +56,6 @@ fn parse_sample(line: &str) -> Option<(f64, f64)> {
     }
 }
 
-/// Pacemaker interval syntax (`30s`, `1min`, `60`, `2m`, `500ms`, `1h`) in seconds.
-fn interval_seconds(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let n: f64 = s[..split].parse().ok()?;
-    let unit = match s[split..].trim() {
-        "" | "s" | "sec" => 1.0,
-        "ms" | "msec" => 0.001,
-        "m" | "min" => 60.0,
-        "h" | "hr" => 3600.0,
-        _ => return None,
-    };
-    Some(n * unit)
-}
-
 /// The recurring monitors a node running every resource (promoted where promotable) runs
 /// through the executor (fence devices left out):
 /// (resource, interval in seconds), from the CIB's resources section.
@@ -91,9 +77,9 @@ fn monitors(resources_xml: &str) -> Vec<(String, f64)> {
             if primitive.attribute("class") == Some("stonith") {
                 return None;
             }
-            let every = interval_seconds(op.attribute("interval")?)?;
+            let every = interval_secs(op.attribute("interval")?.trim())?;
             let id = primitive.attribute("id")?.to_owned();
-            (every > 0.0).then_some((id, every))
+            (every > 0).then_some((id, f64::from(u32::try_from(every).ok()?)))
         })
         .collect()
 }
@@ -172,15 +158,6 @@ fn measure(r: &Run, node: &str, dir: &str) -> Result<(f64, f64, Vec<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn intervals_in_pacemakers_syntax() {
-        assert_eq!(interval_seconds("30s"), Some(30.0));
-        assert_eq!(interval_seconds("1min"), Some(60.0));
-        assert_eq!(interval_seconds("60"), Some(60.0));
-        assert_eq!(interval_seconds("500ms"), Some(0.5));
-        assert_eq!(interval_seconds("soon"), None);
-    }
 
     #[test]
     fn the_recurring_monitors_of_a_node_running_everything() {

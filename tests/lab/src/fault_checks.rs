@@ -59,13 +59,14 @@ fn deep(monitors: &[(String, u32)]) -> Vec<String> {
         .collect()
 }
 
-/// Seconds of a CIB interval ("20s", "1min", "20", "2m").
-fn interval_secs(s: &str) -> Option<u64> {
+/// Seconds of a CIB interval ("20s", "1min", "20", "2m", "1h").
+pub fn interval_secs(s: &str) -> Option<u64> {
     let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
     let n: u64 = digits.parse().ok()?;
     match &s[digits.len()..] {
         "" | "s" | "sec" => Some(n),
         "m" | "min" => Some(n * 60),
+        "h" | "hr" => Some(n * 3600),
         "ms" | "msec" => Some(n.div_ceil(1000)),
         _ => None,
     }
@@ -1051,6 +1052,7 @@ mod tests {
         assert_eq!(interval_secs("1min"), Some(60));
         assert_eq!(interval_secs("30"), Some(30));
         assert_eq!(interval_secs("1500ms"), Some(2));
+        assert_eq!(interval_secs("1h"), Some(3600));
         assert_eq!(interval_secs("x"), None);
     }
 }
