@@ -327,6 +327,168 @@ pub fn partition(r: &mut Run) -> Result<String> {
     judged_all(seen, &wrong)
 }
 
+/// GFS2's sysfs directories of every mounted GFS2 (`<cluster>:<fs>`, kernel 6.12).
+const GFS2_SYSFS: &str = "/sys/fs/gfs2";
+
+/// The failed WebFS monitor on `node` in `s`, if Pacemaker shows one.
+fn webfs_monitor_failure_on(s: &crm::State, node: &str) -> Option<String> {
+    s.failures
+        .iter()
+        .find(|f| f.starts_with("WebFS_monitor") && f.contains(&format!(" on {node}:")))
+        .cloned()
+}
+
+/// 33: node2's GFS2 withdrawn (`echo 1 > /sys/fs/gfs2/<table>/withdraw`, as the kernel does
+/// after an I/O or DLM error: check 30 once met it on the survivor of a fencing). It stays
+/// mounted and every write fails; the anchor's monitor and ours before 324f7e9 called it
+/// running. gfs2-fs's monitor must fail (exit 1, the reason naming the withdraw) within its
+/// 20 s interval, and Pacemaker recover node2: WebFS restarted there, or, where the unmount
+/// of a withdrawn GFS2 fails, node2 fenced. Meanwhile node1 goes on writing; node1 is never
+/// fenced; afterwards node2's GFS2 is a new mount and writable, and every file node1
+/// acknowledged is on node2 too.
+pub fn withdraw(r: &mut Run) -> Result<String> {
+    healthy_again(r, "active-active, no failed action, before the withdraw")?;
+    let ids = boot_ids(r)?;
+    let fenced_before = fencings(&fence_history(r)?);
+    r.sh("node1", DURABLE_WRITER)?;
+    sleep(secs(4));
+    let at = guest_now(r, "node1")?;
+    let t = Instant::now();
+    let injected = r.sh(
+        "node2",
+        &format!(
+            "for d in {GFS2_SYSFS}/*/; do echo 1 > $d/withdraw; echo \"$(basename $d) withdraw=$(cat $d/withdraw)\"; done; \
+             touch {DOCROOT}/lab-withdrawn 2>&1 && echo write=ok || echo write=failed; true"
+        ),
+    )?;
+    let detected = crm::wait(
+        r.paths,
+        "node1",
+        "a failed WebFS monitor on node2",
+        mins(3),
+        |s| webfs_monitor_failure_on(s, "node2").is_some(),
+    );
+    let detected_seconds = t.elapsed().as_secs_f64();
+    let failure = detected
+        .as_ref()
+        .ok()
+        .and_then(|s| webfs_monitor_failure_on(s, "node2"))
+        .unwrap_or_default();
+    // Recovery: WebFS back on both nodes, whether restarted in place or after a fencing.
+    let back = crm::wait(
+        r.paths,
+        "node1",
+        "WebFS and WebSite started again on both nodes",
+        mins(8),
+        |s| s.is("WebFS", "Started", &NODES) && s.is("WebSite", "Started", &NODES),
+    );
+    let recovered_seconds = t.elapsed().as_secs_f64();
+    let whole = healthy_again(r, "active-active, no failed action, after the recovery");
+    let node2_id = r.sh("node2", BOOT_ID)?.trim().to_owned();
+    let node1_id = r.sh("node1", BOOT_ID)?.trim().to_owned();
+    let fenced = fencings(&fence_history(r)?);
+    let mount_after = r.sh(
+        "node2",
+        &format!(
+            "cat {GFS2_SYSFS}/*/withdraw 2>/dev/null | tr '\\n' ' '; \
+             echo {} > {DOCROOT}/lab-after-withdraw && sync {DOCROOT}/lab-after-withdraw && echo write=ok || echo write=failed",
+            r.token
+        ),
+    )?;
+    let seen_on_node1 = r.sh(
+        "node1",
+        &format!("cat {DOCROOT}/lab-after-withdraw 2>/dev/null; true"),
+    )?;
+    r.sh(
+        "node1",
+        "kill -- -$(cat /var/lib/lab-writer.pid) 2>/dev/null; true",
+    )?;
+    let acked = r.sh("node1", "cat /var/lib/lab-acked 2>/dev/null; true")?;
+    let acked_during = r.sh(
+        "node1",
+        &format!(
+            "n=0; while read -r _ f; do [ $(stat -c %Y $f) -ge {at:.0} ] && n=$((n+1)); done < /var/lib/lab-acked; echo $n"
+        ),
+    )?;
+    let missing = r.sh(
+        "node2",
+        &format!(
+            "cat > /run/lab-node1-acked <<'LAB_EOF'\n{acked}LAB_EOF\n\
+             sha256sum --quiet -c /run/lab-node1-acked 2>/dev/null | grep -c . ; true"
+        ),
+    )?;
+    r.figures
+        .push(("withdraw_detected_seconds".into(), detected_seconds));
+    r.figures
+        .push(("withdraw_recovered_seconds".into(), recovered_seconds));
+    let phases = phases::record(r, "node2's GFS2 withdrawn", "node1", at, (None, None));
+    let node2_fenced = fenced[1] > fenced_before[1] || node2_id != ids[1];
+    let seen = format!(
+        "on node2: [{}]; {}; node2 {}; {}; node2's GFS2 after: withdraw [{}]; node1 read back node2's new file: {}; \
+         node1's acknowledged files: {} ({} written after the withdraw), missing or changed on node2: {}; node1 \
+         fenced or reset: {}; phases on node1's clock: {}",
+        injected.trim().replace('\n', " | "),
+        match &detected {
+            Ok(_) => format!("monitor failure after {detected_seconds:.1} s: {failure}"),
+            Err(e) => e.0.clone(),
+        },
+        if node2_fenced {
+            "fenced (the stop of the withdrawn GFS2 failed)"
+        } else {
+            "not fenced (WebFS restarted in place)"
+        },
+        match (&back, &whole) {
+            (Ok(_), Ok(_)) => format!(
+                "WebFS and WebSite on both nodes again after {recovered_seconds:.1} s, then active-active with no failure"
+            ),
+            (Err(e), _) | (_, Err(e)) => e.0.clone(),
+        },
+        mount_after.trim().replace('\n', " | "),
+        seen_on_node1.trim() == r.token,
+        acked.lines().count(),
+        acked_during.trim(),
+        missing.trim(),
+        fenced[0] > fenced_before[0] || node1_id != ids[0],
+        phases.describe()
+    );
+    let mut wrong = Vec::new();
+    if !injected.contains("withdraw=1") || !injected.contains("write=failed") {
+        wrong.push("node2's GFS2 did not withdraw: the fault was not injected");
+    }
+    if detected.is_err() {
+        wrong.push("no failed WebFS monitor on node2: the withdraw went unseen");
+    } else if !failure.contains("withdrawn") {
+        wrong.push("the failed monitor's reason does not name the withdraw");
+    }
+    if back.is_err() || whole.is_err() {
+        wrong.push("not active-active again without failures");
+    }
+    // "0 write=ok": every GFS2 on node2 is a mount that never withdrew, and it takes writes.
+    let withdraw_flags: Vec<&str> = mount_after
+        .split_whitespace()
+        .take_while(|w| !w.starts_with("write="))
+        .collect();
+    if !mount_after.contains("write=ok")
+        || withdraw_flags.is_empty()
+        || withdraw_flags.iter().any(|f| *f != "0")
+    {
+        wrong.push("node2's GFS2 is not writable again");
+    }
+    if seen_on_node1.trim() != r.token {
+        wrong.push("node1 does not see node2's new file");
+    }
+    if fenced[0] > fenced_before[0] || node1_id != ids[0] {
+        wrong.push("node1 was fenced or reset");
+    }
+    if acked_during.trim() == "0" {
+        wrong.push("node1 wrote nothing after the withdraw");
+    }
+    if missing.trim() != "0" {
+        wrong.push("files node1 acknowledged are missing or changed on node2");
+    }
+    judged_all(seen, &wrong)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

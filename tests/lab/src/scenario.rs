@@ -242,13 +242,18 @@ const PORT: [CheckDef; 3] = [
     ),
 ];
 
-/// `--profile fenced`: fencing end to end, and the cut link that ends with one node fenced
-/// (in place of 25, the tutorial profile's cut link).
-const FENCED: [CheckDef; 2] = [
+/// `--profile fenced`: fencing end to end, a withdrawn GFS2 recovered, and the cut link that
+/// ends with one node fenced (in place of 25, the tutorial profile's cut link).
+const FENCED: [CheckDef; 3] = [
     check(
         "30 fenced: stonith_admin --reboot node2: SBD's poison pill resets node2, success reported, node2 back, cluster whole",
         fenced_checks::fence_on_request,
         &[],
+    ),
+    check(
+        "33 fenced: node2's GFS2 withdrawn: WebFS's monitor fails naming it, node2 recovered (restart or fencing), node1 writes throughout and is never fenced, node2 writable again",
+        fenced_checks::withdraw,
+        &["WebFS"],
     ),
     check(
         "31 fenced: node2's cluster link cut for 60 s while both write: node2 fenced, node1 serves and writes, DRBD resyncs node2 from node1 (no split brain), every acknowledged write on both",
@@ -493,7 +498,7 @@ mod tests {
         for c in every {
             assert_eq!(not_in_profile(&tutorial, number(c)), None, "{}", c.name);
         }
-        let skipped: Vec<u32> = (1..=31)
+        let skipped: Vec<u32> = (1..=33)
             .filter(|n| not_in_profile(&fenced, *n).is_some())
             .collect();
         assert_eq!(skipped, [10, 25]);
