@@ -13,19 +13,13 @@ import subprocess
 import sys
 import time
 
+CLIENT = "/usr/local/sbin/pcs"
+
+
 def zygote():
-    """Whether lab-pcsd serves pcs (waiting, at most 180 s, while it is importing pcs)."""
-    try:
-        with open("/run/lab-pcs.starting") as f:
-            pid = int(f.read())
-    except (OSError, ValueError):
-        return os.path.exists("/run/lab-pcs.sock")
-    deadline = time.monotonic() + 180
-    while not os.path.exists("/run/lab-pcs.sock") and os.path.exists("/proc/%d" % pid):
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    return os.path.exists("/run/lab-pcs.sock")
+    """Whether lab-pcsd serves pcs: the lab's pcs client (guest/pcs-client.py) waits for it,
+    at most 180 s, while it is importing pcs."""
+    return subprocess.call([CLIENT, "--lab-wait-ready"]) == 0
 
 
 ZYGOTE = zygote()
@@ -62,7 +56,7 @@ def run(line):
         argv = argv[1:]
     if ZYGOTE:
         sys.stdout.flush()
-        return subprocess.call(["/usr/local/sbin/pcs"] + argv)
+        return subprocess.call([CLIENT] + argv)
     clear_state()
     try:
         app.main(argv)

@@ -2,7 +2,10 @@
 """pcs (the lab's, first in root's PATH): runs the command in lab-pcsd (guest/pcs-zygote.py),
 which imported pcs once at boot, with this process's stdin, stdout, stderr, working directory
 and environment, and exits with its status. While lab-pcsd is still importing pcs it waits
-for it (at most 180 s); without lab-pcsd it is /usr/sbin/pcs."""
+for it (at most 180 s); without lab-pcsd it is /usr/sbin/pcs.
+
+`pcs --lab-wait-ready` (the lab's own word, never pcs's) only waits as above and exits 0 when
+lab-pcsd serves, 1 when it does not: lab-pcs (guest/pcs-batch.py) asks it so."""
 import json
 import os
 import socket
@@ -34,6 +37,8 @@ def connect():
     return conn
 
 
+if sys.argv[1:] == ["--lab-wait-ready"]:
+    sys.exit(0 if daemon_ready() else 1)
 try:
     conn = connect()
 except OSError:

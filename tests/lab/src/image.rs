@@ -104,11 +104,13 @@ fn guest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guest")
 }
 
-/// Every file under `dir`, sorted, for the cache key.
+/// Every file under `dir`, sorted, for the cache key; Python's bytecode caches (made by
+/// whoever ran a guest script on the host) are not sources.
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?
         .filter_map(std::result::Result::ok)
         .map(|e| e.path())
+        .filter(|p| p.file_name().is_none_or(|n| n != "__pycache__"))
         .collect();
     entries.sort();
     for p in entries {
