@@ -216,9 +216,40 @@ pub fn fence_node(node: &str, tag: &str, end: Instant) -> Result<(), Error> {
     .map(drop)
 }
 
+/// `text` as XML content or an attribute value (`cibadmin --xml-text`): the five predefined
+/// entities. Control characters other than tab and newline have no XML 1.0 form at all: a
+/// caller that may meet them decides (refuse, or replace).
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_escape_leaves_roxmltree_the_original_value() {
+        let value = r#"a&b <c> "d" 'e' ü"#;
+        let xml = format!(
+            "<nvpair value=\"{}\" name='{}'/>",
+            xml_escape(value),
+            xml_escape(value)
+        );
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        assert_eq!(doc.root_element().attribute("value"), Some(value));
+        assert_eq!(doc.root_element().attribute("name"), Some(value));
+    }
 
     /// `cibadmin --query --scope crm_config` on Pacemaker 2.1.5 (the lab's nodes).
     const PCMK_21: &str = r#"<crm_config>

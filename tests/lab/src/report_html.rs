@@ -7,21 +7,19 @@ use crate::phases::Timeline;
 use crate::report::Report;
 use std::fmt::Write;
 
-/// Text for XML content and attribute values.
+/// Text for XML content and attribute values; control characters (no XML 1.0 form) as spaces.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    let printable: String = s
+        .chars()
+        .map(|c| {
+            if (c as u32) < 0x20 && c != '\n' && c != '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    pacemaker_cli::xml_escape(&printable)
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;max-width:80em}\

@@ -6,6 +6,7 @@
 use crate::Error;
 use crate::agents::Agent;
 use crate::cib::{self, Primitive};
+use pacemaker_cli::xml_escape;
 use std::fmt::Write as _;
 
 /// One primitive moving from one agent to another.
@@ -58,7 +59,7 @@ pub fn rewrite(xml: &str, changes: &[Change]) -> Result<String, Error> {
                 .find(|a| a.name() == name)
                 .ok_or_else(|| Error::Changed(format!("{id} has no {name} attribute")))?;
             if attribute.value() != value {
-                splices.push((attribute.range_value(), escape(value)));
+                splices.push((attribute.range_value(), xml_escape(value)));
             }
         }
     }
@@ -79,15 +80,15 @@ pub fn modify_fragment(changes: &[Change]) -> String {
     for change in changes {
         let p = &change.primitive;
         for parent in p.parents.iter().rev() {
-            let _ = write!(xml, r#"<{} id="{}">"#, parent.tag, escape(&parent.id));
+            let _ = write!(xml, r#"<{} id="{}">"#, parent.tag, xml_escape(&parent.id));
         }
         let _ = write!(
             xml,
             r#"<primitive id="{}" class="{}" provider="{}" type="{}"/>"#,
-            escape(&p.id),
-            escape(&change.to.class),
-            escape(&change.to.provider),
-            escape(&change.to.kind)
+            xml_escape(&p.id),
+            xml_escape(&change.to.class),
+            xml_escape(&change.to.provider),
+            xml_escape(&change.to.kind)
         );
         for parent in &p.parents {
             let _ = write!(xml, "</{}>", parent.tag);
@@ -113,24 +114,9 @@ pub fn set_cluster_option(xml: &str, name: &str, value: &str) -> Result<String, 
     ranges.sort_by_key(|r| std::cmp::Reverse(r.start));
     let mut out = xml.to_owned();
     for range in ranges {
-        out.replace_range(range, &escape(value));
+        out.replace_range(range, &xml_escape(value));
     }
     Ok(out)
-}
-
-fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A unified diff (3 lines of context) of two texts that have the same number of lines, as
