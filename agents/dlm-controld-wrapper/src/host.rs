@@ -54,6 +54,12 @@ pub trait Host {
     /// `modprobe MODULE`, bounded by `end`.
     fn load_module(&self, module: &str, end: Instant) -> ocf::Result<()>;
 
+    /// The bytes of DLM's fencing helper (`dlm_stonith`, found as `find_program` finds the
+    /// daemon) and its path; None when it is not installed.
+    fn fence_helper(&self) -> Option<(PathBuf, Vec<u8>)>;
+    /// Whether a shared library of this file name is where the dynamic linker looks.
+    fn library_installed(&self, name: &str) -> bool;
+
     /// The cluster's options (`cibadmin --query --scope crm_config`).
     fn cluster_options(&self, end: Instant) -> Result<ClusterOptions, pacemaker_cli::Error>;
     /// Ask Pacemaker to fence this node (`stonith_admin --reboot <this node>`); its name.
@@ -196,6 +202,27 @@ impl Host for System {
 
     fn load_module(&self, module: &str, end: Instant) -> ocf::Result<()> {
         ocf::kernel::load_module(module, &[], end)
+    }
+
+    fn fence_helper(&self) -> Option<(PathBuf, Vec<u8>)> {
+        let path = procs::find_program(crate::fence_helper::HELPER)?;
+        let bytes = std::fs::read(&path).ok()?;
+        Some((path, bytes))
+    }
+
+    fn library_installed(&self, name: &str) -> bool {
+        let conf: Vec<String> = std::fs::read_dir("/etc/ld.so.conf.d")
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+                    .filter_map(|p| std::fs::read_to_string(p).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let dirs = crate::fence_helper::library_dirs(&conf);
+        crate::fence_helper::installed(name, &dirs, Path::exists)
     }
 
     fn cluster_options(&self, end: Instant) -> Result<ClusterOptions, pacemaker_cli::Error> {

@@ -21,6 +21,7 @@
 
 pub mod args;
 pub mod config;
+pub mod fence_helper;
 pub mod health;
 pub mod host;
 pub mod logic;

@@ -186,6 +186,30 @@ impl<H: Host> Logic<H> {
         Ok(DaemonArgs { argv, warnings })
     }
 
+    /// Why dlm_controld's fencing cannot work on this node, when its helper loads a
+    /// libstonithd that is not installed ([`crate::fence_helper`]); None when it can, or when
+    /// the helper is not there to read (another fence agent may be configured). A warning,
+    /// not a refusal: the daemon then freezes GFS2 until a lost node returns, which is safe;
+    /// the administrator must know that it will wait.
+    pub fn fence_helper_broken(&self) -> Option<String> {
+        let (path, bytes) = self.host.fence_helper()?;
+        let missing: Vec<String> = crate::fence_helper::wanted_libraries(&bytes)
+            .into_iter()
+            .filter(|name| !self.host.library_installed(name))
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "DLM cannot fence: {} loads {} at run time, which is not installed, so every fencing \
+             request of dlm_controld fails (kick_helper error -79) and when a node is lost GFS2 \
+             stays frozen on the others until it returns. Install the library of that name (on \
+             Debian 13, link it to the libstonithd.so.56 Pacemaker 3.0 installed)",
+            path.display(),
+            missing.join(", ")
+        ))
+    }
+
     /// configfs at /sys/kernel/config, mounted only when it is not.
     fn ensure_configfs(&self, ctx: &Context) -> Result<()> {
         let target = crate::host::CONFIGFS;
@@ -300,7 +324,10 @@ impl<H: Host> Policy for Logic<H> {
                 ))
             })?;
         let plan = self.plan(&options)?;
-        for warning in &plan.warnings {
+        let helper = (args::enable_fencing(&plan.argv) != Some(false))
+            .then(|| self.fence_helper_broken())
+            .flatten();
+        for warning in plan.warnings.iter().chain(&helper) {
             log::warn!("{warning}");
         }
         self.ensure_configfs(ctx)?;

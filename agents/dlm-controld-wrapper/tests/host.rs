@@ -256,8 +256,16 @@ fn a_look_alike_on_the_query_socket_is_not_believed() {
             .unwrap(),
     );
     // nobody's server: a copy of this test binary (its own path may not be reachable).
+    // Copied by cp, not std::fs::copy: a test thread forking meanwhile would inherit our
+    // writable descriptor of the copy until its exec, and setpriv's exec of it would then
+    // fail with ETXTBSY (seen once: the fake daemon never came up).
     let helper = base.join("fake-query-daemon");
-    std::fs::copy(std::env::current_exe().unwrap(), &helper).unwrap();
+    let copied = std::process::Command::new("cp")
+        .arg(std::env::current_exe().unwrap())
+        .arg(&helper)
+        .status()
+        .unwrap();
+    assert!(copied.success(), "cp of the test binary: {copied}");
     std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut squatter = Reaped(
         std::process::Command::new("setpriv")

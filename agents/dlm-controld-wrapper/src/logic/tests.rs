@@ -92,6 +92,10 @@ struct Fake {
     ignores_term: Cell<bool>,
     signalled: RefCell<Vec<i32>>,
     proc_unreadable: Cell<bool>,
+    /// dlm_stonith's bytes, when installed.
+    helper: RefCell<Option<Vec<u8>>>,
+    /// The shared libraries installed, by file name.
+    libraries: RefCell<Vec<&'static str>>,
 }
 
 fn process(pid: i32, uid: u32, exe: &str) -> Captured {
@@ -131,6 +135,8 @@ impl Fake {
             ignores_term: Cell::new(false),
             signalled: RefCell::new(Vec::new()),
             proc_unreadable: Cell::new(false),
+            helper: RefCell::new(Some(b"\0libstonithd.so.56\0".to_vec())),
+            libraries: RefCell::new(vec!["libstonithd.so.56"]),
         }
     }
 
@@ -196,6 +202,17 @@ fn lockspace_info(name: &str) -> LockspaceInfo {
 }
 
 impl Host for Fake {
+    fn fence_helper(&self) -> Option<(PathBuf, Vec<u8>)> {
+        self.helper
+            .borrow()
+            .clone()
+            .map(|b| (PathBuf::from("/usr/sbin/dlm_stonith"), b))
+    }
+
+    fn library_installed(&self, name: &str) -> bool {
+        self.libraries.borrow().contains(&name)
+    }
+
     fn find_program(&self, daemon: &str) -> Option<PathBuf> {
         (self.installed && (daemon == "dlm_controld" || daemon == PROGRAM))
             .then(|| PathBuf::from(PROGRAM))
@@ -848,4 +865,26 @@ fn an_unusable_daemon_is_absent_only_when_nothing_of_the_dlm_runs() {
         testing::resolve::<Agent>(&probe),
         Resolution::Finish(_)
     ));
+}
+
+#[test]
+fn a_fence_helper_that_loads_a_missing_libstonithd_is_named_at_start() {
+    // Debian 13: dlm-controld 4.3.0's helper asks for .so.26, Pacemaker 3.0.0 has .so.56.
+    let f = Fake::stopped();
+    *f.helper.borrow_mut() = Some(b"\0libstonithd.so.26\0".to_vec());
+    let l = logic(f, &[]);
+    let warning = l.fence_helper_broken().expect("a warning");
+    assert!(
+        warning.contains("/usr/sbin/dlm_stonith loads libstonithd.so.26")
+            && warning.contains("GFS2 stays frozen"),
+        "{warning}"
+    );
+    // The start goes on: the freeze is safe, the administrator is told.
+    assert_eq!(l.start(&ctx(Action::Start, &[], &[])), Ok(Status::Success));
+
+    let fine = logic(Fake::stopped(), &[]);
+    assert_eq!(fine.fence_helper_broken(), None);
+    let absent = Fake::stopped();
+    *absent.helper.borrow_mut() = None;
+    assert_eq!(logic(absent, &[]).fence_helper_broken(), None);
 }
