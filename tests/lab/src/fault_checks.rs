@@ -482,6 +482,7 @@ pub fn typo(r: &mut Run) -> Result<String> {
 pub fn hung_httpd(r: &mut Run) -> Result<String> {
     let node = "node1";
     website_cleaned_up(r, node)?;
+    r.write_check_page(node)?;
     let stopped = r.sh(node, "pgrep -x apache2 | tr '\\n' ' '")?;
     let at = guest_now(r, node)?;
     let t = Instant::now();
@@ -659,6 +660,7 @@ pub fn disk_failure(r: &mut Run) -> Result<String> {
     // Every earlier failure cleaned up (its first run stopped here on check 22's leftover).
     healthy_again(r, "active-active, no failure, before the disk fails")?;
     let score_before = promotion_score(r, node)?;
+    r.write_check_page(node)?;
     r.sh(
         node,
         &format!(

@@ -176,10 +176,7 @@ pub fn partition(r: &mut Run) -> Result<String> {
         r.sh(n, DURABLE_WRITER)?;
     }
     // node1's view through the VirtualIP and its own writes, every 0.2 s (lab-load).
-    r.sh(
-        "node1",
-        &format!("echo '{}' > {DOCROOT}/check.html", r.token),
-    )?;
+    r.write_check_page("node1")?;
     start_load(
         r,
         "node1",

@@ -125,10 +125,7 @@ fn port(r: &mut Run, back: bool, label: &str) -> Result<String> {
     for n in NODES {
         r.sh(n, "native-agents-port --publish >/dev/null")?;
     }
-    r.sh(
-        "node1",
-        &format!("echo '{}' > {DOCROOT}/check.html", r.token),
-    )?;
+    r.write_check_page("node1")?;
     let holder = r.vip_holder()?;
     let pids = r.apache_pids();
     let mounts: Vec<String> = NODES

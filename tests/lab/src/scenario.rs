@@ -19,7 +19,7 @@ use crate::report::{Check, Report};
 use crate::setup::Setup;
 use crate::step::{self, Error, Result, say, step};
 use crate::sys::mins;
-use crate::tutorial_checks;
+use crate::tutorial_checks::{self, DOCROOT};
 use crate::vm;
 use std::fmt::Write;
 use std::fs;
@@ -54,6 +54,17 @@ pub struct Run<'a> {
 impl Run<'_> {
     pub fn sh(&self, node: &str, script: &str) -> Result<String> {
         vm::ssh_ok(self.paths, node, script, mins(2))
+    }
+
+    /// `check.html` on GFS2 (written on `node`): the page holding this run's token that the
+    /// probes and the checks' curl loops ask for. Check 2 writes it first; a check that asks
+    /// for it writes it again, so `lab check --only N` (a new token) finds it too.
+    pub fn write_check_page(&self, node: &str) -> Result<()> {
+        self.sh(
+            node,
+            &format!("echo '<h1>{}</h1>' > {}/check.html", self.token, DOCROOT),
+        )
+        .map(|_| ())
     }
 
     pub fn vip_holder(&self) -> Result<String> {

@@ -119,10 +119,7 @@ pub fn status(r: &mut Run) -> Result<String> {
 pub fn page(r: &mut Run) -> Result<String> {
     let holder = r.vip_holder()?;
     let writer = other(&holder);
-    r.sh(
-        writer,
-        &format!("echo '<h1>{}</h1>' > {DOCROOT}/check.html", r.token),
-    )?;
+    r.write_check_page(writer)?;
     let mut seen = format!("page written on {writer}; VirtualIP on {holder}; ");
     for n in NODES {
         r.served(n, secs(20))?;
@@ -291,6 +288,7 @@ pub fn kill(r: &mut Run) -> Result<String> {
         r.sh(n, &write_files)?;
     }
     r.sums = r.sh(&survivor, &format!("cd {DOCROOT} && sha256sum pre-*"))?;
+    r.write_check_page(&survivor)?;
     let on_victim = r.sh(&victim, &format!("cd {DOCROOT} && sha256sum pre-*"))?;
     if on_victim != r.sums {
         return Err(Error(format!(
@@ -561,6 +559,7 @@ pub fn httpd(r: &mut Run) -> Result<String> {
         httpd_failure_on_record(r, node)?;
     }
     website_cleaned_up(r, node)?;
+    r.write_check_page(node)?;
     let before = r.apache_pids();
     let at = guest_now(r, node)?;
     let t = Instant::now();
