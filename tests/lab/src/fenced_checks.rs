@@ -9,7 +9,7 @@ use crate::fault_checks::judged_all;
 use crate::phases;
 use crate::port_checks::{load_logs, start_load};
 use crate::scenario::Run;
-use crate::step::{Error, Result, say};
+use crate::step::{Error, Result, awaiting, say};
 use crate::sys::{mins, secs};
 use crate::tutorial_checks::{DOCROOT, longest_outage};
 use crate::vm::{self, NODES};
@@ -335,6 +335,34 @@ fn webfs_monitor_failure_on(s: &crm::State, node: &str) -> Option<String> {
         .cloned()
 }
 
+/// Waits (8 min at most) until every GFS2 on node2 reads `withdraw` 0 and WebFS and WebSite
+/// run on both nodes; node2 may be unreachable meanwhile (fenced, booting).
+fn fresh_mount_on_node2(r: &Run) -> Result<()> {
+    let _w = awaiting("node2's GFS2 mounted afresh, WebFS and WebSite on both nodes");
+    let deadline = Instant::now() + mins(8);
+    let mut last = String::from("nothing read yet");
+    while Instant::now() < deadline {
+        let flags = vm::ssh(
+            r.paths,
+            "node2",
+            &format!("cat {GFS2_SYSFS}/*/withdraw 2>/dev/null | tr '\\n' ' '"),
+            secs(20),
+        )
+        .map_or_else(|e| e.0, |o| o.stdout.trim().to_owned());
+        let fresh = !flags.is_empty() && flags.split_whitespace().all(|f| f == "0");
+        if let Ok(s) = crm::state(r.paths, "node1") {
+            if fresh && s.is("WebFS", "Started", &NODES) && s.is("WebSite", "Started", &NODES) {
+                return Ok(());
+            }
+            last = format!("node2's withdraw flags [{flags}]; {}", s.summary());
+        }
+        sleep(secs(5));
+    }
+    Err(Error(format!(
+        "node2's GFS2 not mounted afresh with WebFS and WebSite on both nodes within 8 min; last seen: {last}"
+    )))
+}
+
 /// 33: node2's GFS2 withdrawn (`echo 1 > /sys/fs/gfs2/<table>/withdraw`, as the kernel does
 /// after an I/O or DLM error: check 30 once met it on the survivor of a fencing). It stays
 /// mounted and every write fails; the anchor's monitor and ours before 324f7e9 called it
@@ -371,14 +399,10 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
         .ok()
         .and_then(|s| webfs_monitor_failure_on(s, "node2"))
         .unwrap_or_default();
-    // Recovery: WebFS back on both nodes, whether restarted in place or after a fencing.
-    let back = crm::wait(
-        r.paths,
-        "node1",
-        "WebFS and WebSite started again on both nodes",
-        mins(8),
-        |s| s.is("WebFS", "Started", &NODES) && s.is("WebSite", "Started", &NODES),
-    );
+    // Recovery: node2's GFS2 a mount that never withdrew (restarted in place or after a
+    // fencing) with WebFS and WebSite on both nodes. Pacemaker's state alone cannot say it:
+    // right after the failure it still shows WebFS Started on both.
+    let back = fresh_mount_on_node2(r);
     let recovered_seconds = t.elapsed().as_secs_f64();
     let whole = healthy_again(r, "active-active, no failed action, after the recovery");
     let node2_id = r.sh("node2", BOOT_ID)?.trim().to_owned();
@@ -435,7 +459,7 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
             "not fenced (WebFS restarted in place)"
         },
         match (&back, &whole) {
-            (Ok(_), Ok(_)) => format!(
+            (Ok(()), Ok(_)) => format!(
                 "WebFS and WebSite on both nodes again after {recovered_seconds:.1} s, then active-active with no failure"
             ),
             (Err(e), _) | (_, Err(e)) => e.0.clone(),
