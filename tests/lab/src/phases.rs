@@ -232,15 +232,18 @@ impl Phases {
         self
     }
 
-    /// The time agents spent in actions that ended before `until` (seconds after the fault):
-    /// their share of the path to the first good answer.
+    /// The time agents spent in actions before `until` (seconds after the fault): their
+    /// share of the path to the first good answer. An action still running then counts up to
+    /// `until` (IPaddr2's start went on 1.6 s after its address answered).
     pub fn agent_seconds_before(&self, until: f64) -> f64 {
-        self.actions
+        let spent: f64 = self
+            .actions
             .iter()
-            .filter_map(|a| Some((a.requested, a.finished?)))
-            .filter(|(_, end)| *end <= until)
-            .map(|(start, end)| end - start)
-            .sum()
+            .filter(|a| a.requested < until)
+            .map(|a| a.finished.unwrap_or(until).min(until) - a.requested)
+            .sum();
+        // An empty f64 sum is -0.0, which prints as "-0.00".
+        spent + 0.0
     }
 
     pub fn describe(&self) -> String {
@@ -325,6 +328,11 @@ mod tests {
         assert_eq!(p.actions[0].result, "ok");
         assert!((p.agent_seconds_before(9.0) - (0.629_852 + 1.0)).abs() < 1e-6);
         assert!((p.agent_seconds_before(7.0) - 0.629_852).abs() < 1e-6);
+        // WebSite's stop (requested +7.793 s) is under way at +8.0: counted up to then.
+        assert!((p.agent_seconds_before(8.0) - (0.629_852 + 0.206_759)).abs() < 1e-6);
+        assert!((p.agent_seconds_before(6.5) - 0.166).abs() < 1e-6);
+        // Nothing before the first request: 0, never "-0.00".
+        assert_eq!(format!("{:.2}", p.agent_seconds_before(1.0)), "0.00");
         assert!(
             p.describe()
                 .contains("VirtualIP start +6.3..+7.0 s (0.63 s, ok)")
