@@ -78,6 +78,32 @@ pub fn presence<H: Host>(host: &H, name: Option<&str>, end: Instant) -> Result<P
     }
 }
 
+/// The other nodes promoted once the notified transition is done: Pacemaker's lists hold the
+/// state before it (`promoted`) and what it does (`promote`, `demote`, `stop`), so the
+/// instances it demotes or stops (a fenced peer's among them) are not promoted afterwards.
+/// Without the subtraction a survivor's post-notification right after its peer's fencing
+/// read "Primary here and on the peer, link down" as a split brain (lab check 33, Debian 13).
+pub fn promoted_peers_after<'a>(n: &'a ocf::Notify, me: &str) -> Vec<&'a str> {
+    let leaving: Vec<&str> = n
+        .demote
+        .iter()
+        .chain(&n.stop)
+        .map(|p| p.uname.as_str())
+        .collect();
+    let mut after: Vec<&str> = Vec::new();
+    for u in n
+        .promoted
+        .iter()
+        .chain(&n.promote)
+        .map(|p| p.uname.as_str())
+    {
+        if !u.is_empty() && u != me && !leaving.contains(&u) && !after.contains(&u) {
+            after.push(u);
+        }
+    }
+    after
+}
+
 impl<H: Host> Logic<H> {
     fn res(&self) -> &str {
         &self.cfg.identity.resource
@@ -539,14 +565,7 @@ impl<H: Host> Policy for Logic<H> {
             let Ok(Some(st)) = self.host.status(self.res(), end(ctx)) else {
                 return Ok(Status::Success);
             };
-            let me = ctx.env.node_name();
-            let others: Vec<&str> = n
-                .promoted
-                .iter()
-                .chain(&n.promote)
-                .map(|p| p.uname.as_str())
-                .filter(|u| !u.is_empty() && *u != me)
-                .collect();
+            let others = promoted_peers_after(n, &ctx.env.node_name());
             let peer_unknown = st
                 .peers
                 .iter()

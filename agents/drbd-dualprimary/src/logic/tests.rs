@@ -3,7 +3,7 @@
 
 mod fake;
 
-use super::{Logic, presence};
+use super::{Logic, presence, promoted_peers_after};
 use crate::Agent;
 use crate::config::Config;
 use crate::score::ScoreCache;
@@ -963,4 +963,48 @@ fn a_lost_disk_or_a_standalone_link_is_degraded_with_the_reason() {
         monitor(&c, Role::Secondary, DiskState::UpToDate, split),
         Ok(Status::Success)
     );
+}
+
+#[test]
+fn post_notify_counts_as_promoted_only_peers_that_stay_promoted() {
+    let after = |vars: &[(&str, &str)]| {
+        let mut all = vec![
+            ("OCF_RESKEY_CRM_meta_notify_type", "post"),
+            ("OCF_RESKEY_CRM_meta_on_node", "node1"),
+        ];
+        all.extend_from_slice(vars);
+        let c = ctx(Action::Notify, &[], &all);
+        let n = c.env.notify.clone().expect("notify variables");
+        promoted_peers_after(&n, "node1")
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    // Both promoted, nothing changes: the peer stays promoted (a split brain if the link is
+    // down).
+    let both = [
+        ("OCF_RESKEY_CRM_meta_notify_operation", "promote"),
+        ("OCF_RESKEY_CRM_meta_notify_promoted_uname", "node1 node2"),
+    ];
+    assert_eq!(after(&both), ["node2"]);
+    // The peer fenced: Pacemaker demotes and stops its instance (Debian 13 lab, check 33).
+    let fenced = [
+        ("OCF_RESKEY_CRM_meta_notify_operation", "demote"),
+        ("OCF_RESKEY_CRM_meta_notify_promoted_uname", "node1 node2"),
+        ("OCF_RESKEY_CRM_meta_notify_demote_uname", "node2"),
+    ];
+    assert!(after(&fenced).is_empty());
+    let stopped = [
+        ("OCF_RESKEY_CRM_meta_notify_operation", "stop"),
+        ("OCF_RESKEY_CRM_meta_notify_promoted_uname", "node2 node1"),
+        ("OCF_RESKEY_CRM_meta_notify_stop_uname", "node2"),
+    ];
+    assert!(after(&stopped).is_empty());
+    // Promoted now, and listed twice: once.
+    let promoting = [
+        ("OCF_RESKEY_CRM_meta_notify_operation", "promote"),
+        ("OCF_RESKEY_CRM_meta_notify_promoted_uname", "node2"),
+        ("OCF_RESKEY_CRM_meta_notify_promote_uname", "node2 node1"),
+    ];
+    assert_eq!(after(&promoting), ["node2"]);
 }
