@@ -327,12 +327,39 @@ pub fn partition(r: &mut Run) -> Result<String> {
 /// GFS2's sysfs directories of every mounted GFS2 (`<cluster>:<fs>`, kernel 6.12).
 const GFS2_SYSFS: &str = "/sys/fs/gfs2";
 
-/// The failed WebFS monitor on `node` in `s`, if Pacemaker shows one.
-fn webfs_monitor_failure_on(s: &crm::State, node: &str) -> Option<String> {
+/// A failed WebFS operation on `node` in `s`, if Pacemaker shows one.
+fn webfs_failure_on(s: &crm::State, node: &str) -> Option<String> {
     s.failures
         .iter()
-        .find(|f| f.starts_with("WebFS_monitor") && f.contains(&format!(" on {node}:")))
+        .find(|f| f.starts_with("WebFS_") && f.contains(&format!(" on {node}:")))
         .cloned()
+}
+
+/// From node2's journal (every boot since `since`, `-o short-unix`): when the kernel
+/// withdrew GFS2 at the user's request, and the first WebFS monitor result after it that
+/// names the withdraw, with that line.
+fn withdraw_seen_in(journal: &str) -> (Option<f64>, Option<(f64, String)>) {
+    let stamp = |l: &str| {
+        l.split_whitespace()
+            .next()
+            .and_then(|t| t.parse::<f64>().ok())
+    };
+    let withdrawn = journal
+        .lines()
+        .filter(|l| l.contains("withdrawing from cluster at user's request"))
+        .find_map(stamp);
+    let monitor = journal
+        .lines()
+        .filter(|l| {
+            l.contains("Result of monitor operation for WebFS on node2") && l.contains("withdrawn")
+        })
+        .filter_map(|l| Some((stamp(l)?, l)))
+        .find(|(t, _)| withdrawn.is_none_or(|w| *t >= w))
+        .map(|(t, l)| {
+            let from = l.find("Result of monitor").unwrap_or(0);
+            (t, l[from..].to_owned())
+        });
+    (withdrawn, monitor)
 }
 
 /// Waits (8 min at most) until every GFS2 on node2 reads `withdraw` 0 and WebFS and WebSite
@@ -366,8 +393,8 @@ fn fresh_mount_on_node2(r: &Run) -> Result<()> {
 /// 33: node2's GFS2 withdrawn (`echo 1 > /sys/fs/gfs2/<table>/withdraw`, as the kernel does
 /// after an I/O or DLM error: check 30 once met it on the survivor of a fencing). It stays
 /// mounted and every write fails; the anchor's monitor and ours before 324f7e9 called it
-/// running. gfs2-fs's monitor must fail (exit 1, the reason naming the withdraw) within its
-/// 20 s interval, and Pacemaker recover node2: WebFS restarted there, or, where the unmount
+/// running. gfs2-fs's monitor must fail (exit 1, the reason naming the withdraw; read from
+/// node2's journal), and Pacemaker recover node2: WebFS restarted there, or, where the unmount
 /// of a withdrawn GFS2 fails, node2 fenced. Meanwhile node1 goes on writing; node1 is never
 /// fenced; afterwards node2's GFS2 is a new mount and writable, and every file node1
 /// acknowledged is on node2 too.
@@ -386,19 +413,17 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
              touch {DOCROOT}/lab-withdrawn 2>&1 && echo write=ok || echo write=failed; true"
         ),
     )?;
-    let detected = crm::wait(
+    // Pacemaker keeps one failure per resource and node: the failed monitor is replaced by
+    // the next failure (the stop of the withdrawn GFS2 failed 5 s later in the lab), and a
+    // fencing wipes node2's history. So crm_mon only says that something happened; what the
+    // monitor answered, and when, is read afterwards from node2's journal (persistent).
+    let reacted = crm::wait(
         r.paths,
         "node1",
-        "a failed WebFS monitor on node2",
+        "a WebFS failure on node2, or node2 gone",
         mins(3),
-        |s| webfs_monitor_failure_on(s, "node2").is_some(),
+        |s| webfs_failure_on(s, "node2").is_some() || !s.online.iter().any(|n| n == "node2"),
     );
-    let detected_seconds = t.elapsed().as_secs_f64();
-    let failure = detected
-        .as_ref()
-        .ok()
-        .and_then(|s| webfs_monitor_failure_on(s, "node2"))
-        .unwrap_or_default();
     // Recovery: node2's GFS2 a mount that never withdrew (restarted in place or after a
     // fencing) with WebFS and WebSite on both nodes. Pacemaker's state alone cannot say it:
     // right after the failure it still shows WebFS Started on both.
@@ -438,6 +463,19 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
              sha256sum --quiet -c /run/lab-node1-acked 2>/dev/null | grep -c . ; true"
         ),
     )?;
+    let journal = r.sh(
+        "node2",
+        &format!(
+            "journalctl --since @{:.0} --no-pager -o short-unix | \
+             grep -E \"withdrawing from cluster at user's request|Result of monitor operation for WebFS on node2\"; true",
+            at - 60.0
+        ),
+    )?;
+    let (withdrawn_at, monitor) = withdraw_seen_in(&journal);
+    let detected_seconds = match (withdrawn_at, &monitor) {
+        (Some(w), Some((m, _))) => m - w,
+        _ => f64::NAN,
+    };
     r.figures
         .push(("withdraw_detected_seconds".into(), detected_seconds));
     r.figures
@@ -449,9 +487,15 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
          node1's acknowledged files: {} ({} written after the withdraw), missing or changed on node2: {}; node1 \
          fenced or reset: {}; phases on node1's clock: {}",
         injected.trim().replace('\n', " | "),
-        match &detected {
-            Ok(_) => format!("monitor failure after {detected_seconds:.1} s: {failure}"),
-            Err(e) => e.0.clone(),
+        match (&monitor, &reacted) {
+            (Some((_, line)), _) => format!(
+                "node2's journal: the WebFS monitor failed {detected_seconds:.1} s after the withdraw: {line}"
+            ),
+            (None, Ok(s)) => format!(
+                "no WebFS monitor naming the withdraw in node2's journal; Pacemaker showed: {}",
+                s.summary()
+            ),
+            (None, Err(e)) => e.0.clone(),
         },
         if node2_fenced {
             "fenced (the stop of the withdrawn GFS2 failed)"
@@ -476,10 +520,8 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
     if !injected.contains("withdraw=1") || !injected.contains("write=failed") {
         wrong.push("node2's GFS2 did not withdraw: the fault was not injected");
     }
-    if detected.is_err() {
-        wrong.push("no failed WebFS monitor on node2: the withdraw went unseen");
-    } else if !failure.contains("withdrawn") {
-        wrong.push("the failed monitor's reason does not name the withdraw");
+    if monitor.is_none() {
+        wrong.push("no WebFS monitor on node2 named the withdraw: it went unseen");
     }
     if back.is_err() || whole.is_err() {
         wrong.push("not active-active again without failures");
@@ -513,6 +555,31 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_withdraw_and_the_monitor_that_saw_it_are_read_from_node2s_journal() {
+        // `journalctl -o short-unix` on node2 across its fencing (lab, Debian 13, 2026-12-02).
+        let journal = "1796231300.100000 node2 pacemaker-controld[370]: notice: Result of monitor operation for WebFS on node2: OK\n\
+            1796231471.528000 node2 kernel: gfs2: fsid=mycluster:web.1: withdrawing from cluster at user's request\n\
+            1796231485.181145 node2 pacemaker-controld[370]: notice: Result of monitor operation for WebFS on node2: Error occurred (GFS2 on /dev/drbd1 at /var/www/html is withdrawn: the kernel stopped it)\n\
+            1796231590.000000 node2 pacemaker-controld[371]: notice: Result of monitor operation for WebFS on node2: OK\n";
+        let (withdrawn, monitor) = withdraw_seen_in(journal);
+        assert_eq!(withdrawn, Some(1_796_231_471.528));
+        let (at, line) = monitor.expect("the failed monitor");
+        assert!((at - 1_796_231_485.181_145).abs() < 1e-6);
+        assert!(
+            line.starts_with(
+                "Result of monitor operation for WebFS on node2: Error occurred (GFS2"
+            )
+        );
+        // Without the failed monitor (the anchor's Filesystem, gfs2-fs before 324f7e9): unseen.
+        let unseen: String = journal
+            .lines()
+            .filter(|l| !l.contains("withdrawn"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(withdraw_seen_in(&unseen).1, None);
+    }
 
     #[test]
     fn the_fencers_history_counts_successes_against_one_target() {
