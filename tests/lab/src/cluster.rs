@@ -2,8 +2,7 @@
 //! then replay the tutorial's own pcs commands (batched with `pcs -f` and `cib-push` as the
 //! tutorial does), with only the fixes an administrator must make, each one recorded.
 
-use crate::agents::Mode;
-use crate::agents::{self, Choice};
+use crate::agents::{self, Choice, Mode};
 use crate::breaks::Break;
 use crate::crm;
 use crate::fenced;

@@ -80,6 +80,16 @@ impl State {
         Ok(state)
     }
 
+    /// The first failed action on `node` whose operation key starts with `op_prefix`
+    /// ("WebSite_monitor", "WebFS_"), as listed in `failures`.
+    pub fn failure(&self, op_prefix: &str, node: &str) -> Option<String> {
+        let on = format!(" on {node}:");
+        self.failures
+            .iter()
+            .find(|f| f.starts_with(op_prefix) && f.contains(&on))
+            .cloned()
+    }
+
     /// Nodes where resource `id` runs in `role` ("Started", "Promoted", "Unpromoted").
     pub fn nodes(&self, id: &str, role: &str) -> Vec<String> {
         let mut v: Vec<String> = self
@@ -203,5 +213,8 @@ mod tests {
         assert_eq!(s.failures.len(), 1);
         assert!(s.failures[0].starts_with("WebSite_monitor_60000 on node1:"));
         assert!(s.failures[0].contains("httpd is gone"));
+        assert!(s.failure("WebSite_monitor", "node1").is_some());
+        assert_eq!(s.failure("WebSite_monitor", "node2"), None);
+        assert_eq!(s.failure("WebFS_", "node1"), None);
     }
 }

@@ -26,6 +26,19 @@ const DURABLE_WRITER: &str = "rm -f /var/lib/lab-acked; setsid sh -c '\
       sha256sum $f >> /var/lib/lab-acked && sync /var/lib/lab-acked; fi; \
     sleep 2; done' </dev/null >/dev/null 2>&1 & echo $! > /var/lib/lab-writer.pid";
 
+/// How many of the acknowledged files in `acked` (sha256sum lines, DURABLE_WRITER's record)
+/// are missing or changed on `node`, as sha256sum counts them ("0" when all are there).
+fn acked_missing_on(r: &Run, node: &str, acked: &str) -> Result<String> {
+    let bad = r.sh(
+        node,
+        &format!(
+            "cat > /run/lab-acked-check <<'LAB_EOF'\n{acked}LAB_EOF\n\
+             sha256sum --quiet -c /run/lab-acked-check 2>/dev/null | grep -c . ; true"
+        ),
+    )?;
+    Ok(bad.trim().to_owned())
+}
+
 pub const BOOT_ID: &str = "cat /proc/sys/kernel/random/boot_id";
 
 /// The fencer's whole history as `reader` sees it, every entry (`--verbose`: without it the
@@ -211,15 +224,9 @@ pub fn partition(r: &mut Run) -> Result<String> {
     let all_acked = acked.concat();
     let mut missing = Vec::new();
     for n in NODES {
-        let bad = r.sh(
-            n,
-            &format!(
-                "cat > /run/lab-all-acked <<'LAB_EOF'\n{all_acked}LAB_EOF\n\
-                 sha256sum --quiet -c /run/lab-all-acked 2>/dev/null | grep -c . ; true"
-            ),
-        )?;
-        if bad.trim() != "0" {
-            missing.push(format!("{n}: {}", bad.trim()));
+        let bad = acked_missing_on(r, n, &all_acked)?;
+        if bad != "0" {
+            missing.push(format!("{n}: {bad}"));
         }
     }
     let fenced = fencings(&fence_history(r)?);
@@ -327,14 +334,6 @@ pub fn partition(r: &mut Run) -> Result<String> {
 /// GFS2's sysfs directories of every mounted GFS2 (`<cluster>:<fs>`, kernel 6.12).
 const GFS2_SYSFS: &str = "/sys/fs/gfs2";
 
-/// A failed WebFS operation on `node` in `s`, if Pacemaker shows one.
-fn webfs_failure_on(s: &crm::State, node: &str) -> Option<String> {
-    s.failures
-        .iter()
-        .find(|f| f.starts_with("WebFS_") && f.contains(&format!(" on {node}:")))
-        .cloned()
-}
-
 /// From node2's journal (every boot since `since`, `-o short-unix`): when the kernel
 /// withdrew GFS2 at the user's request, and the first WebFS monitor result after it that
 /// names the withdraw, with that line.
@@ -422,7 +421,7 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
         "node1",
         "a WebFS failure on node2, or node2 gone",
         mins(3),
-        |s| webfs_failure_on(s, "node2").is_some() || !s.online.iter().any(|n| n == "node2"),
+        |s| s.failure("WebFS_", "node2").is_some() || !s.online.iter().any(|n| n == "node2"),
     );
     // Recovery: node2's GFS2 a mount that never withdrew (restarted in place or after a
     // fencing) with WebFS and WebSite on both nodes. Pacemaker's state alone cannot say it:
@@ -456,13 +455,7 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
             "n=0; while read -r _ f; do [ $(stat -c %Y $f) -ge {at:.0} ] && n=$((n+1)); done < /var/lib/lab-acked; echo $n"
         ),
     )?;
-    let missing = r.sh(
-        "node2",
-        &format!(
-            "cat > /run/lab-node1-acked <<'LAB_EOF'\n{acked}LAB_EOF\n\
-             sha256sum --quiet -c /run/lab-node1-acked 2>/dev/null | grep -c . ; true"
-        ),
-    )?;
+    let missing = acked_missing_on(r, "node2", &acked)?;
     let journal = r.sh(
         "node2",
         &format!(
@@ -512,7 +505,7 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
         seen_on_node1.trim() == r.token,
         acked.lines().count(),
         acked_during.trim(),
-        missing.trim(),
+        missing,
         fenced[0] > fenced_before[0] || node1_id != ids[0],
         phases.describe()
     );
@@ -546,7 +539,7 @@ pub fn withdraw(r: &mut Run) -> Result<String> {
     if acked_during.trim() == "0" {
         wrong.push("node1 wrote nothing after the withdraw");
     }
-    if missing.trim() != "0" {
+    if missing != "0" {
         wrong.push("files node1 acknowledged are missing or changed on node2");
     }
     judged_all(seen, &wrong)

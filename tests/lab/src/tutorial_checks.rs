@@ -510,11 +510,9 @@ pub fn rejoin(r: &mut Run) -> Result<String> {
     }
 }
 
+/// The failed WebSite monitor on `node`, if Pacemaker shows one.
 pub fn website_failure_on(s: &crm::State, node: &str) -> Option<String> {
-    s.failures
-        .iter()
-        .find(|f| f.starts_with("WebSite_monitor") && f.contains(&format!(" on {node}:")))
-        .cloned()
+    s.failure("WebSite_monitor", node)
 }
 
 /// An httpd SIGKILLed on `node` and Pacemaker's recovery, for the stale-failure break.
