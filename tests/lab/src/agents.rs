@@ -173,6 +173,7 @@ fn last_line(text: &str) -> String {
 /// after tests/run.sh (in CI) or an earlier lab run, cargo finds the crates compiled instead
 /// of building the release and running the tests from nothing inside the lab's budget.
 fn build_deb(paths: &Paths) -> Result<(PathBuf, String)> {
+    crate::host::ensure_package_build_depends(paths)?;
     let script = paths.root.join("packaging/build-deb.sh");
     let head_time = run_ok(
         Command::new("git")

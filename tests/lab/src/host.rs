@@ -58,6 +58,35 @@ fn apt_install(paths: &Paths, packages: &[&str], backports: bool) -> Result<()> 
     Ok(())
 }
 
+/// What packaging/build-deb.sh needs besides what `ensure` installs: debian/control's
+/// Build-Depends as Debian 12 satisfies them (cargo-web and rustc-web provide the cargo and
+/// rustc of at least 1.95 they ask for; tests/run.sh's APT_PACKAGES names the same), and dpkg-dev and xz-utils for the
+/// source package. On a fresh machine the lab builds our package before tests/run.sh has
+/// installed any of them.
+const PACKAGE_BUILD_DEPENDS: &[&str] = &[
+    "debhelper",
+    "cargo-web",
+    "rustc-web",
+    "jq",
+    "dpkg-dev",
+    "xz-utils",
+];
+
+/// Installs our package's build dependencies when `dpkg-checkbuilddeps` finds one missing.
+pub fn ensure_package_build_depends(paths: &Paths) -> Result<()> {
+    let satisfied = have("dpkg-checkbuilddeps")
+        && Command::new("dpkg-checkbuilddeps")
+            .current_dir(&paths.root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if satisfied {
+        return Ok(());
+    }
+    apt_install(paths, PACKAGE_BUILD_DEPENDS, false)
+}
+
 /// Installs what is missing and makes the ssh key.
 pub fn ensure(paths: &Paths) -> Result<()> {
     fs::create_dir_all(&paths.lab)?;
