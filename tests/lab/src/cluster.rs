@@ -194,6 +194,19 @@ fn previous(
         let drbd = join(drbd);
         cluster.and(drbd).and(pcs.map(|_| ()))
     })?;
+    // DRBD is handed to Pacemaker stopped (a deviation): a probe that finds a resource
+    // running leaves a last_failure record that no cleanup removes, and Pacemaker clears it in
+    // the transition of the first changed WebData setting, aborting the reload there and
+    // promoting the instance again, which restarts WebFS and WebSite (check 18; README).
+    step(
+        "DRBD wwwdata down on both nodes, for Pacemaker to start",
+        || {
+            for n in NODES {
+                vm::ssh_ok(paths, n, "drbdadm down wwwdata", mins(1))?;
+            }
+            Ok(())
+        },
+    )?;
     step("previous exercise pushed and running", || {
         vm::ssh_ok(
             paths,
@@ -486,6 +499,12 @@ pub fn up(paths: &Paths, setup: &Setup) -> Result<Up> {
             .to_owned(),
         "DRBD resource file has `allow-two-primaries yes` (needed by promoted-max=2; the tutorial does not show it) \
          and a fixed resync rate; the initial sync of the two blank disks is skipped (--clear-bitmap new-current-uuid)"
+            .to_owned(),
+        "DRBD wwwdata is brought down on both nodes (`drbdadm down wwwdata`) before the previous exercise's \
+         CIB is pushed, so that Pacemaker starts it: the tutorial hands it over up, Pacemaker's probes find it \
+         running and record that as a last_failure that `pcs resource cleanup` does not remove, and the first \
+         changed WebData setting then promotes it again after its reload, restarting WebFS and WebSite on both \
+         nodes (check 18 met it on node1; README, \"drbd-dualprimary declares OCF 1.0\")"
             .to_owned(),
     ];
     deviations.extend(tutorial(paths, &choice, &mut spell, setup.profile)?);

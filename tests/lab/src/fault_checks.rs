@@ -51,6 +51,33 @@ pub fn monitors(cib: &str, primitive: &str) -> Result<Vec<(String, u32)>> {
     Ok(out)
 }
 
+/// The `last_failure` history entries of `resource` in a CIB's status section, as
+/// `node operation/interval rc N` (a probe that found the resource running is one: Pacemaker
+/// records it against the probe's expected "not running", counts no failure for it, and
+/// `crm_resource --cleanup` leaves it).
+pub fn last_failures(cib: &str, resource: &str) -> Result<Vec<String>> {
+    let doc = roxmltree::Document::parse(cib).map_err(|e| Error(format!("CIB XML: {e}")))?;
+    let id = format!("{resource}_last_failure_0");
+    Ok(doc
+        .descendants()
+        .filter(|n| n.has_tag_name("lrm_rsc_op") && n.attribute("id") == Some(id.as_str()))
+        .map(|n| {
+            let node = n
+                .ancestors()
+                .find(|a| a.has_tag_name("node_state"))
+                .and_then(|a| a.attribute("uname"))
+                .or_else(|| n.attribute("on_node"))
+                .unwrap_or("?");
+            format!(
+                "{node} {}/{} rc {}",
+                n.attribute("operation").unwrap_or("?"),
+                n.attribute("interval").unwrap_or("?"),
+                n.attribute("rc-code").unwrap_or("?")
+            )
+        })
+        .collect())
+}
+
 fn deep(monitors: &[(String, u32)]) -> Vec<String> {
     monitors
         .iter()
@@ -193,6 +220,12 @@ pub fn reload(r: &mut Run) -> Result<String> {
          crm_resource --wait --timeout=120s >/dev/null 2>&1; true",
     )?;
     let counts = r.sh("node1", failcounts)?;
+    // What the cleanup cannot remove and Pacemaker still clears in the reload's transition
+    // (a probe that found WebData running): recorded, so that a restart can be told apart.
+    let stale = last_failures(
+        &r.sh("node1", "cibadmin --query --scope status")?,
+        "WebData",
+    )?;
     let since = clocks(r)?;
     let before = r.apache_pids();
     let t = Instant::now();
@@ -211,10 +244,12 @@ pub fn reload(r: &mut Run) -> Result<String> {
         "crm_resource --resource WebData --get-parameter wfc_timeout 2>/dev/null; true",
     )?;
     let seen = format!(
-        "WebData fail counts {} before the cleanup, {} after; wfc_timeout set to {} and settled in {settled:.1} s; \
+        "WebData fail counts {} before the cleanup, {} after; last_failure records left [{}]; \
+         wfc_timeout set to {} and settled in {settled:.1} s; \
          operations since: {}; apache main pids before [{}] after [{}]; {}",
         counts_before.trim(),
         counts.trim(),
+        stale.join(", "),
         value.trim(),
         show(&done),
         show_pids(&before),
@@ -246,6 +281,14 @@ pub fn reload(r: &mut Run) -> Result<String> {
     }
     if before != after || before.iter().any(|(_, p)| p.is_none()) {
         wrong.push("Apache was restarted".into());
+    }
+    if !restarts.is_empty() && !stale.is_empty() {
+        wrong.push(format!(
+            "a last_failure record of WebData was left ({}): Pacemaker clears it in the reload's \
+             transition, aborts it, takes the reloaded instance for Unpromoted and promotes it \
+             again (README, \"drbd-dualprimary declares OCF 1.0\")",
+            stale.join(", ")
+        ));
     }
     if !s.active_active(&NODES) || !s.failures.is_empty() || value.trim() != "17" {
         wrong.push("not active-active with wfc_timeout=17 and no failure".into());
@@ -1018,6 +1061,39 @@ pub fn partition(r: &mut Run) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A status section as Pacemaker 3.0 wrote it in the lab: the probe on node1 found WebData
+    /// running (rc 0 against the expected 7), node2's history has no failure.
+    const STATUS: &str = r#"<status>
+      <node_state id="1" uname="node1" in_ccm="true" crmd="online"><lrm id="1"><lrm_resources>
+        <lrm_resource id="WebData" class="ocf" provider="native" type="drbd-dualprimary">
+          <lrm_rsc_op id="WebData_last_0" operation_key="WebData_promote_0" operation="promote" transition-key="12:4:0:x" on_node="node1" call-id="31" rc-code="0" op-status="0" interval="0"/>
+          <lrm_rsc_op id="WebData_last_failure_0" operation_key="WebData_monitor_0" operation="monitor" transition-key="2:3:7:x" on_node="node1" call-id="5" rc-code="0" op-status="0" interval="0"/>
+          <lrm_rsc_op id="WebData_monitor_29000" operation_key="WebData_monitor_29000" operation="monitor" on_node="node1" call-id="33" rc-code="8" op-status="0" interval="29000"/>
+        </lrm_resource>
+        <lrm_resource id="WebFS" class="ocf" provider="native" type="gfs2-fs">
+          <lrm_rsc_op id="WebFS_last_failure_0" operation_key="WebFS_monitor_20000" operation="monitor" on_node="node1" call-id="40" rc-code="7" op-status="0" interval="20000"/>
+        </lrm_resource>
+      </lrm_resources></lrm></node_state>
+      <node_state id="2" uname="node2" in_ccm="true" crmd="online"><lrm id="2"><lrm_resources>
+        <lrm_resource id="WebData" class="ocf" provider="native" type="drbd-dualprimary">
+          <lrm_rsc_op id="WebData_last_0" operation_key="WebData_promote_0" operation="promote" on_node="node2" call-id="20" rc-code="0" op-status="0" interval="0"/>
+        </lrm_resource>
+      </lrm_resources></lrm></node_state>
+    </status>"#;
+
+    #[test]
+    fn a_probe_that_found_the_resource_running_is_a_last_failure_record_of_its_node() {
+        assert_eq!(
+            last_failures(STATUS, "WebData").unwrap(),
+            ["node1 monitor/0 rc 0"]
+        );
+        assert_eq!(
+            last_failures(STATUS, "WebFS").unwrap(),
+            ["node1 monitor/20000 rc 7"]
+        );
+        assert!(last_failures(STATUS, "WebSite").unwrap().is_empty());
+    }
 
     const CIB: &str = r#"<cib><configuration><resources>
       <primitive id="WebFS" class="ocf" provider="native" type="gfs2-fs">
