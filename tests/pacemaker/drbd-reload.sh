@@ -9,9 +9,9 @@
 # wfc_timeout is changed with crm_resource and, once the cluster has settled, the stand-in
 # must have run `reload` (with the new value) and no demote, stop, start or promote. A changed
 # drbd_resource (the identity) must still restart it: demote and stop, then start and promote
-# with the new name. With a fail count on record Pacemaker promotes again after the reload (its
-# limitation, in the README). And pcs, offline: a second resource with the same drbd_resource
-# refused.
+# with the new name. With a fail count on record, or a probe's last_failure record that no
+# cleanup removes, Pacemaker promotes again after the reload (its limitation, in the README).
+# And pcs, offline: a second resource with the same drbd_resource refused.
 # Uses the cluster of tests/pacemaker/cluster.sh (starts it if needed, and then stops it).
 # The stand-in lives in a provider directory of its own, removed on every exit. Needs root.
 set -euo pipefail
@@ -116,33 +116,38 @@ if pcs -f "$cib" resource create "$clone-b" "ocf:$provider:$type" drbd_resource=
 fi
 echo "PASS $agent in pcs: a second resource with the same drbd_resource is refused"
 
+# The promotable clone (one node, promoted-max=1, notify), created with cibadmin, and the
+# promotion score the real agent would set (the stand-in does not).
+create_clone() {
+    cibadmin --create -o resources --xml-text "
+    <clone id=\"$clone\">
+      <meta_attributes id=\"$clone-meta\">
+        <nvpair id=\"$clone-promotable\" name=\"promotable\" value=\"true\"/>
+        <nvpair id=\"$clone-promoted-max\" name=\"promoted-max\" value=\"1\"/>
+        <nvpair id=\"$clone-promoted-node-max\" name=\"promoted-node-max\" value=\"1\"/>
+        <nvpair id=\"$clone-clone-max\" name=\"clone-max\" value=\"1\"/>
+        <nvpair id=\"$clone-clone-node-max\" name=\"clone-node-max\" value=\"1\"/>
+        <nvpair id=\"$clone-notify\" name=\"notify\" value=\"true\"/>
+      </meta_attributes>
+      <primitive id=\"$id\" class=\"ocf\" provider=\"$provider\" type=\"$type\">
+        <instance_attributes id=\"$id-params\">
+          <nvpair id=\"$id-res\" name=\"drbd_resource\" value=\"r0\"/>
+          <nvpair id=\"$id-wfc\" name=\"wfc_timeout\" value=\"5\"/>
+        </instance_attributes>
+        <operations>
+          <op id=\"$id-mon-p\" name=\"monitor\" interval=\"10s\" role=\"Promoted\" timeout=\"20s\"/>
+          <op id=\"$id-mon-u\" name=\"monitor\" interval=\"20s\" role=\"Unpromoted\" timeout=\"20s\"/>
+        </operations>
+      </primitive>
+    </clone>"
+
+    crm_attribute --promotion="$id" --update=100 --lifetime=reboot >/dev/null 2>&1 ||
+        crm_attribute --name "master-$id" --update 100 --lifetime reboot >/dev/null
+}
+
 take_cluster
 
-cibadmin --create -o resources --xml-text "
-<clone id=\"$clone\">
-  <meta_attributes id=\"$clone-meta\">
-    <nvpair id=\"$clone-promotable\" name=\"promotable\" value=\"true\"/>
-    <nvpair id=\"$clone-promoted-max\" name=\"promoted-max\" value=\"1\"/>
-    <nvpair id=\"$clone-promoted-node-max\" name=\"promoted-node-max\" value=\"1\"/>
-    <nvpair id=\"$clone-clone-max\" name=\"clone-max\" value=\"1\"/>
-    <nvpair id=\"$clone-clone-node-max\" name=\"clone-node-max\" value=\"1\"/>
-    <nvpair id=\"$clone-notify\" name=\"notify\" value=\"true\"/>
-  </meta_attributes>
-  <primitive id=\"$id\" class=\"ocf\" provider=\"$provider\" type=\"$type\">
-    <instance_attributes id=\"$id-params\">
-      <nvpair id=\"$id-res\" name=\"drbd_resource\" value=\"r0\"/>
-      <nvpair id=\"$id-wfc\" name=\"wfc_timeout\" value=\"5\"/>
-    </instance_attributes>
-    <operations>
-      <op id=\"$id-mon-p\" name=\"monitor\" interval=\"10s\" role=\"Promoted\" timeout=\"20s\"/>
-      <op id=\"$id-mon-u\" name=\"monitor\" interval=\"20s\" role=\"Unpromoted\" timeout=\"20s\"/>
-    </operations>
-  </primitive>
-</clone>"
-
-# The promotion score the real agent would set; the stand-in does not.
-crm_attribute --promotion="$id" --update=100 --lifetime=reboot >/dev/null 2>&1 ||
-    crm_attribute --name "master-$id" --update 100 --lifetime reboot >/dev/null
+create_clone
 wait_role Promoted
 settle
 echo "PASS $agent reload in Pacemaker: the stand-in with $agent's meta-data is Promoted"
@@ -181,6 +186,43 @@ else
     exit 1
 fi
 
+# The same through a record no cleanup removes: the tutorial hands DRBD to Pacemaker while
+# it is up, so the first probe finds the instance running (Unpromoted here, DRBD's Secondary).
+# Pacemaker keeps that as last_failure with no fail count, `crm_resource --cleanup` passes it
+# by, and the next changed setting clears it in the reload's transition: the same abort, the
+# same promote. The README's trap table and check 18 rest on this.
+cibadmin --delete -o resources --xml-text "<clone id=\"$clone\"/>" >/dev/null
+t=$SECONDS
+while [ -n "$(role)" ] && [ $((SECONDS - t)) -lt "$WAIT" ]; do sleep 0.5; done
+crm_resource --cleanup --resource "$clone" >/dev/null 2>&1 || true
+crm_failcount --delete --resource "$id" >/dev/null 2>&1 || true
+settle
+echo Unpromoted >"$work/state"
+create_clone
+wait_role Promoted
+settle
+crm_resource --cleanup --resource "$id" >/dev/null 2>&1
+settle
+record=$(cibadmin --query --scope status | grep -o "<lrm_rsc_op id=\"${id}_last_failure_0\"[^>]*" || true)
+if [ -z "$record" ] || ! grep -q 'operation="monitor"' <<<"$record" || ! grep -q 'interval="0"' <<<"$record"; then
+    echo "FAIL $agent reload in Pacemaker: handed over running and cleaned up, expected the probe's last_failure record (the README's trap table); the README is out of date"
+    echo "    record: ${record:-none}"
+    say_why
+    exit 1
+fi
+mark
+crm_resource --resource "$id" --set-parameter wfc_timeout --parameter-value 6 >/dev/null
+settle
+wait_role Promoted
+done_now=$(actions)
+if grep -qx 'reload wfc_timeout=6 drbd_resource=r0' <<<"$done_now" && grep -q '^promote ' <<<"$done_now"; then
+    echo "PASS $agent reload in Pacemaker: as the README says, a probe's record left by the cleanup makes Pacemaker promote again after the reload ($(tr '\n' ';' <<<"$done_now"))"
+else
+    echo "FAIL $agent reload in Pacemaker: with the probe's last_failure record, expected the reload then a promote (the README's trap table); the README is out of date"
+    say_why
+    exit 1
+fi
+
 mark
 crm_resource --resource "$id" --set-parameter drbd_resource --parameter-value r1 >/dev/null
 settle
@@ -194,5 +236,5 @@ for step in stop start promote; do
     }
 done
 ! grep -q '^reload ' <<<"$done_now" || { echo "FAIL $agent reload in Pacemaker: drbd_resource was reloaded"; say_why; exit 1; }
-grep -qx 'start wfc_timeout=11 drbd_resource=r1' <<<"$done_now" || { echo "FAIL $agent reload in Pacemaker: restarted without the new name"; say_why; exit 1; }
+grep -qx 'start wfc_timeout=6 drbd_resource=r1' <<<"$done_now" || { echo "FAIL $agent reload in Pacemaker: restarted without the new name"; say_why; exit 1; }
 echo "PASS $agent reload in Pacemaker: drbd_resource r0 -> r1 restarted the instance (the identity)"
