@@ -12,8 +12,11 @@ use std::fmt::Write;
 pub struct Check {
     pub name: String,
     pub passed: bool,
-    /// Passed without proving anything: not applicable to these agents.
+    /// Passed without proving anything: not applicable to these agents, or to this profile.
     pub skipped: bool,
+    /// Not part of this profile: another check of the profile proves what it would (the
+    /// fenced profile's cut link is check 31, not 25). Such a check counts for any agents.
+    pub outside_profile: bool,
     pub seen: String,
     pub seconds: f64,
 }
@@ -128,7 +131,7 @@ impl Report {
     /// Whether a check counts as passed: a check that did not apply counts only when the
     /// setup makes it so (the shell agents run the resources it proves).
     pub fn counts(&self, c: &Check) -> bool {
-        c.passed && (!c.skipped || !self.setup.mode.runs_ours())
+        c.passed && (!c.skipped || c.outside_profile || !self.setup.mode.runs_ours())
     }
 
     /// "pass", "n/a ", "FAIL" for the summary lines.
@@ -255,6 +258,7 @@ mod tests {
                 name: name.into(),
                 passed: true,
                 skipped,
+                outside_profile: false,
                 seen: String::new(),
                 seconds: 1.0,
             });
@@ -273,6 +277,24 @@ mod tests {
         );
         assert_eq!(r.verdict(&r.checks[1]), "FAIL");
         assert!(r.to_json().contains("\"name\": \"7\", \"passed\": false"));
+    }
+
+    #[test]
+    fn a_check_outside_the_profile_counts_for_our_agents_too() {
+        let mut r = report(Mode::Native, true);
+        r.checks[1].outside_profile = true;
+        assert!(
+            r.passed(),
+            "check 25 in the fenced profile must not fail the run"
+        );
+        assert_eq!(r.verdict(&r.checks[1]), "n/a ");
+        let mut r = report(Mode::Native, true);
+        r.checks[1].outside_profile = true;
+        r.checks[1].passed = false;
+        assert!(
+            !r.passed(),
+            "a failed check outside the profile still fails"
+        );
     }
 
     #[test]

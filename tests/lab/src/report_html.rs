@@ -326,6 +326,7 @@ mod tests {
             name: "2 page \"served\"".into(),
             passed: false,
             skipped: false,
+            outside_profile: false,
             seen: "answer <h1> & 'x'".into(),
             seconds: 50.0,
         }];

@@ -319,6 +319,7 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
             continue;
         }
         let t = Instant::now();
+        let outside_profile = not_in_profile(setup, number(c)).is_some();
         let not_applicable = not_in_profile(setup, number(c))
             .map(str::to_owned)
             .or_else(|| {
@@ -352,6 +353,7 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
                 name: c.name.into(),
                 passed,
                 skipped: true,
+                outside_profile,
                 seen,
                 seconds: t.elapsed().as_secs_f64(),
             });
@@ -366,6 +368,7 @@ fn run_checks(paths: &Paths, setup: &Setup, report: &mut Report, only: &[u32]) {
             name: c.name.into(),
             passed,
             skipped: false,
+            outside_profile: false,
             seen,
             seconds: t.elapsed().as_secs_f64(),
         });
