@@ -74,6 +74,8 @@ pub trait Host {
     fn user_id(&self, user: &str) -> Option<u32>;
     /// The running descendants of `pid`.
     fn descendants(&self, pid: i32) -> Vec<Process>;
+    /// The state of each thread of `pid` (`R`, `S`, `D`, `T`, ...); empty when it is gone.
+    fn thread_states(&self, pid: i32) -> Vec<char>;
     /// Send `signal` to the process `id` while it is that process ([`Identity::signal`]);
     /// `Ok(false)` when it is gone.
     fn signal(&self, id: Identity, signal: Signal) -> Result<bool, procs::Error>;
@@ -206,6 +208,10 @@ impl Host for System {
 
     fn descendants(&self, pid: i32) -> Vec<Process> {
         procs::descendants(pid).unwrap_or_default()
+    }
+
+    fn thread_states(&self, pid: i32) -> Vec<char> {
+        procs::thread_states(pid)
     }
 
     fn signal(&self, id: Identity, signal: Signal) -> Result<bool, procs::Error> {

@@ -527,7 +527,52 @@ impl<H: Host> Logic<H> {
         Ok(Some(self.probe(url, &regex, auth, end)))
     }
 
-    fn monitor_running(&self, ctx: &Context, config: Option<&Config>) -> Result<Status> {
+    /// How many threads of httpd (`main` and its descendants) wait in uninterruptible
+    /// sleep: in the kernel, for I/O or a lock that no signal interrupts.
+    fn threads_in_kernel_wait(&self, main: &Process) -> usize {
+        std::iter::once(main.pid)
+            .chain(self.host.descendants(main.pid).iter().map(|p| p.pid))
+            .map(|pid| {
+                self.host
+                    .thread_states(pid)
+                    .iter()
+                    .filter(|&&s| s == 'D')
+                    .count()
+            })
+            .sum()
+    }
+
+    /// A check that got no answer, judged. When httpd accepted the request but threads of
+    /// it wait in the kernel, its storage is frozen: a cluster filesystem under DocumentRoot
+    /// waiting for a node's fencing or its journal's recovery (GFS2 blocks every lock
+    /// request meanwhile, and httpd looks up each URL's path there, even the status
+    /// page's). A restart cannot help then and its stop would wait on the same freeze: the
+    /// answer is degraded (190), which Pacemaker shows but does not recover. Anything else
+    /// (a stopped or looping httpd, nothing listening) is a failure.
+    fn no_answer(&self, main: Option<&Process>, reason: &str, refused: bool) -> Error {
+        let waiting = match main {
+            Some(main) if !refused => self.threads_in_kernel_wait(main),
+            _ => 0,
+        };
+        if waiting > 0 {
+            return Error::new(
+                Status::Degraded,
+                format!(
+                    "httpd cannot answer while its storage is frozen: {waiting} of its threads \
+                     wait in the kernel (uninterruptible sleep); not restarted, a restart \
+                     would wait on the same freeze ({reason})"
+                ),
+            );
+        }
+        Error::generic(format!("httpd runs but fails its check: {reason}"))
+    }
+
+    fn monitor_running(
+        &self,
+        ctx: &Context,
+        config: Option<&Config>,
+        main: Option<&Process>,
+    ) -> Result<Status> {
         let end = ctx.deadline.end();
         let mut probe = None;
         if ctx.env.check_level >= 10 {
@@ -546,9 +591,10 @@ impl<H: Host> Logic<H> {
         };
         match probe {
             Probe::Matched => Ok(Status::Success),
-            Probe::Mismatch(reason) | Probe::NoAnswer { reason, .. } => Err(Error::generic(
-                format!("httpd runs but fails its check: {reason}"),
-            )),
+            Probe::Mismatch(reason) => Err(Error::generic(format!(
+                "httpd runs but fails its check: {reason}"
+            ))),
+            Probe::NoAnswer { reason, refused } => Err(self.no_answer(main, &reason, refused)),
         }
     }
 
@@ -639,7 +685,9 @@ impl<H: Host> Policy for Logic<H> {
         // unreadable configuration or binary then still reports a stopped server as
         // stopped.
         let setup = self.read_setup(ctx.deadline.share(0.5).end());
-        if self.main_from_pid_files(setup.as_ref().ok()).is_none() {
+        let main = if let Some(main) = self.main_from_pid_files(setup.as_ref().ok()) {
+            main
+        } else {
             let (main, ours) = self.scan();
             if main.is_some() {
                 log::warn!("httpd runs, but its pid file does not name it");
@@ -647,17 +695,17 @@ impl<H: Host> Policy for Logic<H> {
             if ours.is_empty() {
                 return Ok(Status::NotRunning);
             }
-            if main.is_none() {
-                return Err(Error::generic(format!(
+            main.ok_or_else(|| {
+                Error::generic(format!(
                     "the main httpd process is gone but {} of its processes remain (pid {})",
                     ours.len(),
                     ours[0].pid
-                )));
-            }
-        }
+                ))
+            })?
+        };
         self.check_installed()?;
         let setup = setup?;
-        self.monitor_running(ctx, Some(&setup.config))
+        self.monitor_running(ctx, Some(&setup.config), Some(&main))
     }
 
     fn start(&self, ctx: &Context) -> Result<Status> {

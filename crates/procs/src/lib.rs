@@ -46,7 +46,8 @@ pub use daemon::{Daemon, Launched};
 pub use pidfd::available as pidfd_available;
 pub use pidfile::{PidRecord, read_pid_file, read_pid_record};
 pub use process::{
-    Identity, Process, all, children, cmdline_of, descendants, named, pids_named, wait_gone,
+    Identity, Process, all, children, cmdline_of, descendants, named, pids_named, thread_states,
+    wait_gone,
 };
 pub use procfs::{COMM_LEN, ProcFs, Uids};
 pub use program::{find_program, is_executable};

@@ -209,6 +209,11 @@ pub fn cmdline_of(pid: i32) -> Vec<OsString> {
     ProcFs::system().cmdline(pid)
 }
 
+/// The state of each thread of process `pid` ([`ProcFs::thread_states`]).
+pub fn thread_states(pid: i32) -> Vec<char> {
+    ProcFs::system().thread_states(pid)
+}
+
 /// The running children of `pid`.
 pub fn children(pid: i32) -> Result<Vec<Process>, Error> {
     ProcFs::system().children(pid)

@@ -158,6 +158,24 @@ impl ProcFs {
         std::fs::read_link(self.path(pid, "exe")).ok()
     }
 
+    /// The state of each thread of process `pid` (the state field of
+    /// `/proc/<pid>/task/<tid>/stat`: `R`, `S`, `D`, `T`, ...). The process's own stat shows
+    /// its first thread only, and a multi-threaded server's work is done by the others.
+    /// Empty when the process is gone.
+    pub fn thread_states(&self, pid: i32) -> Vec<char> {
+        let Ok(entries) = std::fs::read_dir(self.path(pid, "task")) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let tid: i32 = e.file_name().to_str()?.parse().ok()?;
+                let text = read_small(&e.path().join("stat")).ok()?;
+                Some(parse_stat(tid, &text)?.state)
+            })
+            .collect()
+    }
+
     /// The real and effective uids (`Uid:` of `/proc/<pid>/status`).
     pub fn uids(&self, pid: i32) -> Option<Uids> {
         let status = read_bytes(&self.path(pid, "status")).ok()?;
@@ -352,6 +370,14 @@ mod tests {
             .file("cmdline", b"dlm_controld\0-s\x000\0".to_vec())
             .file("fdinfo/3", "pos:\t0\nmnt_id:\t99\n")
             .file("fdinfo/x", "mnt_id:\t1\n")
+            .file(
+                "task/42/stat",
+                "42 (dlm_controld) S 1 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 2 0 777 0 0",
+            )
+            .file(
+                "task/43/stat",
+                "43 (worker) D 1 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 2 0 778 0 0",
+            )
             .write(&root)
             .unwrap();
 
@@ -375,6 +401,10 @@ mod tests {
         );
         assert_eq!(fake.mount_namespace(42), Some(4_026_532_000));
         assert_eq!(fake.fd_mounts(42), [(3, 99)]);
+        let mut states = fake.thread_states(42);
+        states.sort_unstable();
+        assert_eq!(states, ['D', 'S'], "each thread's own state");
+        assert!(fake.thread_states(43).is_empty(), "a thread is no process");
         assert!(ProcFs::at(root.join("missing")).pids().is_err());
         std::fs::remove_dir_all(&root).unwrap();
     }
@@ -399,5 +429,7 @@ mod tests {
         let maps = String::from_utf8(sys.read(me, "maps").unwrap()).unwrap();
         assert!(maps.len() > 1024 && maps.contains("[stack]"), "{maps}");
         assert!(sys.link(me, "cwd").is_some());
+        // This thread reads them: at least one thread runs.
+        assert!(sys.thread_states(me).contains(&'R'));
     }
 }

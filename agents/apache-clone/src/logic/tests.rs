@@ -50,6 +50,8 @@ struct FakeProc {
     stubborn: bool,
     /// Its real and effective uid.
     uid: u32,
+    /// The state of each of its threads.
+    threads: Vec<char>,
 }
 
 #[derive(Debug)]
@@ -203,6 +205,7 @@ impl Fake {
                         exe: PathBuf::from(HTTPD),
                         stubborn: self.stubborn.get(),
                         uid,
+                        threads: vec!['S'],
                     });
                 }
                 self.files
@@ -351,6 +354,14 @@ impl Host for Fake {
             .filter(|p| p.process.ppid == pid)
             .map(|p| p.process.clone())
             .collect()
+    }
+
+    fn thread_states(&self, pid: i32) -> Vec<char> {
+        self.procs
+            .borrow()
+            .get(&pid)
+            .map(|p| p.threads.clone())
+            .unwrap_or_default()
     }
 
     fn signal(&self, id: ProcessId, signal: Signal) -> std::result::Result<bool, procs::Error> {
@@ -538,6 +549,7 @@ fn start_after_a_crash_removes_a_stale_pid_file_and_waits_for_the_new_one() {
                 exe: PathBuf::from("/bin/bash"),
                 stubborn: false,
                 uid: 0,
+                threads: vec!['S'],
             }),
             "a zombie of ours" => host.add(FakeProc {
                 process: Process {
@@ -548,6 +560,7 @@ fn start_after_a_crash_removes_a_stale_pid_file_and_waits_for_the_new_one() {
                 exe: PathBuf::from(HTTPD),
                 stubborn: false,
                 uid: 0,
+                threads: vec!['S'],
             }),
             _ => {}
         }
@@ -647,6 +660,7 @@ fn a_pid_file_another_httpd_holds_is_left_to_it() {
         exe: PathBuf::from(HTTPD),
         stubborn: false,
         uid: 0,
+        threads: vec!['S'],
     });
     host.write(CONFIGURED_PID, "77\n");
     let a = agent(host);
@@ -692,6 +706,7 @@ fn a_level_10_monitor_without_its_settings_checks_the_status_page() {
             exe: PathBuf::from(HTTPD),
             stubborn: false,
             uid: 0,
+            threads: vec!['S'],
         });
         a.host.write(OWN_PID, "900\n");
         assert_eq!(a.monitor(&c), Ok(Status::Success), "{params:?}");
@@ -712,6 +727,45 @@ fn a_level_10_monitor_without_its_settings_checks_the_status_page() {
         !<Agent as ocf::Agent>::METADATA.contains("depth=\"10\""),
         "only what is safe with default parameters is advertised ({meta:?})"
     );
+}
+
+/// Check 11 of the lab's fenced profile: the survivor's GFS2 froze for 80 s while the other
+/// node was fenced (its fence delay and SBD's msgwait); httpd's lookup of /server-status
+/// under DocumentRoot waited on the frozen filesystem, the monitor answered 1 ("no answer
+/// before the deadline"), and Pacemaker restarted the only serving Apache once the freeze
+/// ended: its start waited for the rejoining node's probes, 25 s without a web server and a
+/// failed action left behind. A restart cannot help a frozen filesystem and its stop waits on
+/// the same freeze; httpd's threads in uninterruptible sleep show it. Now: degraded (190),
+/// no recovery. A stopped httpd (SIGSTOP, threads in T) is still a failure.
+#[test]
+fn an_httpd_waiting_on_frozen_storage_is_degraded_not_failed() {
+    let a = agent(Fake::new());
+    a.start(&ctx(Action::Start, &[], &[])).unwrap();
+    *a.host.answer.borrow_mut() = Answer::Hangs;
+    let worker = *a.host.ours().last().unwrap();
+    let set_threads = |states: &[char]| {
+        a.host.procs.borrow_mut().get_mut(&worker).unwrap().threads = states.to_vec();
+    };
+    set_threads(&['S', 'D', 'D', 'S']);
+    let r = a.monitor(&recurring(&[]));
+    assert_eq!(code(&r), 190, "{r:?}");
+    let why = reason(r);
+    assert!(
+        why.contains("storage is frozen") && why.contains("2 of its threads"),
+        "{why}"
+    );
+    assert!(
+        why.contains("before the deadline"),
+        "the probe's own words: {why}"
+    );
+    // Stopped by a signal: restarting helps, so it fails.
+    set_threads(&['T', 'T', 'T', 'T']);
+    let r = a.monitor(&recurring(&[]));
+    assert_eq!(code(&r), 1, "{r:?}");
+    assert!(reason(r).contains("fails its check"));
+    // Thawed: running again.
+    *a.host.answer.borrow_mut() = Answer::Page(200, STATUS_PAGE);
+    assert_eq!(a.monitor(&recurring(&[])), Ok(Status::Success));
 }
 
 #[test]
@@ -753,6 +807,7 @@ fn a_users_copy_of_httpd_is_neither_the_server_nor_its_leftovers() {
         exe: PathBuf::from(HTTPD),
         stubborn: false,
         uid,
+        threads: vec!['S'],
     };
     // The user's shell leads the session (alive), the copy leads its own, or the session's
     // leader is gone (the user's shell exited, or the session was begun outside this pid
@@ -774,6 +829,7 @@ fn a_users_copy_of_httpd_is_neither_the_server_nor_its_leftovers() {
             exe: PathBuf::from("/bin/bash"),
             stubborn: false,
             uid,
+            threads: vec!['S'],
         });
         host.add(FakeProc {
             process: process(pid, 3999, session, "apache2"),
