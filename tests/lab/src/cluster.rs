@@ -572,7 +572,9 @@ pub fn start_node(paths: &Paths, node: &str) -> Result<()> {
     let image = image::current(paths)?;
     vm::launch(paths, &image, node)?;
     vm::wait_ssh(paths, node, mins(5))?;
-    crm::wait(paths, node, "both nodes online", mins(3), |s| {
+    // A bound, not a pause: sbd's start delay only where the fenced profile set it.
+    let bound = mins(3) + fenced::rejoin_allowance(true);
+    crm::wait(paths, node, "both nodes online", bound, |s| {
         s.online.len() == 2
     })?;
     Ok(())

@@ -48,7 +48,8 @@ fn first(ev: &[native::OpEvent], rsc: &str, op: &str, what: &str) -> Option<f64>
 pub fn healthy_again(r: &Run, what: &str) -> Result<f64> {
     let t = Instant::now();
     r.sh("node1", "crm_resource --cleanup >/dev/null 2>&1; true")?;
-    let s = crm::wait(r.paths, "node1", what, mins(4), |s| s.active_active(&NODES))?;
+    let bound = mins(4) + crate::fenced::rejoin_allowance(r.setup.profile.fencing());
+    let s = crm::wait(r.paths, "node1", what, bound, |s| s.active_active(&NODES))?;
     if !s.failures.is_empty() {
         // A cleanup while a fenced node rejoins can be lost: the fail count went, the
         // operation's record stayed (fenced profile, check 11: its failed action remained for

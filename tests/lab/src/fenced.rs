@@ -31,14 +31,34 @@ pub const NODE1_FENCE_DELAY_SECONDS: u32 = 40;
 /// fence_sbd reports the peer gone.
 pub const LONGEST_FENCE_WAIT_SECONDS: u32 = 5 + 6 + NODE1_FENCE_DELAY_SECONDS + SBD_MSGWAIT_SECONDS;
 
-/// sbd's settings on both nodes (FENCED.md 1.3-1.4). No delayed start: a fenced machine
-/// takes longer than msgwait to boot here.
+/// How long sbd waits at boot before it starts, and with it corosync and Pacemaker: the
+/// longest a survivor may still be fencing this node. A node that rejoins before that fence
+/// completes hears that it was fenced and its Pacemaker stops for good (fence-reaction
+/// "stop"). Bookworm's guests booted back in 37 s, under msgwait (40 s), and a second fence,
+/// delayed 40 s, reached node1 after it had rejoined (2026-12-03, check 11): so not "yes"
+/// (msgwait alone) but token + consensus + fence delay + msgwait, as sbd's own notes size it.
+pub const SBD_START_DELAY_SECONDS: u32 = LONGEST_FENCE_WAIT_SECONDS;
+
+/// What a wait for a node's return adds with fencing on: sbd's start delay at its boot.
+pub fn rejoin_allowance(fencing: bool) -> std::time::Duration {
+    std::time::Duration::from_secs(if fencing {
+        u64::from(SBD_START_DELAY_SECONDS)
+    } else {
+        0
+    })
+}
+
+/// sbd.service's start timeout: the delay is slept before sbd forks, inside systemd's start
+/// timeout (90 s by default, under the delay), plus a minute for sbd's own start.
+const SBD_START_TIMEOUT_SECONDS: u32 = SBD_START_DELAY_SECONDS + 60;
+
+/// sbd's settings on both nodes (FENCED.md 1.3-1.4).
 fn sbd_defaults() -> String {
     format!(
         "SBD_DEVICE={SBD_DEVICE}\n\
          SBD_PACEMAKER=yes\n\
          SBD_STARTMODE=always\n\
-         SBD_DELAY_START=no\n\
+         SBD_DELAY_START={SBD_START_DELAY_SECONDS}\n\
          SBD_WATCHDOG_DEV=/dev/watchdog\n\
          SBD_WATCHDOG_TIMEOUT={SBD_WATCHDOG_SECONDS}\n\
          SBD_TIMEOUT_ACTION=noflush,reboot\n\
@@ -95,6 +115,9 @@ pub fn prepare_node_script() -> String {
          modprobe i6300esb && test -c /dev/watchdog && test -b {SBD_DEVICE} && \
          drbdadm dump wwwdata | grep -q 'fencing *resource-and-stonith' && \
          drbdadm dump wwwdata | grep -q 'fence-peer .*crm-fence-peer.sh' && \
+         mkdir -p /etc/systemd/system/sbd.service.d && \
+         printf '[Service]\\nTimeoutStartSec={SBD_START_TIMEOUT_SECONDS}\\n' \
+         > /etc/systemd/system/sbd.service.d/start-delay.conf && systemctl daemon-reload && \
          systemctl enable -q sbd && {{\n{TRIXIE_REPAIRS}}}",
         sbd_defaults()
     )
@@ -196,7 +219,9 @@ pub fn deviations() -> Vec<String> {
         format!(
             "fenced profile: SBD on a 16 MiB raw disk both QEMUs share ({SBD_DEVICE}, share-rw, cache=none), \
              QEMU's i6300esb watchdog resetting the machine, sbd watchdog {SBD_WATCHDOG_SECONDS} s / msgwait {SBD_MSGWAIT_SECONDS} s (its 5 s default \
-             is too short under emulation), no delayed start (a fenced machine boots in more than msgwait here)"
+             is too short under emulation); sbd's start delayed {SBD_START_DELAY_SECONDS} s at boot (corosync's token and \
+             consensus, node1's fence delay, msgwait), sbd.service's start timeout {SBD_START_TIMEOUT_SECONDS} s: a fenced node \
+             that rejoined before its fencing completed stopped its Pacemaker for good"
         ),
         format!(
             "fenced profile: stonith-enabled=true, stonith-timeout=90s, fence_sbd device sbd-fence with \

@@ -455,7 +455,7 @@ pub fn rejoin(r: &mut Run) -> Result<String> {
         r.paths,
         survivor,
         "active-active on both nodes again",
-        mins(5),
+        mins(5) + crate::fenced::rejoin_allowance(r.setup.profile.fencing()),
         |s| s.active_active(&NODES),
     )?;
     let back = t.elapsed().as_secs_f64();
