@@ -414,7 +414,7 @@ fn killed_without_gfs2_restarted(r: &mut Run, node: &str) -> Result<String> {
             i.id == "dlm" && i.node.as_deref() == Some(node) && i.role == "Started" && !i.failed
         })
     })?;
-    clear_webfs_ban(r)?;
+    clear_webfs_ban(r, node)?;
     r.figures
         .push(("dlm_kill_detected_seconds".into(), detected));
     r.figures
@@ -444,7 +444,7 @@ fn killed_without_gfs2_fenced(r: &mut Run, node: &str) -> Result<String> {
     r.sh(node, "pkill -KILL -x dlm_controld")?;
     let back = fenced_checks::rebooted(r, node, &boot_id);
     let back_secs = killed_at.elapsed().as_secs_f64();
-    clear_webfs_ban(r)?;
+    clear_webfs_ban(r, node)?;
     let fenced_after = fenced_checks::fencings_of(r, peer, node)?;
     let after = r.sh(node, DAEMON)?;
     r.figures
@@ -489,10 +489,14 @@ fn ban_webfs(r: &mut Run, node: &str) -> Result<()> {
     Ok(())
 }
 
-fn clear_webfs_ban(r: &mut Run) -> Result<()> {
+/// Lifts `ban_webfs`'s ban, asked on the peer: `node` may just be back from its fencing,
+/// answering ssh long before its Pacemaker runs (sbd's start delay), and a refused --clear
+/// there left the ban in place (bookworm, fenced profile, 2026-12-03: checks 11, 12 and 17
+/// failed on it).
+fn clear_webfs_ban(r: &mut Run, node: &str) -> Result<()> {
     r.sh(
-        "node1",
-        "crm_resource --clear --resource WebFS-clone >/dev/null 2>&1; true",
+        other(node),
+        "crm_resource --clear --resource WebFS-clone >/dev/null",
     )?;
     healthy_again(r, "active-active before the kill under GFS2")?;
     Ok(())
